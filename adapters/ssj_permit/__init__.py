@@ -1,0 +1,3 @@
+"""Adapter for the national pollutant-discharge permit platform (全国排污许可证管理信息平台)."""
+
+PLATFORM = "permit"

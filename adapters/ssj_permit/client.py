@@ -1,0 +1,194 @@
+"""HTTP calls to the permit platform: token flow, envelope codes, error classes, retries."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import httpx
+import orjson
+
+from ssj_bridge.errors import (
+    ConfigurationError,
+    PermanentError,
+    PlatformUnavailable,
+    RateLimited,
+    TransientError,
+)
+from ssj_bridge.http import (
+    RateLimiter,
+    RetryPolicy,
+    call_with_retry,
+    make_client,
+    retry_after_seconds,
+    transport_error,
+)
+from ssj_permit import PLATFORM
+from ssj_permit.config import PermitConfig
+
+OK = 0
+BAD_PARAMETER = 40001
+TOKEN_INVALID = 40101
+NO_PERMISSION = 40301
+NOT_FOUND = 40401
+RATE_LIMITED = 42901
+BUSY = 50001
+
+
+class NotFound(PermanentError):
+    """40401: the record does not exist (permanent for that record)."""
+
+
+class _TokenRejected(Exception):
+    """40101 on a data call: fetch a new token and repeat once."""
+
+
+class PermitClient:
+    """A session with the permit platform, shared by the stream's threads."""
+
+    def __init__(self, config: PermitConfig, http: httpx.Client | None = None) -> None:
+        self.config = config
+        self.http = http or make_client(config.base_url, timeout=config.timeout)
+        self.limiter = RateLimiter(config.rate_limit)
+        self._token: str | None = None
+        self._token_lock = threading.Lock()
+        self._started = time.monotonic()
+        self.calls = 0
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self.http.close()
+
+    # -- the public calls -------------------------------------------------------------------
+
+    def list_permits(self, region_code: str, *, updated_since: str | None, page_no: int,
+                     page_size: int) -> dict[str, Any]:
+        """One page of `GET /api/v1/permits` (the envelope's `data`)."""
+        params: dict[str, Any] = {"regionCode": region_code, "pageNo": page_no,
+                                  "pageSize": page_size}
+        if updated_since is not None:
+            params["updatedSince"] = updated_since
+        data = self.get("/api/v1/permits", params, what=f"permits page {page_no}")
+        if not isinstance(data, dict) or not isinstance(data.get("records"), list):
+            raise TransientError(f"{PLATFORM}: permits page {page_no} has no records list",
+                                 platform=PLATFORM)
+        return data
+
+    def get_permit(self, permit_no: str) -> dict[str, Any]:
+        """`GET /api/v1/permits/{permitNo}`; NotFound when the platform has no such permit."""
+        data = self.get(f"/api/v1/permits/{permit_no}", {}, what=f"permit {permit_no}")
+        if not isinstance(data, dict):
+            raise TransientError(f"{PLATFORM}: permit {permit_no}: data is not an object",
+                                 platform=PLATFORM)
+        return data
+
+    def count(self, region_code: str) -> int:
+        """`GET /api/v1/permits/count`: every permit of the region, whatever its status."""
+        data = self.get("/api/v1/permits/count", {"regionCode": region_code}, what="count")
+        return int(data["total"])
+
+    # -- machinery ------------------------------------------------------------------------------
+
+    def get(self, path: str, params: dict[str, Any], *, what: str) -> Any:
+        """GET with retries within the run's deadline; returns the envelope's `data`."""
+        remaining = self.config.deadline - (time.monotonic() - self._started)
+        if remaining <= 0:
+            raise PlatformUnavailable(f"{PLATFORM}: the run's {self.config.deadline:.0f}s retry "
+                                      f"deadline has passed", platform=PLATFORM)
+        policy = RetryPolicy(deadline=remaining, max_retry_after=self.config.max_retry_after)
+        return call_with_retry(lambda: self._get_once(path, params, what), policy=policy,
+                               platform=PLATFORM, what=what)
+
+    def _get_once(self, path: str, params: dict[str, Any], what: str) -> Any:
+        try:
+            return self._send(path, params, what)
+        except _TokenRejected:
+            # The token was revoked or expired: get a new one and repeat the call once.
+            self._refresh_token()
+            try:
+                return self._send(path, params, what)
+            except _TokenRejected:
+                raise ConfigurationError(
+                    f"{PLATFORM}: {what}: a fresh token was rejected (40101); check "
+                    "SSJ_PERMIT__APP_ID and SSJ_PERMIT__APP_SECRET", "SSJ_PERMIT__APP_SECRET"
+                ) from None
+
+    def _send(self, path: str, params: dict[str, Any], what: str) -> Any:
+        token = self._current_token()
+        self.limiter.acquire()
+        self.calls += 1
+        try:
+            response = self.http.get(path, params=params,
+                                     headers={"Authorization": f"Bearer {token}"})
+        except httpx.HTTPError as exc:
+            raise transport_error(exc, PLATFORM, what) from exc
+        return self._data(response, what)
+
+    def _data(self, response: httpx.Response, what: str) -> Any:
+        status = response.status_code
+        if status == 429:
+            raise RateLimited(f"{PLATFORM}: {what}: rate limited (429)",
+                              retry_after=retry_after_seconds(response), platform=PLATFORM,
+                              code=RATE_LIMITED)
+        if status >= 500:
+            raise TransientError(f"{PLATFORM}: {what}: HTTP {status}", platform=PLATFORM,
+                                 code=status)
+        try:
+            envelope = orjson.loads(response.content)
+            code = int(envelope["code"])
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+            # A gateway's HTML page or a body cut off in transit: the call did not succeed.
+            raise TransientError(f"{PLATFORM}: {what}: HTTP {status} body is not a complete "
+                                 "JSON envelope", platform=PLATFORM, code=status) from None
+        if code == OK and status == 200:
+            return envelope.get("data")
+        message = f"{PLATFORM}: {what}: code {code} {envelope.get('msg', '')!s}".rstrip()
+        if code == TOKEN_INVALID or status == 401:
+            raise _TokenRejected(message)
+        if code == RATE_LIMITED:
+            raise RateLimited(message, retry_after=retry_after_seconds(response),
+                              platform=PLATFORM, code=code)
+        if code == BUSY:
+            raise TransientError(message, platform=PLATFORM, code=code)
+        if code == NO_PERMISSION or status == 403:
+            raise ConfigurationError(f"{message}: the app has no permission for this region; "
+                                     "check SSJ_REGION_CODE and SSJ_PERMIT__APP_ID",
+                                     "SSJ_REGION_CODE")
+        if code == NOT_FOUND or status == 404:
+            raise NotFound(message, platform=PLATFORM, code=code)
+        raise PermanentError(message, platform=PLATFORM, code=code)
+
+    def _current_token(self) -> str:
+        with self._token_lock:
+            if self._token is None:
+                self._token = self._fetch_token()
+            return self._token
+
+    def _refresh_token(self) -> None:
+        with self._token_lock:
+            self._token = self._fetch_token()
+
+    def _fetch_token(self) -> str:
+        body = {"appId": self.config.app_id,
+                "appSecret": self.config.app_secret.get_secret_value()}
+        self.limiter.acquire()
+        try:
+            response = self.http.post("/api/v1/auth/token", json=body)
+        except httpx.HTTPError as exc:
+            raise transport_error(exc, PLATFORM, "token") from exc
+        try:
+            data = self._data(response, "token")
+        except _TokenRejected:
+            raise ConfigurationError(
+                f"{PLATFORM}: the platform refused the credentials; check SSJ_PERMIT__APP_ID "
+                "and SSJ_PERMIT__APP_SECRET", "SSJ_PERMIT__APP_SECRET") from None
+        except PermanentError as exc:
+            raise ConfigurationError(
+                f"{PLATFORM}: token request refused ({exc.code}); check SSJ_PERMIT__APP_ID "
+                "and SSJ_PERMIT__APP_SECRET", "SSJ_PERMIT__APP_SECRET") from None
+        try:
+            return str(data["accessToken"])
+        except (KeyError, TypeError):
+            raise TransientError(f"{PLATFORM}: token response has no accessToken",
+                                 platform=PLATFORM) from None

@@ -1,0 +1,290 @@
+"""The permit platform simulator: permit.md's endpoints over the synthetic dataset, with faults.
+
+Pages are assembled from pre-rendered record JSON, so a client is measured, not the simulator.
+Faults (all off by default): error_rate (500/502 HTML/503/504/200+50001), rate_429 (half with
+Retry-After), truncate_rate (a body cut off mid-document), latency (seconds), revoke_every (revoke
+every token after N data calls), live_updates (records moved to the end per list call),
+rate_limit (requests per second per appId, as the platform enforces it; 0 for none).
+"""
+
+from __future__ import annotations
+
+import bisect
+import random
+import secrets
+import threading
+import time
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+import orjson
+
+from ssj_bridge.model import BEIJING, beijing_now
+from ssj_bridge.simulate import SimRequest, SimResponse
+from ssj_permit.simulator.dataset import PermitDataset, build, iso
+
+_HTML_502 = (b"<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad "
+             b"Gateway</h1></center><hr><center>nginx</center></body></html>")
+_HTML_504 = _HTML_502.replace(b"502 Bad Gateway", b"504 Gateway Time-out")
+
+
+def _envelope(code: int, msg: str, data: Any = None) -> bytes:
+    return orjson.dumps({"code": code, "msg": msg, "data": data})
+
+
+class PermitSimulator:
+    """A live permit platform for one region."""
+
+    def __init__(self, dataset: PermitDataset, *, region: str, app_id: str = "demo-app",
+                 app_secret: str = "demo-secret",  # noqa: S107 - the simulator's own credential
+                 seed: int = 1, error_rate: float = 0.0,
+                 rate_429: float = 0.0, truncate_rate: float = 0.0, latency: float = 0.0,
+                 revoke_every: int = 0, live_updates: int = 0, rate_limit: float = 20.0) -> None:
+        self.dataset = dataset
+        self.region = region
+        self.app_id = app_id
+        self.app_secret = app_secret
+        self.error_rate = error_rate
+        self.rate_429 = rate_429
+        self.truncate_rate = truncate_rate
+        self.latency = latency
+        self.revoke_every = revoke_every
+        self.live_updates = live_updates
+        self.rate_limit = rate_limit
+        self.rng = random.Random(f"faults/{seed}")
+        self.lock = threading.Lock()
+        self.tokens: set[str] = set()
+        self.data_calls = 0
+        self.requests = 0
+        self.faults_served = 0
+        self._window: list[float] = []
+        self.records: dict[str, dict[str, Any]] = {}
+        self.rendered: dict[str, bytes] = {}
+        self.order: list[tuple[str, str]] = []
+        for record in dataset.records:
+            key = str(record["permitNo"])
+            self.records[key] = record
+            self.rendered[key] = orjson.dumps(record)
+            self.order.append((str(record["updateTime"]), key))
+        self.order.sort()
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any]) -> PermitSimulator:
+        """Build from the `simulate` command's options (unknown options are ignored)."""
+        region = str(options.get("region", "371000"))
+        seed = int(options.get("seed", 1))
+        dataset = build(region, int(options.get("subjects", 1000)), seed,
+                        malformed_rate=float(options.get("malformed_rate", 0.0)),
+                        quirk_rate=float(options.get("quirk_rate", 0.0)),
+                        same_instant=int(options.get("same_instant", 0)),
+                        multi_site_every=int(options.get("multi_site_every", 7)))
+        known = ("app_id", "app_secret", "error_rate", "rate_429", "truncate_rate", "latency",
+                 "revoke_every", "live_updates", "rate_limit")
+        kwargs = {k: options[k] for k in known if k in options and options[k] is not None}
+        for name in ("error_rate", "rate_429", "truncate_rate", "latency", "rate_limit"):
+            if name in kwargs:
+                kwargs[name] = float(kwargs[name])
+        for name in ("revoke_every", "live_updates"):
+            if name in kwargs:
+                kwargs[name] = int(kwargs[name])
+        return cls(dataset, region=region, seed=seed, **kwargs)
+
+    def demo_credentials(self) -> dict[str, str]:
+        """The settings a client needs for this simulator (SSJ_PERMIT__…)."""
+        return {"app_id": self.app_id, "app_secret": self.app_secret}
+
+    # -- what tests and the demo change on a live platform -------------------------------------
+
+    def revoke_tokens(self) -> None:
+        """Revoke every issued token (the next data call gets 40101)."""
+        with self.lock:
+            self.tokens.clear()
+
+    def touch(self, permit_no: str, **changes: Any) -> None:
+        """Change a permit now: it gets a new updateTime and moves to the end of the order."""
+        with self.lock:
+            self._touch(permit_no, changes)
+
+    def add(self, record: dict[str, Any]) -> None:
+        """Add a permit now."""
+        with self.lock:
+            key = record["permitNo"]
+            self.records[key] = dict(record)
+            self.order.append(("", key))
+            self._touch(key, {}, known=False)
+
+    def _touch(self, permit_no: str, changes: Mapping[str, Any], known: bool = True) -> None:
+        record = self.records[permit_no]
+        old = (str(record["updateTime"]), permit_no)
+        if known:
+            index = bisect.bisect_left(self.order, old)
+            if index < len(self.order) and self.order[index] == old:
+                del self.order[index]
+        else:
+            self.order.remove(("", permit_no))
+        stamp = iso(beijing_now())
+        if self.order and self.order[-1][0] > stamp:
+            stamp = self.order[-1][0]
+        record.update(changes)
+        record["updateTime"] = stamp
+        self.rendered[permit_no] = orjson.dumps(record)
+        bisect.insort(self.order, (stamp, permit_no))
+
+    # -- HTTP ---------------------------------------------------------------------------------
+
+    def __call__(self, request: SimRequest) -> SimResponse:
+        """Answer one request as permit.md describes."""
+        if self.latency:
+            time.sleep(self.latency)
+        with self.lock:
+            self.requests += 1
+            if self._over_limit():
+                return SimResponse(429, _envelope(42901, "rate limited"),
+                                   headers={"Retry-After": "1"})
+        if request.method == "POST" and request.path == "/api/v1/auth/token":
+            return self._token(request)
+        if request.method != "GET" or not request.path.startswith("/api/v1/permits"):
+            return SimResponse(404, _envelope(40401, "no such endpoint"))
+        auth = request.headers.get("authorization", "")
+        with self.lock:
+            self.data_calls += 1
+            if self.revoke_every and self.data_calls % self.revoke_every == 0:
+                self.tokens.clear()
+            authorised = auth.startswith("Bearer ") and auth[7:] in self.tokens
+        if not authorised:
+            return SimResponse(401, _envelope(40101, "token invalid or expired"))
+        fault = self._fault()
+        if fault is not None:
+            return fault
+        path = request.path
+        if path == "/api/v1/permits":
+            return self._list(request.query)
+        if path == "/api/v1/permits/count":
+            return self._count(request.query)
+        return self._one(path.removeprefix("/api/v1/permits/"))
+
+    def _over_limit(self) -> bool:
+        if not self.rate_limit:
+            return False
+        now = time.monotonic()
+        self._window = [t for t in self._window if now - t < 1.0]
+        if len(self._window) >= self.rate_limit:
+            return True
+        self._window.append(now)
+        return False
+
+    def _token(self, request: SimRequest) -> SimResponse:
+        try:
+            body = orjson.loads(request.body)
+        except orjson.JSONDecodeError:
+            return SimResponse(400, _envelope(40001, "body is not JSON"))
+        if body.get("appId") != self.app_id or body.get("appSecret") != self.app_secret:
+            return SimResponse(401, _envelope(40101, "bad appId or appSecret"))
+        token = secrets.token_hex(16)
+        with self.lock:
+            self.tokens.add(token)
+        return SimResponse(200, _envelope(0, "ok", {"accessToken": token, "expiresIn": 7200}))
+
+    def _fault(self) -> SimResponse | None:
+        with self.lock:
+            roll = self.rng.random()
+            pick = self.rng.random()
+        if roll < self.error_rate:
+            self.faults_served += 1
+            if pick < 0.2:
+                return SimResponse(502, _HTML_502, "text/html")
+            if pick < 0.4:
+                return SimResponse(504, _HTML_504, "text/html")
+            if pick < 0.6:
+                return SimResponse(503, _envelope(50001, "system busy"))
+            if pick < 0.8:
+                return SimResponse(200, _envelope(50001, "system busy"))
+            return SimResponse(500, _envelope(50001, "internal error"))
+        roll -= self.error_rate
+        if roll < self.rate_429:
+            self.faults_served += 1
+            headers = {"Retry-After": "1"} if pick < 0.5 else {}
+            return SimResponse(429, _envelope(42901, "rate limited"), headers=headers)
+        return None
+
+    def _scope(self, query: Mapping[str, str]) -> tuple[str | None, SimResponse | None]:
+        region = query.get("regionCode")
+        if not region or len(region) != 6 or not region.isdigit():
+            return None, SimResponse(400, _envelope(40001, "regionCode is required"))
+        if not region.startswith(_prefix(self.region)):
+            return None, SimResponse(403, _envelope(40301, "no permission for this region"))
+        return region, None
+
+    def _list(self, query: Mapping[str, str]) -> SimResponse:
+        region, error = self._scope(query)
+        if error is not None or region is None:
+            return error or SimResponse(400)
+        try:
+            page_no = int(query.get("pageNo", "1"))
+            page_size = int(query.get("pageSize", "100"))
+            since = _since(query.get("updatedSince"))
+        except ValueError as exc:
+            return SimResponse(400, _envelope(40001, f"bad parameter: {exc}"))
+        if page_no < 1 or not 1 <= page_size <= 1000:
+            return SimResponse(400, _envelope(40001, "pageNo ≥ 1, pageSize 1–1000"))
+        with self.lock:
+            order = self.order
+            start = bisect.bisect_left(order, (since, "")) if since else 0
+            prefix = _prefix(region)
+            if prefix == _prefix(self.region):
+                total = len(order) - start
+                chosen = order[start + (page_no - 1) * page_size:start + page_no * page_size]
+            else:
+                matching = [o for o in order[start:]
+                            if str(self.records[o[1]].get("regionCode", "")).startswith(prefix)]
+                total = len(matching)
+                chosen = matching[(page_no - 1) * page_size:page_no * page_size]
+            body = b",".join(self.rendered[key] for _, key in chosen)
+            for _ in range(self.live_updates):
+                if self.order:
+                    _, key = self.order[self.rng.randrange(len(self.order))]
+                    self._touch(key, {})
+            truncate = self.truncate_rate and self.rng.random() < self.truncate_rate
+        payload = (b'{"code":0,"msg":"ok","data":{"total":%d,"pageNo":%d,"pageSize":%d,'
+                   b'"records":[%s]}}' % (total, page_no, page_size, body))
+        if truncate:
+            self.faults_served += 1
+            return SimResponse(200, payload, truncate_to=max(1, len(payload) // 2))
+        return SimResponse(200, payload)
+
+    def _count(self, query: Mapping[str, str]) -> SimResponse:
+        region, error = self._scope(query)
+        if error is not None or region is None:
+            return error or SimResponse(400)
+        prefix = _prefix(region)
+        with self.lock:
+            total = sum(1 for r in self.records.values()
+                        if str(r.get("regionCode", "")).startswith(prefix))
+        return SimResponse(200, _envelope(0, "ok", {"total": total}))
+
+    def _one(self, permit_no: str) -> SimResponse:
+        with self.lock:
+            rendered = self.rendered.get(permit_no)
+        if rendered is None:
+            return SimResponse(404, _envelope(40401, "not found"))
+        return SimResponse(200, b'{"code":0,"msg":"ok","data":%s}' % rendered)
+
+
+def _prefix(region: str) -> str:
+    if region.endswith("0000"):
+        return region[:2]
+    if region.endswith("00"):
+        return region[:4]
+    return region
+
+
+def _since(value: str | None) -> str | None:
+    """updatedSince as a string comparable with stored updateTimes (whole seconds, +08:00)."""
+    if not value:
+        return None
+    moment = datetime.fromisoformat(value).astimezone(BEIJING)
+    if moment.microsecond:
+        # Records carry whole seconds: `>= 12:00:00.5` means `>= 12:00:01`.
+        moment = moment.replace(microsecond=0) + timedelta(seconds=1)
+    return iso(moment)

@@ -1,0 +1,131 @@
+"""What an adapter is to the core: a spec it registers, streams it reads, batches it yields.
+
+An adapter parses, validates and maps a platform's payloads to canonical records; it never
+touches the store. The sync engine stores each batch, its rejects and its cursor in one
+transaction, so a cursor only ever advances with the data it covers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar
+
+import orjson
+import structlog
+from pydantic import BaseModel, ValidationError
+
+from ssj_bridge.model import CanonicalModel
+from ssj_bridge.settings import PlatformSettings, configuration_error
+
+ConfigT = TypeVar("ConfigT", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """One valid record from a platform: its key, raw payload, content hash and canonical form."""
+
+    key: str
+    payload: bytes
+    content_hash: str
+    record: CanonicalModel
+    source_time: str | None = None
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A record set aside: its key (or a stand-in), the reason naming field and value, the payload."""
+
+    key: str
+    reason: str
+    payload: bytes = b""
+
+
+@dataclass
+class Batch:
+    """What one page or call yields; `cursor` is the stream's position once the batch is stored."""
+
+    entity: str
+    records: list[Fetched] = field(default_factory=list)
+    rejects: list[Rejected] = field(default_factory=list)
+    cursor: str | None = None
+    total: int | None = None
+
+
+class Stream(Protocol):
+    """One listing of one entity on a platform, read incrementally from a cursor."""
+
+    name: str
+    entity: str
+
+    def read(self, cursor: str | None) -> Iterator[Batch]:
+        """Yield batches from `cursor` (None: from the beginning) to the end of the listing."""
+        ...
+
+
+class Adapter(Protocol):
+    """A connection to one platform for one run."""
+
+    def streams(self) -> list[Stream]:
+        """The streams `sync` reads, in order."""
+        ...
+
+    def close(self) -> None:
+        """Release connections."""
+        ...
+
+
+@dataclass(frozen=True)
+class AdapterContext:
+    """What the core hands an adapter: its settings section, the deployment, the allow-list."""
+
+    platform: str
+    section: PlatformSettings
+    region_code: str
+    org_code: str | None = None
+    allowed_usccs: frozenset[str] = frozenset()
+    quarantined_keys: tuple[str, ...] = ()
+    logger: Any = field(default_factory=lambda: structlog.get_logger())
+
+    def config(self, model: type[ConfigT]) -> ConfigT:
+        """The section validated by the adapter's own model; errors name the variable."""
+        try:
+            return model.model_validate(self.section.fields())
+        except ValidationError as exc:
+            raise configuration_error(exc, (self.platform,)) from None
+
+
+class SimulatorApp(Protocol):
+    """A platform simulator: answers one HTTP request (see ssj_bridge.simulate)."""
+
+    def __call__(self, request: Any) -> Any:
+        """Return the response to `request`."""
+        ...
+
+
+@dataclass(frozen=True)
+class AdapterSpec:
+    """An adapter as a plugin registers it.
+
+    `role` is the platform role it serves (`permit`, `credit`, `province`, `publicity`);
+    `factory` builds the adapter for a run; `simulator` builds its simulator from options.
+    """
+
+    name: str
+    role: str
+    factory: Callable[[AdapterContext], Adapter]
+    version: str = "0"
+    description: str = ""
+    simulator: Callable[[Mapping[str, Any]], SimulatorApp] | None = None
+    simulator_options: Mapping[str, Any] = field(default_factory=dict)
+
+
+def content_hash(payload: bytes) -> str:
+    """Content hash of a canonical payload (BLAKE2b-128): equal content, equal hash."""
+    return hashlib.blake2b(payload, digest_size=16).hexdigest()
+
+
+def canonical_payload(raw: Mapping[str, Any]) -> bytes:
+    """Stable bytes of a raw record: keys sorted, so equal content hashes equal."""
+    return orjson.dumps(raw, option=orjson.OPT_SORT_KEYS)

@@ -1,0 +1,144 @@
+"""One way to call a platform: httpx client, client-side rate limit, retries with tenacity.
+
+Retries use exponential backoff with full jitter; a 429's `Retry-After` is honoured (never
+retried sooner) up to a cap, past which the platform counts as unavailable for this run; the
+whole call gives up at a deadline well under a cron interval.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+import httpx
+import structlog
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_random_exponential,
+)
+
+from ssj_bridge.errors import PlatformUnavailable, RateLimited, TransientError
+
+T = TypeVar("T")
+log = structlog.get_logger("ssj_bridge.http")
+
+
+class RateLimiter:
+    """A token bucket shared by a client's threads: at most `rate` calls a second on average."""
+
+    def __init__(self, rate: float | None, burst: int = 1) -> None:
+        self.rate = rate
+        self.capacity = float(max(burst, 1))
+        self._tokens = self.capacity
+        self._last = time.monotonic()
+        self._lock = threading.Lock()
+
+    def acquire(self) -> None:
+        """Block until a call may go out."""
+        if not self.rate:
+            return
+        while True:
+            with self._lock:
+                now = time.monotonic()
+                self._tokens = min(self.capacity, self._tokens + (now - self._last) * self.rate)
+                self._last = now
+                if self._tokens >= 1:
+                    self._tokens -= 1
+                    return
+                wait = (1 - self._tokens) / self.rate
+            time.sleep(wait)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How long and how often to retry transient failures."""
+
+    deadline: float = 600.0
+    max_attempts: int = 12
+    initial_backoff: float = 0.5
+    max_backoff: float = 30.0
+    max_retry_after: float = 120.0
+
+
+class _Wait:
+    """Full-jitter exponential backoff, but never less than the platform's Retry-After."""
+
+    def __init__(self, policy: RetryPolicy, platform: str) -> None:
+        self.policy = policy
+        self.platform = platform
+        self.jitter = wait_random_exponential(multiplier=policy.initial_backoff,
+                                              max=policy.max_backoff)
+
+    def __call__(self, state: RetryCallState) -> float:
+        backoff = float(self.jitter(state))
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, RateLimited) and exc.retry_after is not None:
+            if exc.retry_after > self.policy.max_retry_after:
+                raise PlatformUnavailable(
+                    f"{self.platform}: asks to wait {exc.retry_after:.0f}s (Retry-After), more "
+                    f"than the {self.policy.max_retry_after:.0f}s this run waits",
+                    platform=self.platform) from exc
+            return max(exc.retry_after, backoff)
+        return backoff
+
+
+def call_with_retry(call: Callable[[], T], *, policy: RetryPolicy, platform: str,
+                    what: str) -> T:
+    """Run `call`, retrying TransientError; raise PlatformUnavailable when retries run out."""
+    start = time.monotonic()
+
+    def before_sleep(state: RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        log.warning("retrying", platform=platform, call=what, attempt=state.attempt_number,
+                    error=str(exc), wait=round(state.upcoming_sleep, 2))
+
+    retrying = Retrying(
+        retry=retry_if_exception_type(TransientError),
+        wait=_Wait(policy, platform),
+        stop=stop_after_delay(policy.deadline) | stop_after_attempt(policy.max_attempts),
+        before_sleep=before_sleep,
+        reraise=True,
+    )
+    try:
+        return retrying(call)
+    except PlatformUnavailable:
+        raise
+    except TransientError as exc:
+        elapsed = time.monotonic() - start
+        raise PlatformUnavailable(
+            f"{platform}: {what} still failing after {elapsed:.1f}s: {exc}",
+            platform=platform, code=exc.code) from exc
+
+
+def transport_error(exc: httpx.HTTPError, platform: str, what: str) -> TransientError:
+    """A timeout, reset or refused connection, as the transient error it is."""
+    return TransientError(f"{platform}: {what}: {type(exc).__name__}: {exc}", platform=platform)
+
+
+def retry_after_seconds(response: httpx.Response) -> float | None:
+    """The Retry-After header in seconds (HTTP-date form is not used by these platforms)."""
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
+
+
+def make_client(base_url: str, *, timeout: float, max_connections: int = 8) -> httpx.Client:
+    """An httpx client with keep-alive and bounded connections; callers add their own auth."""
+    return httpx.Client(
+        base_url=base_url,
+        timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+        limits=httpx.Limits(max_connections=max_connections,
+                            max_keepalive_connections=max_connections),
+        headers={"User-Agent": "ssj-bridge"},
+    )

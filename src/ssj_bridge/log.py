@@ -1,0 +1,87 @@
+"""Structured logs: JSON lines when not on a terminal, secrets redacted, no locals in tracebacks."""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import MutableMapping
+from typing import Any, TextIO
+
+import structlog
+from pydantic import SecretStr
+
+from ssj_bridge.model.base import beijing_now
+from ssj_bridge.settings import is_secret_name
+
+REDACTED = "**********"
+# Values that look like credentials inside free text (URLs with passwords, bearer tokens).
+_SECRET_PATTERNS = [
+    (re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]+"), r"\1" + REDACTED),
+    (re.compile(r"(://[^:/@\s]+:)[^@\s]+@"), r"\1" + REDACTED + "@"),
+    (re.compile(r"((?:app_?secret|api_?key|token|password|appSecret|apiKey)[\"']?\s*[:=]\s*[\"']?)"
+                r"[^\s\"'&,}]+", re.IGNORECASE), r"\1" + REDACTED),
+]
+
+
+def redact_text(text: str) -> str:
+    """Mask credentials that free text may carry (error messages, URLs)."""
+    for pattern, replacement in _SECRET_PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def _redact(value: Any, key: str = "") -> Any:
+    if isinstance(value, SecretStr) or (key and is_secret_name(key) and value is not None):
+        return REDACTED
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, dict):
+        return {k: _redact(v, str(k)) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redact(v) for v in value]
+    return value
+
+
+def redact_secrets(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+                   ) -> MutableMapping[str, Any]:
+    """structlog processor: secrets never reach a log line."""
+    for key in list(event_dict):
+        event_dict[key] = _redact(event_dict[key], key)
+    return event_dict
+
+
+def beijing_timestamp(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+                      ) -> MutableMapping[str, Any]:
+    """structlog processor: the event's time, ISO-8601 in Beijing time (+08:00)."""
+    event_dict["timestamp"] = beijing_now().isoformat(timespec="milliseconds")
+    return event_dict
+
+
+def configure_logging(stream: TextIO | None = None, *, json: bool | None = None,
+                      level: int = logging.INFO) -> None:
+    """Set up structlog once per process: JSON off a terminal, readable lines on one."""
+    out = stream or sys.stderr
+    as_json = not out.isatty() if json is None else json
+    renderer: Any
+    if as_json:
+        exception_processor: Any = structlog.processors.ExceptionRenderer(
+            structlog.tracebacks.ExceptionDictTransformer(show_locals=False))
+        renderer = structlog.processors.JSONRenderer(ensure_ascii=False)
+    else:
+        exception_processor = structlog.processors.format_exc_info
+        renderer = structlog.dev.ConsoleRenderer(
+            exception_formatter=structlog.dev.plain_traceback)
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            beijing_timestamp,
+            exception_processor,
+            redact_secrets,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        logger_factory=structlog.PrintLoggerFactory(out),
+        cache_logger_on_first_use=False,
+    )

@@ -1,0 +1,156 @@
+"""Configuration: the only place environment variables and the TOML file are read.
+
+Environment variables (prefix `SSJ_`, nested delimiter `__`) win over the TOML file
+(`--config PATH`, default `./ssj-bridge.toml` when present). Each platform section is a
+`PlatformSettings`; its adapter validates the fields it needs with its own model, so the core
+knows the four platform roles of the operator's contract but no platform's fields.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from ssj_bridge.errors import ConfigurationError
+
+ENV_PREFIX = "SSJ_"
+DEFAULT_CONFIG = Path("ssj-bridge.toml")
+SECRET_WORDS = ("secret", "token", "password", "api_key", "apikey", "app_key")
+
+ConfigT = TypeVar("ConfigT", bound=BaseModel)
+
+
+class PlatformSettings(BaseModel):
+    """One platform section (`SSJ_<ROLE>__…`): which adapter serves it, and its own fields."""
+
+    model_config = ConfigDict(extra="allow")
+
+    adapter: str | None = None
+    base_url: str | None = None
+    rate_limit: float | None = Field(default=None, gt=0, description="requests per second")
+    timeout: float = Field(default=30.0, gt=0)
+    deadline: float = Field(default=600.0, gt=0, description="seconds a run may spend retrying")
+
+    def fields(self) -> dict[str, Any]:
+        """Every field of the section, declared or extra."""
+        return {**self.model_dump(exclude={"__pydantic_extra__"}), **(self.model_extra or {})}
+
+
+class Settings(BaseSettings):
+    """The deployment's settings (interface.md, "Configuration")."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="ignore",
+        case_sensitive=False,
+    )
+    config_file: ClassVar[Path | None] = None
+
+    database_url: str = "sqlite:///ssj-bridge.db"
+    region_code: str | None = None
+    org_code: str | None = None
+    org_name: str | None = None
+    policy: str | None = None
+    lock_dir: Path | None = None
+    permit: PlatformSettings = Field(default_factory=PlatformSettings)
+    credit: PlatformSettings = Field(default_factory=PlatformSettings)
+    province: PlatformSettings = Field(default_factory=PlatformSettings)
+    publicity: PlatformSettings = Field(
+        default_factory=lambda: PlatformSettings(adapter="publicity"))
+
+    @field_validator("region_code")
+    @classmethod
+    def _six_digits(cls, value: str | None) -> str | None:
+        if value is not None and not (len(value) == 6 and value.isdigit()):
+            raise ValueError("must be 6 digits")
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        path = cls.config_file
+        if path is None and DEFAULT_CONFIG.exists():
+            path = DEFAULT_CONFIG
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if path is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)
+
+    def platform(self, role: str) -> PlatformSettings:
+        """The section of one platform role, with its adapter name filled in."""
+        section: PlatformSettings = getattr(self, role)
+        if section.adapter is None:
+            section.adapter = DEFAULT_ADAPTERS.get(role, role)
+        return section
+
+    def require(self, *names: str) -> None:
+        """Raise ConfigurationError naming the first of `names` that is not set."""
+        for name in names:
+            if getattr(self, name) in (None, ""):
+                raise ConfigurationError(f"{env_name((name,))} is not set", env_name((name,)))
+
+
+PLATFORM_ROLES = ("permit", "credit", "province", "publicity")
+# The adapter each role uses unless SSJ_<ROLE>__ADAPTER names another.
+DEFAULT_ADAPTERS = {"permit": "permit", "credit": "credit", "province": "reference",
+                    "publicity": "publicity"}
+
+
+def env_name(loc: tuple[Any, ...]) -> str:
+    """The environment variable for a settings location: ('permit','app_id') → SSJ_PERMIT__APP_ID."""
+    return ENV_PREFIX + "__".join(str(part).upper() for part in loc)
+
+
+def load_settings(config_file: Path | None = None) -> Settings:
+    """Read the settings; a malformed one raises ConfigurationError naming the variable."""
+    if config_file is not None and not config_file.exists():
+        raise ConfigurationError(f"config file {config_file} does not exist", "--config")
+    Settings.config_file = config_file
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise configuration_error(exc) from None
+
+
+def configuration_error(exc: ValidationError, section: tuple[str, ...] = ()) -> ConfigurationError:
+    """Turn a ValidationError of settings into a message naming each bad variable."""
+    problems = []
+    for error in exc.errors():
+        name = env_name(section + tuple(error["loc"]))
+        what = "is not set" if error["type"] == "missing" else f"is invalid: {error['msg']}"
+        problems.append(f"{name} {what}")
+    first = env_name(section + tuple(exc.errors()[0]["loc"]))
+    return ConfigurationError("; ".join(problems), first)
+
+
+def platform_config(settings: Settings, role: str, model: type[ConfigT]) -> ConfigT:
+    """Validate one platform section with an adapter's own config model."""
+    try:
+        return model.model_validate(settings.platform(role).fields())
+    except ValidationError as exc:
+        raise configuration_error(exc, (role,)) from None
+
+
+def is_secret_name(name: str) -> bool:
+    """True for field names that hold secrets (never printed, logged or reported)."""
+    lowered = name.lower()
+    return any(word in lowered for word in SECRET_WORDS)
+
+
+__all__ = ["PLATFORM_ROLES", "PlatformSettings", "SecretStr", "Settings", "env_name",
+           "is_secret_name", "load_settings", "platform_config"]

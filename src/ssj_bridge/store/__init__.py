@@ -1,0 +1,5 @@
+"""The store: canonical records, source records, cursors, quarantine, allow-list and run log."""
+
+from ssj_bridge.store.engine import Store, StoreCounts
+
+__all__ = ["Store", "StoreCounts"]

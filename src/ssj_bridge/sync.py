@@ -1,0 +1,153 @@
+"""One sync cycle: take the lock, read every configured platform's streams, store batch by batch.
+
+Each batch is stored with its cursor in one transaction, so a run killed at any instant
+resumes where its last committed batch ended and the store ends as if it had never stopped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import structlog
+
+from ssj_bridge.adapter import AdapterContext, Batch
+from ssj_bridge.errors import ConfigurationError, ExitCode, PlatformError, SsjError
+from ssj_bridge.log import redact_text
+from ssj_bridge.pipeline import prefetch
+from ssj_bridge.plugins import PluginHost
+from ssj_bridge.settings import PLATFORM_ROLES, Settings, env_name
+from ssj_bridge.store import Store
+
+log = structlog.get_logger("ssj_bridge.sync")
+
+Progress = Callable[[str, str, Batch], None]
+
+
+@dataclass
+class PlatformReport:
+    """What one platform's part of a run did (the `platforms` entries of `sync --json`)."""
+
+    fetched: int = 0
+    stored: int = 0
+    set_aside: int = 0
+    sent: int = 0
+    deferred: int = 0
+    error: str | None = None
+    exit: ExitCode = ExitCode.OK
+
+    def as_json(self) -> dict[str, Any]:
+        """The shape interface.md fixes."""
+        return {"fetched": self.fetched, "stored": self.stored, "setAside": self.set_aside,
+                "sent": self.sent, "deferred": self.deferred, "error": self.error}
+
+
+@dataclass
+class SyncReport:
+    """A whole run: one report per platform; the exit code is the worst that applies."""
+
+    platforms: dict[str, PlatformReport] = field(default_factory=dict)
+
+    @property
+    def exit(self) -> ExitCode:
+        """78 > 75 > 3 > 0 over every platform."""
+        return ExitCode.worst(*(p.exit for p in self.platforms.values()))
+
+    def as_json(self) -> dict[str, Any]:
+        """`{"exit", "platforms": {NAME: {...}}}`."""
+        return {"exit": int(self.exit),
+                "platforms": {n: p.as_json() for n, p in self.platforms.items()}}
+
+    def summary_line(self) -> str:
+        """The one-line summary printed at the end of a run."""
+        parts = [f"{name}: fetched {p.fetched}, stored {p.stored}, set aside {p.set_aside}"
+                 + (f", sent {p.sent}" if p.sent else "")
+                 + (f", deferred {p.deferred}" if p.deferred else "")
+                 + (f", error: {p.error}" if p.error else "")
+                 for name, p in self.platforms.items()]
+        return f"sync exit {int(self.exit)} — " + ("; ".join(parts) or "nothing configured")
+
+
+def configured_roles(settings: Settings, only: list[str] | None) -> list[str]:
+    """The platform roles this run syncs: those asked for, each needing its base URL."""
+    if only:
+        unknown = [r for r in only if r not in PLATFORM_ROLES]
+        if unknown:
+            raise ConfigurationError(
+                f"--only: unknown platform {', '.join(unknown)} (known: {', '.join(PLATFORM_ROLES)})",
+                "--only")
+        for role in only:
+            if not settings.platform(role).base_url:
+                raise ConfigurationError(f"{env_name((role, 'base_url'))} is not set",
+                                         env_name((role, "base_url")))
+        return list(only)
+    roles = [r for r in PLATFORM_ROLES if settings.platform(r).base_url]
+    if not roles:
+        raise ConfigurationError("no platform is configured: set SSJ_PERMIT__BASE_URL "
+                                 "(and the other platforms' base URLs)", "SSJ_PERMIT__BASE_URL")
+    return roles
+
+
+def run_sync(settings: Settings, store: Store, host: PluginHost, *,
+             only: list[str] | None = None, progress: Progress | None = None) -> SyncReport:
+    """One cron cycle. Raises LockHeld when another run holds the lock."""
+    settings.require("region_code")
+    roles = configured_roles(settings, only)
+    report = SyncReport()
+    with store.lock("sync"):
+        run_id = store.start_run("sync")
+        try:
+            for role in roles:
+                report.platforms[role] = _sync_platform(settings, store, host, role, progress)
+            synced = [r for r, p in report.platforms.items() if p.error is None]
+            host.manager.hook.after_sync(store=store, platforms=synced)
+        finally:
+            store.finish_run(run_id, int(report.exit), report.as_json())
+    return report
+
+
+def _sync_platform(settings: Settings, store: Store, host: PluginHost, role: str,
+                   progress: Progress | None) -> PlatformReport:
+    result = PlatformReport()
+    section = settings.platform(role)
+    try:
+        spec = host.adapter(section.adapter or role, env_name((role, "adapter")))
+        context = AdapterContext(platform=role, section=section,
+                                 region_code=settings.region_code or "",
+                                 org_code=settings.org_code,
+                                 allowed_usccs=store.allowed_usccs(),
+                                 quarantined_keys=tuple(
+                                     q["key"] for q in store.quarantined(role)),
+                                 logger=log.bind(platform=role))
+        adapter = spec.factory(context)
+        try:
+            for stream in adapter.streams():
+                cursor = store.cursor(role, stream.name)
+                log.info("stream start", platform=role, stream=stream.name, cursor=cursor)
+                for batch in prefetch(stream.read(cursor)):
+                    counts = store.apply_batch(role, stream.name, batch)
+                    result.fetched += len(batch.records) + len(batch.rejects)
+                    result.stored += counts.stored
+                    result.set_aside += counts.set_aside
+                    for reject in batch.rejects:
+                        log.warning("record set aside", platform=role, entity=batch.entity,
+                                    key=reject.key, reason=reject.reason)
+                    if progress is not None:
+                        progress(role, stream.name, batch)
+        finally:
+            adapter.close()
+    except (PlatformError, ConfigurationError) as exc:
+        result.error = redact_text(str(exc))
+        result.exit = exc.exit_code
+        log.error("platform failed", platform=role, error=result.error,
+                  exit=int(exc.exit_code))
+        return result
+    except SsjError as exc:
+        result.error = redact_text(str(exc))
+        result.exit = exc.exit_code
+        return result
+    if result.set_aside or result.deferred:
+        result.exit = ExitCode.SET_ASIDE
+    log.info("platform done", platform=role, **asdict(result) | {"exit": int(result.exit)})
+    return result

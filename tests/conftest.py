@@ -1,0 +1,84 @@
+"""Shared fixtures: stores on SQLite and PostgreSQL, simulators on loopback."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from ssj_bridge.simulate import RunningSimulator, serve
+from ssj_bridge.store import Store
+
+POSTGRES_URL = os.environ.get("SSJ_TEST_POSTGRES_URL")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def postgres_url_or_skip() -> str:
+    """The test PostgreSQL server; skipped on a machine without one, never in CI."""
+    if POSTGRES_URL:
+        return POSTGRES_URL
+    if IN_CI:
+        pytest.fail("CI=true but SSJ_TEST_POSTGRES_URL is not set: PostgreSQL tests must run")
+    pytest.skip("no PostgreSQL (set SSJ_TEST_POSTGRES_URL)")
+
+
+def fresh_postgres_database() -> str:
+    """A new, empty database on the test server (dropped by the caller's fixture)."""
+    base = postgres_url_or_skip()
+    name = f"ssj_t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return base.rsplit("/", 1)[0] + "/" + name
+
+
+def drop_postgres_database(url: str) -> None:
+    """Drop a database made by fresh_postgres_database."""
+    base = postgres_url_or_skip()
+    name = url.rsplit("/", 1)[1]
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database on each backend the store supports."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.db'}"
+        return
+    url = fresh_postgres_database()
+    try:
+        yield url
+    finally:
+        drop_postgres_database(url)
+
+
+@pytest.fixture
+def store(database_url: str, tmp_path: Path) -> Iterator[Store]:
+    """A migrated store on each backend."""
+    s = Store(database_url, lock_dir=tmp_path)
+    s.migrate()
+    yield s
+    s.dispose()
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Iterator[Store]:
+    """A migrated SQLite store (tests that are not about the backend)."""
+    s = Store(f"sqlite:///{tmp_path / 'store.db'}")
+    s.migrate()
+    yield s
+    s.dispose()
+
+
+def start(name: str, app: Any) -> RunningSimulator:
+    """Serve a simulator on a free loopback port."""
+    return serve(name, app)
