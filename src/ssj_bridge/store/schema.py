@@ -108,3 +108,70 @@ runs = Table(
     Column("host", Text),
     Column("pid", Integer),
 )
+
+credit_records = Table(
+    "credit_records", metadata,
+    Column("kind", String(16), primary_key=True),
+    Column("record_key", String(128), primary_key=True),
+    Column("uscc", String(18), nullable=False, index=True),
+    Column("name", Text),
+    Column("region_code", String(6)),
+    Column("year", Integer),
+    Column("level", Text),
+    Column("scheme", String(16)),
+    Column("tier", String(16)),
+    Column("risk_class", String(16)),
+    Column("published_on", Date),
+    Column("valid_until", Date),
+    Column("in_force", Boolean, nullable=False),
+)
+
+imports = Table(
+    "imports", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),
+    Column("file_name", Text, nullable=False),
+    Column("file_hash", String(64), nullable=False),
+    Column("rows", Integer, nullable=False),
+    Column("imported_by", Text, nullable=False),
+    Column("imported_at", TIME, nullable=False),
+)
+
+designations = Table(
+    "designations", metadata,
+    Column("uscc", String(18), primary_key=True),
+    Column("tag", String(16), primary_key=True),
+    Column("since_key", String(10), primary_key=True),  # `since` as text, '' when open
+    Column("value", Text),
+    Column("since", Date),
+    Column("until", Date),
+    Column("source", Text),
+    Column("import_id", Integer),
+)
+
+inspectors = Table(
+    "inspectors", metadata,
+    Column("inspector_id", String(64), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("cert_no", Text),
+    Column("org_code", Text),
+    Column("region_code", String(6), nullable=False),
+    Column("expertise", Text, nullable=False),  # `;`-joined
+    Column("auxiliary", Boolean, nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("conflicts", Text, nullable=False),  # `;`-joined USCCs
+    Column("import_id", Integer),
+    Column("updated_at", TIME, nullable=False),
+)
+
+classifications = Table(
+    "classifications", metadata,
+    Column("uscc", String(18), primary_key=True),
+    Column("period", String(6), primary_key=True),
+    Column("policy", String(32), nullable=False),
+    Column("category", String(16)),
+    Column("categories", Text, nullable=False),  # `;`-joined
+    Column("reasons", Text, nullable=False),  # JSON: [{category, rule, clause, facts}]
+    Column("classified_at", TIME, nullable=False),
+    Index("ix_classifications_period", "period", "category"),
+)
