@@ -64,6 +64,22 @@ class Stream(Protocol):
         ...
 
 
+class Sink(Protocol):
+    """Where the outbox's items of one entity go on a platform (library, tasks, results …).
+
+    `send` receives at most `batch_size` pending items and returns one outcome per item
+    (ssj_bridge.outbox.SendOutcome); a transient failure raises TransientError and the items
+    stay pending, to be sent again with the same request ids.
+    """
+
+    entity: str
+    batch_size: int
+
+    def send(self, items: list[Any]) -> list[Any]:
+        """Send the items; one outcome each."""
+        ...
+
+
 class Adapter(Protocol):
     """A connection to one platform for one run."""
 

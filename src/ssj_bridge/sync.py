@@ -17,6 +17,7 @@ from ssj_bridge.errors import ConfigurationError, ExitCode, PlatformError, SsjEr
 from ssj_bridge.log import redact_text
 from ssj_bridge.pipeline import prefetch
 from ssj_bridge.plugins import PluginHost
+from ssj_bridge.relay import relay
 from ssj_bridge.settings import PLATFORM_ROLES, Settings, env_name
 from ssj_bridge.store import Store
 
@@ -122,6 +123,12 @@ def _sync_platform(settings: Settings, store: Store, host: PluginHost, role: str
                                  logger=log.bind(platform=role))
         adapter = spec.factory(context)
         try:
+            # Writes first, so what is read back reflects them; `sinks` is optional.
+            for sink in getattr(adapter, "sinks", list)():
+                sent = relay(store, role, sink)
+                result.sent += sent.sent
+                result.set_aside += sent.rejected
+                result.deferred += sent.deferred
             for stream in adapter.streams():
                 cursor = store.cursor(role, stream.name)
                 log.info("stream start", platform=role, stream=stream.name, cursor=cursor)

@@ -207,6 +207,11 @@ class Store:
                     reason=r.reason, payload=r.payload, last_seen=now,
                     count=quarantine.c.count + 1))
 
+    def set_aside(self, conn: Connection, platform: str, entity: str,
+                  rejects: Sequence[Rejected]) -> None:
+        """Quarantine records in the caller's transaction (e.g. writes a platform refused)."""
+        self._set_aside(conn, platform, entity, rejects, iso_beijing(beijing_now()))
+
     # -- cursors, quarantine, allow-list ------------------------------------------------------
 
     def cursor(self, platform: str, stream: str) -> str | None:

@@ -175,3 +175,128 @@ classifications = Table(
     Column("classified_at", TIME, nullable=False),
     Index("ix_classifications_period", "period", "category"),
 )
+
+# -- writes to platforms, tasks, results, draws, publications (migration 0003) ------------------
+
+outbox = Table(
+    "outbox", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("platform", String(32), nullable=False),
+    Column("entity", String(32), nullable=False),
+    Column("key", String(128), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("payload", LargeBinary, nullable=False),
+    Column("content_hash", String(32), nullable=False),
+    # pending → accepted | rejected; superseded when a newer version replaces a pending one
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", Text),
+    Column("response", Text),
+    Column("created_at", TIME, nullable=False),
+    Column("updated_at", TIME, nullable=False),
+    Index("ux_outbox_version", "platform", "entity", "key", "version", unique=True),
+    Index("ix_outbox_pending", "platform", "status", "entity", "id"),
+)
+
+tasks = Table(
+    "tasks", metadata,
+    Column("task_id", String(64), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("region_code", String(6), nullable=False),
+    Column("matter_code", String(32), nullable=False),
+    Column("drawn_by", String(32), nullable=False),
+    Column("draw_mode", String(8), nullable=False),
+    Column("period", String(6), nullable=False),
+    Column("category", String(16)),
+    Column("planned_start", Date),
+    Column("planned_end", Date),
+    Column("draw_proof", Text),  # JSON
+    Column("status", String(8), nullable=False),
+    Column("origin", String(16), nullable=False),  # local | platform
+    Column("update_time", TIME),
+    Column("completed_on", Date),
+    Index("ix_tasks_period", "period", "region_code"),
+)
+
+assignments = Table(
+    "assignments", metadata,
+    Column("task_id", String(64), primary_key=True),
+    Column("uscc", String(18), primary_key=True),
+    Column("inspector_ids", Text, nullable=False),  # `;`-joined
+    Column("mode", String(8), nullable=False),
+    Column("status", String(8), nullable=False),
+    Index("ix_assignments_uscc", "uscc"),
+)
+
+results = Table(
+    "results", metadata,
+    Column("task_id", String(64), primary_key=True),
+    Column("uscc", String(18), primary_key=True),
+    Column("result_id", String(64)),
+    Column("version", Integer, nullable=False),
+    Column("result_code", String(2), nullable=False),
+    Column("inspected_on", Date, nullable=False),
+    Column("inspector_ids", Text, nullable=False),
+    Column("findings", Text, nullable=False),
+    Column("rectification_due", Date),
+    Column("case_no", Text),
+    Column("origin", String(16), nullable=False),  # local | platform
+    Column("update_time", TIME),
+    Column("recorded_at", TIME, nullable=False),
+    Index("ix_results_inspected", "inspected_on"),
+)
+
+result_versions = Table(
+    "result_versions", metadata,
+    Column("task_id", String(64), primary_key=True),
+    Column("uscc", String(18), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("content", Text, nullable=False),  # JSON of the Result at that version
+    Column("approved_by", Text),
+    Column("reason", Text),
+    Column("recorded_at", TIME, nullable=False),
+)
+
+draws = Table(
+    "draws", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("label", Text, nullable=False),
+    Column("region_code", String(6), nullable=False),
+    Column("period", String(6), nullable=False),
+    Column("matter_code", String(32), nullable=False),
+    Column("category", String(16), nullable=False),
+    Column("algorithm", String(32), nullable=False),
+    Column("k", Integer, nullable=False),
+    Column("candidates", Text, nullable=False),  # JSON list
+    Column("candidates_hash", String(64), nullable=False),
+    Column("inspector_candidates", Text, nullable=False),  # JSON list
+    Column("inspector_candidates_hash", String(64), nullable=False),
+    Column("commitment", String(64), nullable=False),
+    Column("secret", String(64), nullable=False),  # hex; revealed only through draw_proof
+    Column("witness_entropy", Text),
+    Column("witnessed", Boolean),
+    Column("selected", Text),  # JSON list
+    Column("groups", Text),  # JSON [{uscc, inspectorIds}]
+    Column("redraws", Text),  # JSON: recorded replacements after the draw
+    Column("task_id", String(64)),
+    Column("committed_at", TIME, nullable=False),
+    Column("revealed_at", TIME),
+    Index("ix_draws_label", "label"),
+)
+
+publications = Table(
+    "publications", metadata,
+    Column("task_id", String(64), primary_key=True),
+    Column("uscc", String(18), primary_key=True),
+    Column("inspected_on", Date, nullable=False),
+    Column("result_code", String(2), nullable=False),
+    Column("status", String(16), nullable=False),  # pending | published | rejected
+    Column("completed_on", Date),
+    Column("due", Date),
+    Column("due_provisional", Boolean, nullable=False),
+    Column("published_on", Date),
+    Column("batch_no", String(64)),
+    Column("error_code", String(8)),
+    Column("error_message", Text),
+    Column("updated_at", TIME, nullable=False),
+)
