@@ -79,12 +79,13 @@ class Store:
         script_location = str(resources.files("ssj_bridge.store") / "migrations")
         config = Config()
         config.set_main_option("script_location", script_location)
-        head = ScriptDirectory.from_config(config).get_current_head()
+        # Features add their tables on branches of their own; "heads" applies every branch.
+        heads = set(ScriptDirectory.from_config(config).get_heads())
         with self.engine.begin() as conn:
-            if MigrationContext.configure(conn).get_current_revision() == head:
+            if set(MigrationContext.configure(conn).get_current_heads()) == heads:
                 return
             config.attributes["connection"] = conn
-            command.upgrade(config, "head")
+            command.upgrade(config, "heads")
 
     # -- the run lock -----------------------------------------------------------------------
 
