@@ -6,10 +6,11 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ssj_bridge import hookimpl
-from ssj_bridge.adapter import AdapterContext, AdapterSpec, Stream
+from ssj_bridge.adapter import AdapterContext, AdapterSpec, Listing, Stream
 from ssj_permit import PLATFORM
 from ssj_permit.client import PermitClient
 from ssj_permit.config import PermitConfig
+from ssj_permit.listing import PermitListing
 from ssj_permit.stream import PermitStream, QuarantineRetryStream
 
 VERSION = "1.0.0"
@@ -31,6 +32,10 @@ class PermitAdapter:
         if retry:
             streams.insert(0, QuarantineRetryStream(self.client, self.context, retry))
         return streams
+
+    def listings(self) -> list[Listing]:
+        """The full permit listing, for reconciliation."""
+        return [PermitListing(PermitStream(self.client, self.config, self.context))]
 
     def close(self) -> None:
         """Close the HTTP client."""

@@ -64,6 +64,29 @@ class Stream(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class ListedRecord:
+    """One record of a platform's listing for reconciliation, in canonical field names.
+
+    `version` orders two states of one record (an updateTime or a version number as text);
+    the platform being behind the store is told apart from a plain mismatch by it.
+    """
+
+    key: str
+    fields: Mapping[str, Any]
+    version: str | None = None
+
+
+class Listing(Protocol):
+    """Everything a platform holds of one entity, page by page (reconciliation reads it)."""
+
+    entity: str
+
+    def read(self) -> Iterator[list[ListedRecord]]:
+        """Pages of listed records; a failure part-way raises, so nothing is half-compared."""
+        ...
+
+
 class Sink(Protocol):
     """Where the outbox's items of one entity go on a platform (library, tasks, results …).
 

@@ -300,3 +300,41 @@ publications = Table(
     Column("error_message", Text),
     Column("updated_at", TIME, nullable=False),
 )
+
+# -- reconciliation (migration 0010) ------------------------------------------------------------
+
+recon_runs = Table(
+    "recon_runs", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_at", TIME, nullable=False),
+    Column("summary", Text),  # JSON of the run's summary
+)
+
+# One side of a comparison: the platform's listing or the store's records, normalised and hashed.
+recon_staging = Table(
+    "recon_staging", metadata,
+    Column("run_id", Integer, nullable=False),
+    Column("side", String(1), nullable=False),  # p: platform, s: store
+    Column("platform", String(32), nullable=False),
+    Column("entity", String(32), nullable=False),
+    Column("key", String(128), nullable=False),
+    Column("content_hash", String(32), nullable=False),
+    Column("version", String(40)),
+    Column("fields", LargeBinary, nullable=False),
+    Index("ix_recon_staging", "run_id", "platform", "entity", "side", "key"),
+)
+
+breaks = Table(
+    "breaks", metadata,
+    Column("platform", String(32), primary_key=True),
+    Column("entity", String(32), primary_key=True),
+    Column("key", String(128), primary_key=True),
+    Column("kind", String(24), primary_key=True),
+    Column("fields", Text),  # JSON {name: {store, platform}}
+    Column("first_seen", TIME, nullable=False),
+    Column("last_seen", TIME, nullable=False),
+    Column("runs_open", Integer, nullable=False),
+    Column("resolved_at", TIME),
+    Column("last_run_id", Integer, nullable=False),
+    Column("repaired_at", TIME),
+)

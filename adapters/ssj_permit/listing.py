@@ -1,0 +1,39 @@
+"""The permit platform's full listing, for reconciliation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import orjson
+
+from ssj_bridge.adapter import Fetched, ListedRecord
+from ssj_bridge.model import iso_beijing
+from ssj_permit.mapping import ENTITY
+from ssj_permit.stream import PermitStream
+
+
+class PermitListing:
+    """Every permit of the region as the platform holds it now (records set aside included)."""
+
+    entity = ENTITY
+
+    def __init__(self, stream: PermitStream) -> None:
+        self.stream = stream
+
+    def read(self) -> Iterator[list[ListedRecord]]:
+        """One page of listed records per platform page, walked from the beginning."""
+        for batch in self.stream.read(None):
+            page = []
+            for fetched in batch.records:
+                page.append(_listed(fetched))
+            for reject in batch.rejects:
+                raw = orjson.loads(reject.payload) if reject.payload else {}
+                page.append(ListedRecord(reject.key, raw if isinstance(raw, dict) else {}))
+            yield page
+
+
+def _listed(fetched: Fetched) -> ListedRecord:
+    fields = fetched.record.model_dump(by_alias=True, mode="json")
+    update_time = getattr(fetched.record, "update_time", None)
+    return ListedRecord(fetched.key, fields,
+                        iso_beijing(update_time) if update_time is not None else None)

@@ -1,0 +1,180 @@
+"""`ssj-bridge reconcile`: every configured platform's listings against the store.
+
+A platform whose listing fails part-way is reported `failed` and compared not at all, so a
+broken connection never shows as everything missing; its breaks keep their previous state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+
+from ssj_bridge.adapter import AdapterContext, Listing
+from ssj_bridge.errors import ConfigurationError, ExitCode, SsjError
+from ssj_bridge.log import redact_text
+from ssj_bridge.model import beijing_now, iso_beijing
+from ssj_bridge.plugins import PluginHost
+from ssj_bridge.reconcile import history
+from ssj_bridge.reconcile.diff import KINDS, MISSING_IN_STORE, Break, compare
+from ssj_bridge.reconcile.entities import ENTITIES, EntitySpec
+from ssj_bridge.reconcile.staging import Side, clear, stage
+from ssj_bridge.relay import relay
+from ssj_bridge.settings import PLATFORM_ROLES, Settings, env_name
+from ssj_bridge.store import Store
+from ssj_bridge.store.schema import recon_runs
+
+log = structlog.get_logger("ssj_bridge.reconcile")
+
+
+@dataclass
+class ReconReport:
+    """A reconciliation run, in the shape of `reconcile --json`."""
+
+    run_at: str
+    summary: dict[str, dict[str, Any]] = field(default_factory=dict)
+    breaks: list[dict[str, Any]] = field(default_factory=list)
+    fix_at_source: list[dict[str, Any]] = field(default_factory=list)
+    repaired: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def exit(self) -> ExitCode:
+        """3 when breaks were found, 75 when a platform could not be reconciled, else 0."""
+        codes = [ExitCode.SET_ASIDE if self.breaks else ExitCode.OK]
+        codes += [ExitCode.UNAVAILABLE for s in self.summary.values() if s["status"] == "failed"]
+        return ExitCode.worst(*codes)
+
+    def as_json(self) -> dict[str, Any]:
+        """interface.md's shape, plus what a repair did and what must be fixed at source."""
+        out: dict[str, Any] = {"runAt": self.run_at, "summary": self.summary,
+                               "breaks": self.breaks}
+        if self.repaired or self.fix_at_source:
+            out["repaired"] = self.repaired
+            out["fixAtSource"] = self.fix_at_source
+        return out
+
+
+def reconcile(settings: Settings, store: Store, host: PluginHost, *,
+              platform: str | None = None, repair: bool = False) -> ReconReport:
+    """Compare each configured platform's listings with the store; optionally repair."""
+    roles = [r for r in PLATFORM_ROLES if settings.platform(r).base_url]
+    if platform is not None:
+        if platform not in PLATFORM_ROLES:
+            raise ConfigurationError(f"--platform: unknown platform {platform!r}", "--platform")
+        if platform not in roles:
+            name = env_name((platform, "base_url"))
+            raise ConfigurationError(f"{name} is not set", name)
+        roles = [platform]
+    now = iso_beijing(beijing_now())
+    report = ReconReport(now)
+    with store.engine.begin() as conn:
+        inserted = conn.execute(recon_runs.insert().values(run_at=now)).inserted_primary_key
+        assert inserted is not None
+        run_id = int(inserted[0])
+    try:
+        for role in roles:
+            _reconcile_platform(settings, store, host, role, run_id, now, report, repair)
+    finally:
+        clear(store, run_id)
+        import orjson
+
+        with store.engine.begin() as conn:
+            conn.execute(recon_runs.update().where(recon_runs.c.id == run_id).values(
+                summary=orjson.dumps(report.summary).decode()))
+    return report
+
+
+def _reconcile_platform(settings: Settings, store: Store, host: PluginHost, role: str,
+                        run_id: int, now: str, report: ReconReport, repair: bool) -> None:
+    section = settings.platform(role)
+    status: dict[str, Any] = {"status": "reconciled", "error": None}
+    report.summary[role] = status
+    try:
+        spec = host.adapter(section.adapter or role, env_name((role, "adapter")))
+        adapter = spec.factory(AdapterContext(
+            platform=role, section=section, region_code=settings.region_code or "",
+            org_code=settings.org_code, allowed_usccs=store.allowed_usccs()))
+    except SsjError as exc:
+        status.update(status="failed", error=redact_text(str(exc)))
+        return
+    try:
+        listings: list[Listing] = list(getattr(adapter, "listings", list)())
+        staged: list[tuple[EntitySpec, set[str]]] = []
+        for listing in listings:
+            entity = ENTITIES.get((role, listing.entity))
+            if entity is None:
+                continue
+            stage(store, Side(run_id, role, listing.entity, "p"), _listed(listing),
+                  entity.fields)
+            in_flight: set[str] = set()
+            stage(store, Side(run_id, role, listing.entity, "s"),
+                  _expected(entity, store, in_flight), entity.fields)
+            staged.append((entity, in_flight))
+    except SsjError as exc:
+        clear(store, run_id, role)
+        status.update(status="failed", error=redact_text(str(exc)))
+        log.error("reconcile failed", platform=role, error=status["error"])
+        return
+    finally:
+        adapter.close()
+    owned_breaks: list[tuple[EntitySpec, Break]] = []
+    for entity, in_flight in staged:
+        comparison = compare(store, run_id, role, entity.entity)
+        found = [b for b in comparison.breaks if b.key not in in_flight]
+        counts = {kind: 0 for kind in KINDS}
+        for item in found:
+            counts[item.kind] += 1
+        status[entity.entity] = {"matched": comparison.matched, **counts}
+        with store.engine.begin() as conn:
+            seen = history.record(conn, run_id, role, entity.entity, found, now)
+        for item in found:
+            report.breaks.append({"platform": role, "entity": entity.entity, "key": item.key,
+                                  "kind": item.kind, "fields": item.fields,
+                                  **seen[(item.key, item.kind)]})
+            if entity.owned and entity.repair is not None and item.kind != MISSING_IN_STORE:
+                owned_breaks.append((entity, item))
+            else:
+                report.fix_at_source.append({"platform": role, "entity": entity.entity,
+                                             "key": item.key, "kind": item.kind,
+                                             "hint": entity.source_hint})
+    if repair and owned_breaks:
+        _repair(settings, store, host, role, owned_breaks, now, report)
+
+
+def _repair(settings: Settings, store: Store, host: PluginHost, role: str,
+            owned: list[tuple[EntitySpec, Break]], now: str, report: ReconReport) -> None:
+    """Re-send what the project owns through the outbox and the platform's normal adapter."""
+    with store.engine.begin() as conn:
+        for entity, item in owned:
+            assert entity.repair is not None
+            if entity.repair(conn, item.key):
+                history.mark_repaired(conn, role, entity.entity, item.key, now)
+                report.repaired.append({"platform": role, "entity": entity.entity,
+                                        "key": item.key, "kind": item.kind})
+    section = settings.platform(role)
+    spec = host.adapter(section.adapter or role, env_name((role, "adapter")))
+    adapter = spec.factory(AdapterContext(platform=role, section=section,
+                                          region_code=settings.region_code or "",
+                                          org_code=settings.org_code))
+    try:
+        for sink in getattr(adapter, "sinks", list)():
+            relay(store, role, sink)
+    finally:
+        adapter.close()
+
+
+def _listed(listing: Listing) -> Iterator[tuple[str, Any, str | None]]:
+    for page in listing.read():
+        for record in page:
+            yield record.key, record.fields, record.version
+
+
+def _expected(entity: EntitySpec, store: Store, in_flight: set[str]
+              ) -> Iterator[tuple[str, Any, str | None]]:
+    for record in entity.expected(store):
+        if record.in_flight:
+            in_flight.add(record.key)
+            continue
+        yield record.key, record.fields, record.version
