@@ -18,6 +18,8 @@ for _ in $(seq 1 30); do
 done
 su postgres -c "psql -q -tAc \"SELECT 1 FROM pg_roles WHERE rolname='ssj'\"" | grep -q 1 \
   || su postgres -c "psql -q -c \"CREATE ROLE ssj LOGIN PASSWORD 'ssj' CREATEDB\"" >&2
+# Tests drop their databases WITH (FORCE), which may need to end another role's backends.
+su postgres -c "psql -q -c 'ALTER ROLE ssj SUPERUSER'" >&2
 su postgres -c "psql -q -tAc \"SELECT 1 FROM pg_database WHERE datname='ssj_test'\"" | grep -q 1 \
   || su postgres -c "psql -q -c 'CREATE DATABASE ssj_test OWNER ssj'" >&2
 echo "postgresql+psycopg://ssj:ssj@127.0.0.1:5432/ssj_test"

@@ -86,7 +86,11 @@ class PermitClient:
     def count(self, region_code: str) -> int:
         """`GET /api/v1/permits/count`: every permit of the region, whatever its status."""
         data = self.get("/api/v1/permits/count", {"regionCode": region_code}, what="count")
-        return int(data["total"])
+        try:
+            return int(data["total"])
+        except (KeyError, TypeError, ValueError):
+            raise TransientError(f"{PLATFORM}: count: data has no whole-number total",
+                                 platform=PLATFORM) from None
 
     # -- machinery ------------------------------------------------------------------------------
 
@@ -96,26 +100,28 @@ class PermitClient:
         if remaining <= 0:
             raise PlatformUnavailable(f"{PLATFORM}: the run's {self.config.deadline:.0f}s retry "
                                       f"deadline has passed", platform=PLATFORM)
-        policy = RetryPolicy(deadline=remaining, max_retry_after=self.config.max_retry_after)
+        policy = RetryPolicy(deadline=remaining, max_retry_after=self.config.max_retry_after,
+                             initial_backoff=self.config.initial_backoff,
+                             max_backoff=self.config.max_backoff)
         return call_with_retry(lambda: self._get_once(path, params, what), policy=policy,
                                platform=PLATFORM, what=what)
 
     def _get_once(self, path: str, params: dict[str, Any], what: str) -> Any:
+        token = self._current_token()
         try:
-            return self._send(path, params, what)
+            return self._send(path, params, what, token)
         except _TokenRejected:
             # The token was revoked or expired: get a new one and repeat the call once.
-            self._refresh_token()
+            token = self._replace_token(token)
             try:
-                return self._send(path, params, what)
+                return self._send(path, params, what, token)
             except _TokenRejected:
                 raise ConfigurationError(
                     f"{PLATFORM}: {what}: a fresh token was rejected (40101); check "
                     "SSJ_PERMIT__APP_ID and SSJ_PERMIT__APP_SECRET", "SSJ_PERMIT__APP_SECRET"
                 ) from None
 
-    def _send(self, path: str, params: dict[str, Any], what: str) -> Any:
-        token = self._current_token()
+    def _send(self, path: str, params: dict[str, Any], what: str, token: str) -> Any:
         self.limiter.acquire()
         self.calls += 1
         try:
@@ -138,9 +144,14 @@ class PermitClient:
             envelope = orjson.loads(response.content)
             code = int(envelope["code"])
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
-            # A gateway's HTML page or a body cut off in transit: the call did not succeed.
-            raise TransientError(f"{PLATFORM}: {what}: HTTP {status} body is not a complete "
-                                 "JSON envelope", platform=PLATFORM, code=status) from None
+            message = f"{PLATFORM}: {what}: HTTP {status} body is not a complete JSON envelope"
+            if 400 <= status < 500 and status != 408:
+                # The platform answers every refusal with an envelope: whatever answered this
+                # is not the permit API.
+                raise ConfigurationError(f"{message}; check SSJ_PERMIT__BASE_URL",
+                                         "SSJ_PERMIT__BASE_URL") from None
+            # A gateway's page or a body cut off in transit: the call did not succeed.
+            raise TransientError(message, platform=PLATFORM, code=status) from None
         if code == OK and status == 200:
             return envelope.get("data")
         message = f"{PLATFORM}: {what}: code {code} {envelope.get('msg', '')!s}".rstrip()
@@ -165,9 +176,11 @@ class PermitClient:
                 self._token = self._fetch_token()
             return self._token
 
-    def _refresh_token(self) -> None:
+    def _replace_token(self, rejected: str) -> str:
         with self._token_lock:
-            self._token = self._fetch_token()
+            if self._token is None or self._token == rejected:  # not yet replaced by another call
+                self._token = self._fetch_token()
+            return self._token
 
     def _fetch_token(self) -> str:
         body = {"appId": self.config.app_id,

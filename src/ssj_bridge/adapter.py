@@ -123,6 +123,7 @@ class AdapterContext:
     section: PlatformSettings
     region_code: str
     org_code: str | None = None
+    org_name: str | None = None
     allowed_usccs: frozenset[str] = frozenset()
     quarantined_keys: tuple[str, ...] = ()
     logger: Any = field(default_factory=lambda: structlog.get_logger())
@@ -167,4 +168,6 @@ def content_hash(payload: bytes) -> str:
 
 def canonical_payload(raw: Mapping[str, Any]) -> bytes:
     """Stable bytes of a raw record: keys sorted, so equal content hashes equal."""
-    return orjson.dumps(raw, option=orjson.OPT_SORT_KEYS)
+    # Copied to their own size: orjson ≥ 3.12 returns bytes inside a buffer of 4 KiB or more,
+    # which every record held until its batch is stored would otherwise keep.
+    return bytes(memoryview(orjson.dumps(raw, option=orjson.OPT_SORT_KEYS)))

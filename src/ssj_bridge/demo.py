@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ssj_bridge.classify import resolve_policy
 from ssj_bridge.errors import ExitCode
-from ssj_bridge.plugins import load_plugins
+from ssj_bridge.model import beijing_today
+from ssj_bridge.period import Quarter
+from ssj_bridge.plan import make_plan, plan_text
+from ssj_bridge.plugins import PluginHost, load_plugins
 from ssj_bridge.settings import PlatformSettings, Settings
 from ssj_bridge.simulators import start_simulators
 from ssj_bridge.store import Store
@@ -44,10 +49,136 @@ def run_demo(*, subjects: int, workdir: Path, echo: Callable[[str], Any]) -> int
              f"quarantined: {store.count('quarantine')}")
         for entry in store.quarantined()[:5]:
             echo(f"  set aside {entry['key']}: {entry['reason']}")
+        ensure_demo_roster(store, workdir, echo)
+        echo_plan(store, settings, host, echo)
+        drawn = echo_draw(store, settings, host, echo)
+        echo_compliance(store, settings, host, workdir, echo)
+        echo_deadlines(store, settings, host, echo)
         store.dispose()
+        if drawn is not ExitCode.OK:
+            return int(drawn)
         return int(ExitCode.OK if exit_code in (ExitCode.OK, ExitCode.SET_ASIDE) else exit_code)
     finally:
         sims.stop()
+
+
+def echo_plan(store: Store, settings: Settings, host: PluginHost, echo: Callable[[str], Any]) -> None:
+    """The current quarter's plan under the demo policy (classified by the syncs above)."""
+    active = resolve_policy(host, settings.policy)
+    quarter = Quarter.of(beijing_today())
+    echo(f"plan for {quarter.label} under policy {active.name} ({active.policy.locality}):")
+    echo(plan_text(make_plan(store, active, quarter, region=settings.region_code)).rstrip())
+
+
+# The demo roster: 20 people of 威海, the first 15 certified, the other 5 auxiliary experts.
+_DEMO_NAMES = ("张伟", "王芳", "李娜", "刘洋", "陈静", "杨帆", "赵磊", "黄敏", "周杰", "吴婷",
+               "徐强", "孙丽", "马超", "朱琳", "胡军", "郭峰", "何雪", "林涛", "高远", "罗佳")
+_DEMO_EXPERTISE = ("大气;水", "固废;危废", "辐射;监测", "环评;大气", "噪声;土壤", "海洋;水",
+                   "移动源;大气")
+
+
+def demo_roster_csv(path: Path, region: str = DEMO_REGION, org: str = DEMO_ORG[0]) -> Path:
+    """Write a roster file (interface.md's columns) of 20 inspectors, 15 of them certified."""
+    lines = ["inspectorId,name,certNo,orgCode,regionCode,expertise,auxiliary,active,conflicts"]
+    for index, name in enumerate(_DEMO_NAMES):
+        certified = index < 15
+        cert_no = f"{region[:4]}01202{index % 5}{index + 1:06d}" if certified else ""
+        lines.append(f"WH-{index + 1:03d},{name},{cert_no},{org},{region},"
+                     f"{_DEMO_EXPERTISE[index % len(_DEMO_EXPERTISE)]},"
+                     f"{'false' if certified else 'true'},true,")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def ensure_demo_roster(store: Store, workdir: Path, echo: Callable[[str], Any]) -> None:
+    """Import the generated roster when no inspector is in the store yet (as a data manager would)."""
+    from ssj_bridge.imports import import_roster
+
+    if store.count("inspectors"):
+        return
+    loaded = import_roster(store, demo_roster_csv(workdir / "demo-roster.csv"), "demo")
+    echo(f"roster: {loaded.rows} inspectors imported from {loaded.file_name}")
+
+
+def echo_draw(store: Store, settings: Settings, host: PluginHost,
+              echo: Callable[[str], Any]) -> ExitCode:
+    """Draw the current quarter's M01 tasks: commit, show the commitments, run with a witness,
+    verify every task. Names stay masked (the tasks have not started)."""
+    from ssj_bridge.draw.commit import commit_draws
+    from ssj_bridge.draw.run import run_draws
+    from ssj_bridge.draw.show import task_lines
+    from ssj_bridge.draw.verify import verify_task
+    from ssj_bridge.errors import InputRefused
+
+    active = resolve_policy(host, settings.policy)
+    today = beijing_today()
+    quarter, region = Quarter.of(today), settings.region_code or DEMO_REGION
+    org = settings.org_code or DEMO_ORG[0]
+    try:
+        committed = commit_draws(store, active, region_code=region, quarter=quarter,
+                                 matter_code="M01", own_org=org)
+        echo(f"draw commit {quarter.label} M01: {len(committed.committed)} draws committed")
+        for item in committed.committed:
+            echo(f"  {item.label} k={item.k} of {item.candidates} candidates, "
+                 f"{item.inspector_candidates} inspectors; commitment {item.commitment}")
+        for skipped in committed.not_drawn:
+            echo(f"  {skipped.category.value}: not drawn ({skipped.reason})")
+        if not committed.committed:
+            return ExitCode.OK
+        witness = f"demo-witness-{today.isoformat()}"
+        report = run_draws(store, active, region_code=region, quarter=quarter, matter_code="M01",
+                           witness=witness, drawn_by=org, org_name=settings.org_name)
+    except InputRefused as exc:
+        echo(f"draw refused: {exc}")
+        return ExitCode.INPUT_REFUSED
+    echo(f"draw run with witness {witness!r}: {len(report.tasks)} tasks, queued for the "
+         f"provincial platform")
+    for line in task_lines(store, report.tasks)[:12]:
+        echo(f"  {line}")
+    failed = 0
+    for task in report.tasks:
+        result = verify_task(store, task.task_id)
+        failed += not result.ok
+        echo(f"  draw verify {task.task_id}: {'matches' if result.ok else 'MISMATCH'}")
+        for difference in result.differences:
+            echo(f"    - {difference}")
+    return ExitCode.MISMATCH if failed else ExitCode.OK
+
+
+def echo_deadlines(store: Store, settings: Settings, host: PluginHost,
+                   echo: Callable[[str], Any]) -> None:
+    """Every publication of the demo's results: on time, late or due, with its due date."""
+    from ssj_bridge.deadlines import DeadlineRules, render_text, report_deadlines
+
+    report = report_deadlines(store, DeadlineRules.from_settings(settings, host), beijing_today(),
+                              list_on_time=True)
+    for line in render_text(report):
+        echo(line)
+
+
+def echo_compliance(store: Store, settings: Settings, host: PluginHost, workdir: Path,
+                    echo: Callable[[str], Any]) -> Path:
+    """Reconcile the store with the simulators, then write the current quarter's compliance
+    report (HTML) into the demo directory and print where it is."""
+    from ssj_bridge.deadlines import DeadlineRules
+    from ssj_bridge.reconcile.run import reconcile
+    from ssj_bridge.report.compliance import compliance_report
+    from ssj_bridge.report.html import write_html
+
+    found = reconcile(settings, store, host)
+    for role, summary in found.summary.items():
+        counts = Counter({kind: n for entity in summary.values() if isinstance(entity, dict)
+                          for kind, n in entity.items() if kind != "matched" and n})
+        detail = ", ".join(f"{kind} {n}" for kind, n in sorted(counts.items())) or "no breaks"
+        echo(f"reconcile {role}: {summary['status']} ({detail})")
+    today = beijing_today()
+    quarter = Quarter.of(today)
+    report = compliance_report(store, resolve_policy(host, settings.policy), quarter,
+                               DeadlineRules.from_settings(settings, host), today=today,
+                               region=settings.region_code, authority=settings.org_name)
+    path = write_html(report, workdir / f"compliance-{quarter.label}.html")
+    echo(f"compliance report {quarter.label}: {path}")
+    return path
 
 
 def demo_settings(environment: dict[str, str], database: Path) -> Settings:

@@ -102,3 +102,12 @@ def render(rows: Iterator[dict[str, Any]], fmt: str) -> str:
     buffer = io.StringIO()
     write_rows(rows, buffer, fmt)
     return buffer.getvalue()
+
+
+# Feature modules register their exporters and enrichers on import; importing them here makes
+# EXPORTERS complete whoever asks for it first.
+from ssj_bridge import classify as _classify  # noqa: E402, F401
+from ssj_bridge import results as _results  # noqa: E402, F401
+from ssj_bridge import tasks as _tasks  # noqa: E402, F401
+from ssj_bridge.draw import export as _draw_export  # noqa: E402, F401
+from ssj_bridge.imports import exports as _import_exports  # noqa: E402, F401

@@ -20,7 +20,7 @@ from tenacity import (
     Retrying,
     retry_if_exception_type,
     stop_after_attempt,
-    stop_after_delay,
+    stop_before_delay,
     wait_random_exponential,
 )
 
@@ -102,7 +102,8 @@ def call_with_retry(call: Callable[[], T], *, policy: RetryPolicy, platform: str
     retrying = Retrying(
         retry=retry_if_exception_type(TransientError),
         wait=_Wait(policy, platform),
-        stop=stop_after_delay(policy.deadline) | stop_after_attempt(policy.max_attempts),
+        # Stop before a wait that would end past the deadline, rather than after it.
+        stop=stop_before_delay(policy.deadline) | stop_after_attempt(policy.max_attempts),
         before_sleep=before_sleep,
         reraise=True,
     )

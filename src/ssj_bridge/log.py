@@ -15,12 +15,17 @@ from ssj_bridge.model.base import beijing_now
 from ssj_bridge.settings import is_secret_name
 
 REDACTED = "**********"
-# Values that look like credentials inside free text (URLs with passwords, bearer tokens).
+# Values that look like credentials inside free text (URLs with passwords, bearer tokens,
+# `name=value` pairs, quoted `"name": value` pairs). An unquoted `token: ` is left alone: that
+# is how messages name what failed ("permit: token: ConnectError: …").
+_CREDENTIAL_NAMES = r"(?:app_?secret|api_?key|access_?token|token|password)"
 _SECRET_PATTERNS = [
     (re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]+"), r"\1" + REDACTED),
     (re.compile(r"(://[^:/@\s]+:)[^@\s]+@"), r"\1" + REDACTED + "@"),
-    (re.compile(r"((?:app_?secret|api_?key|token|password|appSecret|apiKey)[\"']?\s*[:=]\s*[\"']?)"
-                r"[^\s\"'&,}]+", re.IGNORECASE), r"\1" + REDACTED),
+    (re.compile(r"(" + _CREDENTIAL_NAMES + r"\s*=\s*[\"']?)[^\s\"'&,}]+", re.IGNORECASE),
+     r"\1" + REDACTED),
+    (re.compile(r"([\"']" + _CREDENTIAL_NAMES + r"[\"']\s*:\s*[\"']?)[^\s\"'&,}]+", re.IGNORECASE),
+     r"\1" + REDACTED),
 ]
 
 
@@ -85,3 +90,15 @@ def configure_logging(stream: TextIO | None = None, *, json: bool | None = None,
         logger_factory=structlog.PrintLoggerFactory(out),
         cache_logger_on_first_use=False,
     )
+    # Libraries log through the standard library, and Python warns through it: their lines
+    # take the same path, so the stream stays one format and secrets stay out of it.
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[structlog.stdlib.add_logger_name, structlog.processors.add_log_level,
+                           beijing_timestamp],
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                    exception_processor, redact_secrets, renderer]))
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(max(level, logging.WARNING))
+    logging.captureWarnings(True)

@@ -47,6 +47,12 @@ class RelayCounts:
 
 def relay(store: Store, platform: str, sink: Sink) -> RelayCounts:
     """Send every pending item of the sink's entity; stop early when the sink defers."""
+    from ssj_bridge.batches import BatchSink, relay_batches
+
+    if isinstance(sink, BatchSink):
+        # Documents of many items, decided later in a receipt (ssj_bridge.batches).
+        done = relay_batches(store, platform, sink)
+        return RelayCounts(done.sent, done.rejected, done.deferred)
     counts = RelayCounts()
     while True:
         with store.engine.connect() as conn:

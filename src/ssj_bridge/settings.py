@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     org_name: str | None = None
     policy: str | None = None
     lock_dir: Path | None = None
+    # Holiday file for years the chinesecalendar package does not carry (ssj_bridge.calendar).
+    holidays_file: Path | None = None
     permit: PlatformSettings = Field(default_factory=PlatformSettings)
     credit: PlatformSettings = Field(default_factory=PlatformSettings)
     province: PlatformSettings = Field(default_factory=PlatformSettings)

@@ -46,6 +46,9 @@ class SimResponse:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body leave in two writes: without TCP_NODELAY, Nagle's algorithm and the
+    # client's delayed ACK hold every response back by tens of milliseconds.
+    disable_nagle_algorithm = True
     app: SimulatorApp
 
     def _serve(self) -> None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ssj_bridge.plugins import PluginHost
+from ssj_bridge.settings import DEFAULT_ADAPTERS
 from ssj_bridge.simulate import RunningSimulator, serve
 
 # Options every simulator understands the same way; each ignores those it has no use for.
@@ -42,8 +43,16 @@ def start_simulators(host: PluginHost, options: Mapping[str, Any], *,
                      adapters: Mapping[str, str] | None = None,
                      per_role: Mapping[str, Mapping[str, Any]] | None = None,
                      ports: Mapping[str, int] | None = None) -> SimulatorSet:
-    """Start one simulator per role, from the adapter chosen for it (default: the first found)."""
+    """Start one simulator per role, from the adapter chosen for it.
+
+    Default: the role's default adapter (settings.DEFAULT_ADAPTERS) when it has a simulator,
+    else the first found, so an extra adapter installed for a role does not replace it.
+    """
     chosen: dict[str, Any] = {}
+    preferred = {**DEFAULT_ADAPTERS, **(adapters or {})}
+    for spec in host.adapters.values():
+        if spec.simulator is not None and preferred.get(spec.role) == spec.name:
+            chosen[spec.role] = spec
     for spec in host.adapters.values():
         if spec.simulator is None:
             continue

@@ -13,10 +13,13 @@ from typing import Any
 import structlog
 
 from ssj_bridge.adapter import AdapterContext, Batch
+from ssj_bridge.classify import classify_current_quarter, resolve_policy
 from ssj_bridge.errors import ConfigurationError, ExitCode, PlatformError, SsjError
+from ssj_bridge.library import LIBRARY_PLATFORM, enqueue_library
 from ssj_bridge.log import redact_text
 from ssj_bridge.pipeline import prefetch
 from ssj_bridge.plugins import PluginHost
+from ssj_bridge.publications import after_relay, before_relay
 from ssj_bridge.relay import relay
 from ssj_bridge.settings import PLATFORM_ROLES, Settings, env_name
 from ssj_bridge.store import Store
@@ -37,6 +40,14 @@ class PlatformReport:
     deferred: int = 0
     error: str | None = None
     exit: ExitCode = ExitCode.OK
+
+    def add_writes(self, other: PlatformReport) -> None:
+        """Count a second relay of the same platform in this run into this report."""
+        self.sent += other.sent
+        self.set_aside += other.set_aside
+        self.deferred += other.deferred
+        self.error = self.error or other.error
+        self.exit = ExitCode.worst(self.exit, other.exit)
 
     def as_json(self) -> dict[str, Any]:
         """The shape interface.md fixes."""
@@ -95,31 +106,47 @@ def run_sync(settings: Settings, store: Store, host: PluginHost, *,
     """One cron cycle. Raises LockHeld when another run holds the lock."""
     settings.require("region_code")
     roles = configured_roles(settings, only)
+    # An unknown SSJ_POLICY is a configuration error: say so before syncing anything.
+    policy = resolve_policy(host, settings.policy) if settings.policy else None
     report = SyncReport()
     with store.lock("sync"):
         run_id = store.start_run("sync")
         try:
+            # Due dates brought up to date, changed refusals queued again, before any relay.
+            deadline_rules = before_relay(settings, store, host)
             for role in roles:
                 report.platforms[role] = _sync_platform(settings, store, host, role, progress)
+            after_relay(store, deadline_rules)  # a warning for each overdue publication
             synced = [r for r, p in report.platforms.items() if p.error is None]
             host.manager.hook.after_sync(store=store, platforms=synced)
+            if policy is not None:
+                classify_current_quarter(store, policy, settings.region_code)
+            queued = enqueue_library(store, settings)
+            if LIBRARY_PLATFORM in synced and (queued.subjects or queued.inspectors):
+                # What classification just changed goes out in this run, not the next.
+                again = _sync_platform(settings, store, host, LIBRARY_PLATFORM, progress,
+                                       writes_only=True)
+                report.platforms[LIBRARY_PLATFORM].add_writes(again)
         finally:
             store.finish_run(run_id, int(report.exit), report.as_json())
     return report
 
 
 def _sync_platform(settings: Settings, store: Store, host: PluginHost, role: str,
-                   progress: Progress | None) -> PlatformReport:
+                   progress: Progress | None, *, writes_only: bool = False) -> PlatformReport:
     result = PlatformReport()
     section = settings.platform(role)
     try:
         spec = host.adapter(section.adapter or role, env_name((role, "adapter")))
+        # A reject the quarantine already holds, unchanged, is not set aside again: like an
+        # unchanged record, it is not news (the overlap re-reads it every run).
+        held = {(q["entity"], q["key"]): q["payload"] for q in store.quarantined(role)}
         context = AdapterContext(platform=role, section=section,
                                  region_code=settings.region_code or "",
                                  org_code=settings.org_code,
+                                 org_name=settings.org_name,
                                  allowed_usccs=store.allowed_usccs(),
-                                 quarantined_keys=tuple(
-                                     q["key"] for q in store.quarantined(role)),
+                                 quarantined_keys=tuple(key for _, key in held),
                                  logger=log.bind(platform=role))
         adapter = spec.factory(context)
         try:
@@ -129,19 +156,25 @@ def _sync_platform(settings: Settings, store: Store, host: PluginHost, role: str
                 result.sent += sent.sent
                 result.set_aside += sent.rejected
                 result.deferred += sent.deferred
-            for stream in adapter.streams():
+            for stream in [] if writes_only else adapter.streams():
                 cursor = store.cursor(role, stream.name)
                 log.info("stream start", platform=role, stream=stream.name, cursor=cursor)
-                for batch in prefetch(stream.read(cursor)):
-                    counts = store.apply_batch(role, stream.name, batch)
-                    result.fetched += len(batch.records) + len(batch.rejects)
-                    result.stored += counts.stored
-                    result.set_aside += counts.set_aside
-                    for reject in batch.rejects:
-                        log.warning("record set aside", platform=role, entity=batch.entity,
-                                    key=reject.key, reason=reject.reason)
-                    if progress is not None:
-                        progress(role, stream.name, batch)
+                # Batches already read when the last one is stored share its commit; the
+                # writer commits whenever the next batch is not ready yet.
+                with store.batch_writer(role, stream.name) as writer:
+                    for batch in prefetch(stream.read(cursor), on_wait=writer.commit):
+                        counts = writer.apply(batch)
+                        result.fetched += len(batch.records) + len(batch.rejects)
+                        result.stored += counts.stored
+                        fresh = [r for r in batch.rejects
+                                 if held.get((batch.entity, r.key)) != r.payload]
+                        result.set_aside += len(fresh)
+                        for reject in fresh:
+                            held[(batch.entity, reject.key)] = reject.payload
+                            log.warning("record set aside", platform=role, entity=batch.entity,
+                                        key=reject.key, reason=reject.reason)
+                        if progress is not None:
+                            progress(role, stream.name, batch)
         finally:
             adapter.close()
     except (PlatformError, ConfigurationError) as exc:

@@ -22,6 +22,7 @@ import orjson
 
 from ssj_bridge.model import BEIJING, beijing_now
 from ssj_bridge.simulate import SimRequest, SimResponse
+from ssj_bridge.testing.controls import PERMANENT, RATE_LIMIT, ForcedFault, ForcedFaults
 from ssj_permit.simulator.dataset import PermitDataset, build, iso
 
 _HTML_502 = (b"<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad "
@@ -59,6 +60,7 @@ class PermitSimulator:
         self.requests = 0
         self.faults_served = 0
         self._window: list[float] = []
+        self.forced = ForcedFaults()  # faults a conformance check asks for
         self.records: dict[str, dict[str, Any]] = {}
         self.rendered: dict[str, bytes] = {}
         self.order: list[tuple[str, str]] = []
@@ -114,6 +116,39 @@ class PermitSimulator:
             self.order.append(("", key))
             self._touch(key, {}, known=False)
 
+    # -- the controls of ssj_bridge.testing (conformance suite) --------------------------------
+
+    def expected_keys(self, entity: str) -> set[str]:
+        """Permit numbers a correct client stores: every record that is not wrong at the source."""
+        with self.lock:
+            return set(self.records) - set(self.dataset.malformed)
+
+    def bad_keys(self, entity: str) -> set[str]:
+        """Permit numbers a correct client sets aside."""
+        with self.lock:
+            return set(self.dataset.malformed) & set(self.records)
+
+    def change_first(self, entity: str) -> str | None:
+        """Change the permit first in the listing's order now (it moves to the end)."""
+        with self.lock:
+            if not self.order:
+                return None
+            key = self.order[0][1]
+            self._touch(key, {})
+            return key
+
+    def revoke_credentials(self) -> None:
+        """Revoke every issued token."""
+        self.revoke_tokens()
+
+    def applied_writes(self) -> int:
+        """The permit platform takes no writes."""
+        raise NotImplementedError("the permit platform takes no writes")
+
+    def signature_failures(self) -> int:
+        """The permit platform signs nothing."""
+        raise NotImplementedError("the permit platform signs nothing")
+
     def _touch(self, permit_no: str, changes: Mapping[str, Any], known: bool = True) -> None:
         record = self.records[permit_no]
         old = (str(record["updateTime"]), permit_no)
@@ -128,6 +163,8 @@ class PermitSimulator:
             stamp = self.order[-1][0]
         record.update(changes)
         record["updateTime"] = stamp
+        if self.dataset.malformed.get(permit_no) == "bad_update_time":
+            del self.dataset.malformed[permit_no]  # the update wrote a readable time
         self.rendered[permit_no] = orjson.dumps(record)
         bisect.insort(self.order, (stamp, permit_no))
 
@@ -154,6 +191,9 @@ class PermitSimulator:
             authorised = auth.startswith("Bearer ") and auth[7:] in self.tokens
         if not authorised:
             return SimResponse(401, _envelope(40101, "token invalid or expired"))
+        forced = self.forced.take()
+        if forced is not None:
+            return _forced(forced)
         fault = self._fault()
         if fault is not None:
             return fault
@@ -269,6 +309,16 @@ class PermitSimulator:
         if rendered is None:
             return SimResponse(404, _envelope(40401, "not found"))
         return SimResponse(200, b'{"code":0,"msg":"ok","data":%s}' % rendered)
+
+
+def _forced(fault: ForcedFault) -> SimResponse:
+    """A forced fault in permit.md's words."""
+    if fault.kind == PERMANENT:
+        return SimResponse(400, _envelope(40001, "bad parameter"))
+    if fault.kind == RATE_LIMIT:
+        return SimResponse(429, _envelope(42901, "rate limited"),
+                           headers={"Retry-After": f"{fault.retry_after or 1:g}"})
+    return SimResponse(503, _envelope(50001, "system busy"))
 
 
 def _prefix(region: str) -> str:

@@ -98,8 +98,10 @@ def build(region: str, size: int, seed: int = 1, *, multi_site_every: int = 7,
 def _malform(record: dict[str, Any], kind: str) -> None:
     if kind == "bad_check_digit":
         uscc = record["uscc"]
-        wrong = USCC_ALPHABET[(USCC_ALPHABET.index(uscc[17]) + 1) % 31]
-        record["uscc"] = uscc[:17] + wrong
+        wrong = uscc[:17] + USCC_ALPHABET[(USCC_ALPHABET.index(uscc[17]) + 1) % 31]
+        # The permit number starts with the holder's code (HJ 608), so it carries the same one.
+        record["uscc"] = wrong
+        record["permitNo"] = wrong + record["permitNo"][18:]
     elif kind == "unknown_class":
         record["managementClass"] = "重点"
     elif kind == "missing_name":

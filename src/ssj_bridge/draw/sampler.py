@@ -1,4 +1,4 @@
-"""The verifiable sampler, algorithm ``ssj-draw-v1`` (``/work/shared/draw.md``).
+"""The verifiable sampler, algorithm ``ssj-draw-v1`` (``contracts/draw/README.md``).
 
 Commit to a secret, mix in the witness's text, derive a keyed random stream and choose ``k``
 candidates with a partial Fisher–Yates shuffle. Anyone holding the same inputs re-derives the

@@ -1,8 +1,8 @@
 """The set-based comparison: one pass over both staged sides, returning only what differs.
 
-A full outer join on the natural key, written as a left join plus an anti-join so that it reads
-the same on SQLite and PostgreSQL. Only differing keys leave the database; matched ones are
-counted there.
+A full outer join on the natural key, written as one grouping of both sides by key so that it
+reads the same on SQLite and PostgreSQL and needs a single ordered scan. Only differing keys
+leave the database; matched ones are counted there.
 """
 
 from __future__ import annotations
@@ -23,30 +23,27 @@ STALE = "stale"
 DUPLICATE_KEY = "duplicate_key"
 KINDS = (MISSING_ON_PLATFORM, MISSING_IN_STORE, FIELD_MISMATCH, STALE, DUPLICATE_KEY)
 
-_SIDES = """
-p AS (SELECT key, MIN(content_hash) AS h, COUNT(*) AS n, MAX(version) AS v
-      FROM recon_staging
-      WHERE run_id = :run AND platform = :platform AND entity = :entity AND side = 'p'
-      GROUP BY key),
-s AS (SELECT key, content_hash AS h, version AS v
-      FROM recon_staging
-      WHERE run_id = :run AND platform = :platform AND entity = :entity AND side = 's')
-"""
-
-DIFF_SQL = text(f"""
-WITH {_SIDES}
-SELECT s.key, s.h AS store_hash, p.h AS platform_hash, COALESCE(p.n, 0) AS n,
-       s.v AS store_version, p.v AS platform_version
-FROM s LEFT JOIN p ON p.key = s.key
-WHERE p.key IS NULL OR p.h <> s.h OR p.n > 1
-UNION ALL
-SELECT p.key, NULL, p.h, p.n, NULL, p.v
-FROM p WHERE NOT EXISTS (SELECT 1 FROM s WHERE s.key = p.key)
+# One ordered pass over both sides, grouped by key (the staging index is ordered by key, so
+# the grouping streams); only keys that differ leave the database.
+DIFF_SQL = text("""
+SELECT key, store_hash, platform_hash, n, store_version, platform_version FROM (
+  SELECT key,
+         MAX(CASE WHEN side = 's' THEN content_hash END) AS store_hash,
+         MIN(CASE WHEN side = 'p' THEN content_hash END) AS platform_hash,
+         SUM(CASE WHEN side = 'p' THEN 1 ELSE 0 END) AS n,
+         SUM(CASE WHEN side = 's' THEN 1 ELSE 0 END) AS ns,
+         MAX(CASE WHEN side = 's' THEN version END) AS store_version,
+         MAX(CASE WHEN side = 'p' THEN version END) AS platform_version
+  FROM recon_staging
+  WHERE run_id = :run AND platform = :platform AND entity = :entity
+  GROUP BY key
+) AS both_sides
+WHERE n <> 1 OR ns = 0 OR store_hash <> platform_hash
 """)
 
-COUNT_SQL = text(f"""
-WITH {_SIDES}
-SELECT COUNT(*) FROM s JOIN p ON p.key = s.key WHERE p.h = s.h AND p.n = 1
+COUNT_SQL = text("""
+SELECT COUNT(*) FROM recon_staging
+WHERE run_id = :run AND platform = :platform AND entity = :entity AND side = 's'
 """)
 
 FIELDS_SQL = text("""
@@ -80,7 +77,7 @@ def compare(store: Store, run_id: int, platform: str, entity: str) -> Comparison
     found: list[Break] = []
     mismatched: list[str] = []
     with store.engine.connect() as conn:
-        matched = int(conn.execute(COUNT_SQL, params).scalar_one())
+        stored = int(conn.execute(COUNT_SQL, params).scalar_one())
         for row in conn.execute(DIFF_SQL, params):
             if row.n > 1:
                 kind = DUPLICATE_KEY
@@ -101,7 +98,8 @@ def compare(store: Store, run_id: int, platform: str, entity: str) -> Comparison
             for item in found:
                 item.fields = differences.get(item.key, {}) if item.kind in (
                     FIELD_MISMATCH, STALE) else {}
-    return Comparison(matched, found)
+    with_store_side = sum(1 for item in found if item.kind != MISSING_IN_STORE)
+    return Comparison(stored - with_store_side, found)
 
 
 def _field_differences(conn: Any, params: dict[str, Any], keys: list[str]

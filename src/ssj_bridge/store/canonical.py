@@ -78,3 +78,6 @@ WRITERS: dict[type[CanonicalModel], Writer] = {
 def register_writer(model: type[CanonicalModel], writer: Writer) -> None:
     """Teach the store a canonical type (each feature module registers its own records)."""
     WRITERS[model] = writer
+
+
+from ssj_bridge.store import credit_writer as _credit_writer  # noqa: E402, F401  (registers CreditRecord)

@@ -269,14 +269,14 @@ draws = Table(
     Column("k", Integer, nullable=False),
     Column("candidates", Text, nullable=False),  # JSON list
     Column("candidates_hash", String(64), nullable=False),
-    Column("inspector_candidates", Text, nullable=False),  # JSON list
+    Column("inspector_candidates", Text, nullable=False),  # JSON: matching inputs (draw/records.py)
     Column("inspector_candidates_hash", String(64), nullable=False),
     Column("commitment", String(64), nullable=False),
     Column("secret", String(64), nullable=False),  # hex; revealed only through draw_proof
     Column("witness_entropy", Text),
     Column("witnessed", Boolean),
     Column("selected", Text),  # JSON list
-    Column("groups", Text),  # JSON [{uscc, inspectorIds}]
+    Column("groups", Text),  # JSON [{uscc, inspectorIds, mode}], after redraws
     Column("redraws", Text),  # JSON: recorded replacements after the draw
     Column("task_id", String(64)),
     Column("committed_at", TIME, nullable=False),
@@ -321,7 +321,9 @@ recon_staging = Table(
     Column("content_hash", String(32), nullable=False),
     Column("version", String(40)),
     Column("fields", LargeBinary, nullable=False),
-    Index("ix_recon_staging", "run_id", "platform", "entity", "side", "key"),
+    # Covering, so the comparison reads the index alone, in key order.
+    Index("ix_recon_staging", "run_id", "platform", "entity", "key", "side", "content_hash",
+          "version"),
 )
 
 breaks = Table(
@@ -337,4 +339,39 @@ breaks = Table(
     Column("resolved_at", TIME),
     Column("last_run_id", Integer, nullable=False),
     Column("repaired_at", TIME),
+)
+
+# -- documents of many outbox items, answered later by a receipt (migration 0006) ---------------
+
+# A batch is recorded with its number and exact document before it is sent, so a resumed run
+# sends the same number with the same content, and polls its receipt instead of sending again.
+outbox_batches = Table(
+    "outbox_batches", metadata,
+    Column("platform", String(32), primary_key=True),
+    Column("batch_no", String(64), primary_key=True),
+    Column("entity", String(32), nullable=False),
+    Column("day", Date, nullable=False),  # the day the number was taken; numbers count per day
+    Column("sequence", Integer, nullable=False),
+    Column("document", LargeBinary, nullable=False),
+    Column("content_hash", String(32), nullable=False),
+    Column("items", Integer, nullable=False),
+    # prepared → submitted → done; refused (the document as a whole); abandoned (renumbered, split)
+    Column("status", String(16), nullable=False),
+    Column("polls", Integer, nullable=False),
+    Column("error", Text),
+    Column("created_at", TIME, nullable=False),
+    Column("submitted_at", TIME),
+    Column("last_polled_at", TIME),
+    Column("finished_at", TIME),
+    Index("ix_outbox_batches_status", "platform", "entity", "status"),
+    Index("ix_outbox_batches_day", "platform", "day", "sequence"),
+)
+
+outbox_batch_items = Table(
+    "outbox_batch_items", metadata,
+    Column("platform", String(32), primary_key=True),
+    Column("batch_no", String(64), primary_key=True),
+    Column("position", Integer, primary_key=True),  # 1-based, the item's place in the document
+    Column("item_id", Integer, nullable=False),  # outbox.id
+    Index("ix_outbox_batch_items_item", "item_id"),
 )

@@ -34,7 +34,7 @@ def upgrade() -> None:
         sa.Column("fields", sa.LargeBinary, nullable=False),
     )
     op.create_index("ix_recon_staging", "recon_staging",
-                    ["run_id", "platform", "entity", "side", "key"])
+                    ["run_id", "platform", "entity", "key", "side", "content_hash", "version"])
     op.create_table(
         "breaks",
         sa.Column("platform", sa.String(32), primary_key=True),

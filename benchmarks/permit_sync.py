@@ -1,0 +1,364 @@
+"""Benchmark of the sync core: a full permit sync from the simulator into the store.
+
+    .venv/bin/python benchmarks/permit_sync.py [--permits 200000] [--small 50000] [--postgres]
+
+The permit simulator runs in its own process (no rate limit, pre-rendered pages, one permit per
+holder), so neither its CPU nor its memory is counted. Every measurement runs in a fresh child
+process, whose peak resident memory (VmHWM) is what the table reports:
+
+1. download and decode alone: the adapter's requests (keyset paging, pageSize 1000) with
+   httpx and orjson.loads, nothing else: the floor a sync can reach;
+2. a full `run_sync` into a fresh store (SQLite file; PostgreSQL with --postgres);
+3. the same at a smaller dataset, to show peak memory does not grow with the data;
+4. an incremental sync with nothing changed, in-process and as the `ssj-bridge sync` command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+REGION = "371000"
+PAGE_SIZE = 1000
+TARGET_RATE = 20_000.0
+TARGET_RATIO = 1.5
+TARGET_PEAK_MB = 300.0
+TARGET_INCREMENTAL_S = 2.0
+BIN = Path(sys.executable).parent
+
+
+# -- the simulator, in its own process ------------------------------------------------------------
+
+@dataclass
+class Simulator:
+    """A permit simulator process and the settings that point a client at it."""
+
+    process: subprocess.Popen[str]
+    environment: dict[str, str]
+    permits: int
+
+    def stop(self) -> None:
+        """Stop it (SIGTERM: it closes its socket and exits)."""
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+@contextmanager
+def simulator(permits: int) -> Iterator[Simulator]:
+    """`ssj-bridge simulate` serving `permits` permits, one per holder, with no rate limit."""
+    command = [str(BIN / "ssj-bridge"), "simulate", "--only", "permit", "--region", REGION,
+               "--subjects", str(permits), "--rate-limit", "0",
+               "--set", "permit.multi_site_every=0"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    environment: dict[str, str] = {}
+    assert process.stdout is not None
+    for line in process.stdout:
+        name, _, value = line.strip().partition("=")
+        environment[name] = value
+        if name == "SSJ_REGION_CODE":
+            break
+    if "SSJ_PERMIT__BASE_URL" not in environment:
+        process.kill()
+        raise SystemExit(f"the simulator did not start (exit {process.wait()})")
+    sim = Simulator(process, environment, permits)
+    try:
+        yield sim
+    finally:
+        sim.stop()
+
+
+# -- measurements, each in a child process ---------------------------------------------------------
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory (VmHWM), in MB."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def cpu_seconds() -> float:
+    """User and system CPU time this process has used (both threads)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def current_rss_mb() -> float:
+    """This process's resident memory now (VmRSS), in MB."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def child_download(env: dict[str, str]) -> dict[str, Any]:
+    """Fetch every page as the permit stream does (keyset paging) and decode it; nothing else."""
+    import httpx
+    import orjson
+
+    base = current_rss_mb()
+    cpu = cpu_seconds()
+    started = time.perf_counter()
+    records = pages = 0
+    nbytes = 0
+    with httpx.Client(base_url=env["SSJ_PERMIT__BASE_URL"], timeout=60) as http:
+        token = orjson.loads(http.post("/api/v1/auth/token", json={
+            "appId": env["SSJ_PERMIT__APP_ID"],
+            "appSecret": env["SSJ_PERMIT__APP_SECRET"]}).content)["data"]["accessToken"]
+        headers = {"Authorization": f"Bearer {token}"}
+        since: str | None = None
+        seen_at: set[str] = set()
+        while True:
+            params: dict[str, Any] = {"regionCode": REGION, "pageNo": 1, "pageSize": PAGE_SIZE}
+            if since is not None:
+                params["updatedSince"] = since
+            response = http.get("/api/v1/permits", params=params, headers=headers)
+            nbytes += len(response.content)
+            raws = orjson.loads(response.content)["data"]["records"]
+            pages += 1
+            records += sum(1 for r in raws if not (r["updateTime"] == since
+                                                    and r["permitNo"] in seen_at))
+            if len(raws) < PAGE_SIZE:
+                break
+            latest = max(r["updateTime"] for r in raws)
+            seen_at = {r["permitNo"] for r in raws if r["updateTime"] == latest}
+            since = latest
+    wall = time.perf_counter() - started
+    return {"wall": wall, "cpu": cpu_seconds() - cpu, "records": records, "pages": pages,
+            "mbytes": nbytes / 1e6,
+            "peak_mb": peak_rss_mb(), "base_mb": base}
+
+
+def child_sync(env: dict[str, str], database_url: str, profile: str | None) -> dict[str, Any]:
+    """One `run_sync` of the permit platform into `database_url`, timed."""
+    import logging
+
+    from ssj_bridge.log import configure_logging
+    from ssj_bridge.plugins import load_plugins
+    from ssj_bridge.settings import PlatformSettings, Settings
+    from ssj_bridge.store import Store
+    from ssj_bridge.sync import run_sync
+
+    configure_logging(sys.stderr, json=True, level=logging.WARNING)
+    settings = Settings(
+        database_url=database_url, region_code=REGION,
+        permit=PlatformSettings(base_url=env["SSJ_PERMIT__BASE_URL"],
+                                app_id=env["SSJ_PERMIT__APP_ID"],
+                                app_secret=env["SSJ_PERMIT__APP_SECRET"]))
+    host = load_plugins()
+    lock_dir = Path(tempfile.gettempdir())
+    store = Store(database_url, lock_dir=lock_dir)
+    store.migrate()
+    base = current_rss_mb()
+    profiler: Any = None
+    if profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+    cpu = cpu_seconds()
+    started = time.perf_counter()
+    report = run_sync(settings, store, host, only=["permit"])
+    wall = time.perf_counter() - started
+    cpu = cpu_seconds() - cpu
+    if profiler is not None:
+        profiler.disable()
+        profiler.dump_stats(profile)
+    platform = report.platforms["permit"]
+    if platform.error:
+        raise SystemExit(f"sync failed: {platform.error}")
+    result = {"wall": wall, "cpu": cpu, "fetched": platform.fetched, "stored": platform.stored,
+              "set_aside": platform.set_aside, "peak_mb": peak_rss_mb(), "base_mb": base,
+              "permits_in_store": store.count("permits"),
+              "subjects_in_store": store.count("subjects")}
+    store.dispose()
+    return result
+
+
+def run_child(kind: str, env: dict[str, str], database_url: str = "",
+              profile: str | None = None) -> dict[str, Any]:
+    """Run one measurement in a fresh interpreter and return what it printed."""
+    command = [sys.executable, __file__, "--child", kind, "--database-url", database_url]
+    if profile:
+        command += ["--profile", profile]
+    done = subprocess.run(command, input=json.dumps(env), capture_output=True, text=True,
+                          check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"{kind} failed ({done.returncode}):\n{done.stderr[-4000:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def time_cli_sync(env: dict[str, str], database_url: str) -> float:
+    """Wall time of `ssj-bridge sync --only permit` as cron runs it (interpreter start included)."""
+    full = {**os.environ, **env, "SSJ_DATABASE_URL": database_url,
+            "SSJ_LOCK_DIR": tempfile.gettempdir()}
+    started = time.perf_counter()
+    done = subprocess.run([str(BIN / "ssj-bridge"), "sync", "--only", "permit", "--json"],
+                          env=full, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"ssj-bridge sync failed ({done.returncode}):\n{done.stderr[-4000:]}")
+    return wall
+
+
+# -- databases ------------------------------------------------------------------------------------
+
+@contextmanager
+def database(kind: str, workdir: Path, label: str) -> Iterator[str]:
+    """A fresh, empty database: a SQLite file, or a new database on the PostgreSQL server."""
+    if kind == "sqlite":
+        path = workdir / f"{label}.db"
+        for stale in workdir.glob(f"{label}.db*"):
+            stale.unlink()
+        yield f"sqlite:///{path}"
+        return
+    from sqlalchemy import create_engine, text
+
+    base = os.environ["SSJ_TEST_POSTGRES_URL"]
+    name = f"ssj_bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+# -- the report -----------------------------------------------------------------------------------
+
+def mark(ok: bool) -> str:
+    """A verdict column."""
+    return "ok" if ok else "MISSED"
+
+
+def main() -> int:
+    """Run every measurement and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--permits", type=int, default=200_000)
+    parser.add_argument("--small", type=int, default=50_000,
+                        help="the smaller dataset for the memory comparison (0: skip)")
+    parser.add_argument("--postgres", action="store_true",
+                        help="also sync into PostgreSQL (SSJ_TEST_POSTGRES_URL)")
+    parser.add_argument("--profile", default=None,
+                        help="write a cProfile of the large SQLite sync to this file")
+    parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--database-url", default="", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.child:
+        env = json.loads(sys.stdin.read())
+        if args.child == "download":
+            result = child_download(env)
+        else:
+            result = child_sync(env, args.database_url, args.profile)
+        print(json.dumps(result))
+        return 0
+
+    backends = ["sqlite"]
+    if args.postgres or os.environ.get("SSJ_TEST_POSTGRES_URL"):
+        if not os.environ.get("SSJ_TEST_POSTGRES_URL"):
+            raise SystemExit("--postgres needs SSJ_TEST_POSTGRES_URL")
+        backends.append("postgresql")
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="ssj-bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    sizes = [args.permits] + ([args.small] if args.small and args.small < args.permits else [])
+    print(f"permit sync benchmark: {', '.join(f'{n:,}' for n in sizes)} permits, "
+          f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}, store in {workdir}",
+          flush=True)
+
+    rows: list[tuple[str, str]] = []
+    verdicts: list[tuple[str, str, str]] = []
+    peaks: dict[int, float] = {}
+    for size in sizes:
+        print(f"starting the simulator with {size:,} permits …", flush=True)
+        with simulator(size) as sim:
+            env = sim.environment
+            download = run_child("download", env)
+            rows.append((f"download + decode, {size:,}",
+                         f"{download['wall']:.2f} s  {download['records'] / download['wall']:,.0f}"
+                         f" rec/s  cpu {download['cpu']:.2f} s  {download['pages']} pages"
+                         f"  {download['mbytes']:.0f} MB  "
+                         f"peak {download['peak_mb']:.0f} MB"))
+            for backend in backends:
+                if backend == "postgresql" and size != args.permits:
+                    continue
+                with database(backend, workdir, f"bench-{size}") as url:
+                    profile = args.profile if size == args.permits and backend == "sqlite" else None
+                    full = run_child("sync", env, url, profile)
+                    if full["permits_in_store"] != size or full["set_aside"]:
+                        raise SystemExit(f"sync stored {full['permits_in_store']} permits and set "
+                                         f"aside {full['set_aside']}; expected {size}")
+                    rate = full["fetched"] / full["wall"]
+                    ratio = full["wall"] / download["wall"]
+                    rows.append((f"full sync {backend}, {size:,}",
+                                 f"{full['wall']:.2f} s  {rate:,.0f} rec/s  cpu {full['cpu']:.2f} s  "
+                                 f"{ratio:.2f}× download  peak {full['peak_mb']:.0f} MB "
+                                 f"(after imports {full['base_mb']:.0f} MB)"))
+                    incremental = run_child("sync", env, url)
+                    cli = time_cli_sync(env, url)
+                    rows.append((f"incremental {backend}, {size:,}",
+                                 f"{incremental['wall']:.2f} s run_sync, {cli:.2f} s "
+                                 f"`ssj-bridge sync` ({incremental['fetched']} re-read, "
+                                 f"{incremental['stored']} stored)"))
+                    if backend == "sqlite":
+                        peaks[size] = full["peak_mb"]
+                    if size == args.permits:
+                        verdicts += [
+                            (f"records/s ({backend})", f"{rate:,.0f} ≥ {TARGET_RATE:,.0f}",
+                             mark(rate >= TARGET_RATE)),
+                            (f"sync / download ({backend})", f"{ratio:.2f} ≤ {TARGET_RATIO}",
+                             mark(ratio <= TARGET_RATIO)),
+                            (f"incremental ({backend})",
+                             f"{incremental['wall']:.2f} s < {TARGET_INCREMENTAL_S} s",
+                             mark(incremental["wall"] < TARGET_INCREMENTAL_S)),
+                        ]
+                        if backend == "sqlite":
+                            verdicts.append((f"peak memory ({backend})",
+                                             f"{full['peak_mb']:.0f} MB < {TARGET_PEAK_MB:.0f} MB",
+                                             mark(full["peak_mb"] < TARGET_PEAK_MB)))
+    if len(peaks) == 2:
+        small, large = sorted(peaks)
+        growth = peaks[large] - peaks[small]
+        verdicts.append(("peak growth", f"{peaks[small]:.0f} MB at {small:,} → "
+                                        f"{peaks[large]:.0f} MB at {large:,} (+{growth:.0f} MB)",
+                         mark(growth < 0.1 * peaks[small] + 10)))
+    width = max(len(label) for label, _ in rows)
+    print()
+    for label, figures in rows:
+        print(f"{label:<{width}}  {figures}")
+    print()
+    width = max(len(label) for label, _, _ in verdicts)
+    for label, figures, verdict in verdicts:
+        print(f"{label:<{width}}  {figures:<48} {verdict}")
+    return 0 if all(v == "ok" for _, _, v in verdicts) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

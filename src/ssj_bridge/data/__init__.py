@@ -1,0 +1,1 @@
+"""Data files shipped with ssj-bridge (the default holiday file)."""

@@ -1,0 +1,45 @@
+"""`export draws`: one object per draw, exactly the fields of draw.md ("What is kept and exported")."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from ssj_bridge.draw.records import DrawRecord, all_draws
+from ssj_bridge.exports import exporter
+from ssj_bridge.store import Store
+
+
+def draw_object(draw: DrawRecord) -> dict[str, Any]:
+    """draw.md's object; what `draw run` reveals (and the witness's text) is null before it."""
+    revealed = draw.revealed
+    return {
+        "taskId": draw.task_id if revealed else None,
+        "label": draw.label,
+        "algorithm": draw.algorithm,
+        "candidates": draw.candidates,
+        "candidatesHash": draw.candidates_hash,
+        "k": draw.k,
+        "inspectorCandidates": draw.inspector_candidates,
+        "inspectorCandidatesHash": draw.inspector_candidates_hash,
+        "commitment": draw.commitment,
+        "witnessEntropy": draw.witness_entropy if revealed else None,
+        "witnessed": draw.witnessed if revealed else None,
+        # The secret leaves the store only once revealed: before, it would let anyone
+        # predict the draw for every witness text.
+        "secret": draw.secret if revealed else None,
+        "selected": draw.selected if revealed else None,
+        "groups": ([{"uscc": g.uscc, "inspectorIds": list(g.inspector_ids)} for g in draw.groups]
+                   if revealed and draw.groups is not None else None),
+        "committedAt": draw.committed_at,
+        "revealedAt": draw.revealed_at,
+    }
+
+
+@exporter("draws")
+def draw_rows(store: Store) -> Iterator[dict[str, Any]]:
+    """Every draw, in commit order."""
+    with store.engine.connect() as conn:
+        found = all_draws(conn)
+    for draw in found:
+        yield draw_object(draw)

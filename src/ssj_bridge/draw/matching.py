@@ -1,0 +1,328 @@
+"""Matching inspectors to the drawn subjects, re-derivable from the draw's recorded inputs.
+
+The procedure is published in ``contracts/draw/README.md`` ("Inspector matching"); this module
+is its reference implementation. It reads the same kind of random stream as the subject draw
+(label followed by ``/inspectors``, the inspector candidates' hash in place of candidatesHash),
+so the seed that chose the subjects also chose their inspectors, and nobody else's input did.
+
+Constraints every group meets: at least ``group_size`` members; an on-site group has a
+certified member (certNo, not auxiliary); every field of expertise the matter needs is held by
+a member; nobody is matched to a subject they declared a conflict with (回避). Workload: each
+seat goes to one of the least-loaded inspectors who can fill it, chosen with the stream.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from typing import Any
+
+from ssj_bridge.draw.sampler import RandomStream, candidates_hash
+from ssj_bridge.model import InspectionMode
+
+ON_SITE = InspectionMode.ON_SITE.value
+CERTIFIED_RULE = "a certified member (certNo, not auxiliary)"
+INSPECTORS_SUFFIX = "/inspectors"
+
+
+Fits = Callable[["InspectorProfile"], bool]
+
+
+class MatchingInfeasible(ValueError):
+    """No inspector can fill a seat a subject's group needs; names the subject and the rule."""
+
+    def __init__(self, uscc: str, rule: str) -> None:
+        super().__init__(f"subject {uscc}: no eligible inspector left for {rule}")
+        self.uscc = uscc
+        self.rule = rule
+
+
+@dataclass(frozen=True)
+class InspectorProfile:
+    """What matching reads of one inspector candidate, as fixed when the draw was committed.
+
+    ``conflicts`` holds only the USCCs among the draw's candidates (the rest cannot matter);
+    ``load`` is the number of assignments the inspector held in open tasks at the commit.
+    """
+
+    inspector_id: str
+    certified: bool
+    expertise: frozenset[str] = frozenset()
+    conflicts: frozenset[str] = frozenset()
+    load: int = 0
+
+    def as_json(self) -> dict[str, Any]:
+        """The recorded form (lists sorted, so the same profile always reads the same)."""
+        return {"inspectorId": self.inspector_id, "certified": self.certified,
+                "expertise": sorted(self.expertise), "conflicts": sorted(self.conflicts),
+                "load": self.load}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> InspectorProfile:
+        """Read the recorded form back."""
+        return cls(str(data["inspectorId"]), bool(data["certified"]),
+                   frozenset(data.get("expertise", ())), frozenset(data.get("conflicts", ())),
+                   int(data.get("load", 0)))
+
+
+@dataclass(frozen=True)
+class MatchingInputs:
+    """Everything matching reads besides the stream and the selected subjects.
+
+    ``inspectors`` are the inspector candidates in ascending ID order; ``expertise`` the fields
+    the matter needs, in the order seats for them are filled; ``modes`` the inspection mode of
+    subjects that are not inspected on site (现场 for every other subject).
+    """
+
+    inspectors: tuple[InspectorProfile, ...]
+    group_size: int = 2
+    expertise: tuple[str, ...] = ()
+    modes: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        ids = [p.inspector_id for p in self.inspectors]
+        if ids != sorted(set(ids)):
+            raise ValueError("matching inputs: inspectors must be unique and in ascending ID order")
+        if self.group_size < 1:
+            raise ValueError(f"matching inputs: group size {self.group_size} is below 1")
+
+    @property
+    def inspector_ids(self) -> list[str]:
+        """The inspector candidates (sorted IDs): what inspectorCandidatesHash is taken over."""
+        return [p.inspector_id for p in self.inspectors]
+
+    @property
+    def inspector_candidates_hash(self) -> str:
+        """SHA-256 of the sorted IDs joined by newlines, exactly as candidatesHash."""
+        return candidates_hash(self.inspector_ids)
+
+    def mode_of(self, uscc: str) -> str:
+        """The subject's inspection mode."""
+        return self.modes.get(uscc, ON_SITE)
+
+    def profile(self, inspector_id: str) -> InspectorProfile:
+        """One candidate's profile; KeyError for someone who is not a candidate."""
+        return self._by_id[inspector_id]
+
+    @cached_property
+    def _by_id(self) -> dict[str, InspectorProfile]:
+        return {p.inspector_id: p for p in self.inspectors}
+
+    def as_json(self) -> dict[str, Any]:
+        """The recorded form, stored with the draw at its commit."""
+        return {"inspectors": [p.as_json() for p in self.inspectors],
+                "groupSize": self.group_size, "expertise": list(self.expertise),
+                "modes": dict(sorted(self.modes.items()))}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> MatchingInputs:
+        """Read the recorded form back."""
+        return cls(tuple(InspectorProfile.from_json(p) for p in data["inspectors"]),
+                   int(data["groupSize"]), tuple(data.get("expertise", ())),
+                   dict(data.get("modes", {})))
+
+
+@dataclass(frozen=True)
+class Group:
+    """The inspectors matched to one subject, in the order their seats were filled."""
+
+    uscc: str
+    inspector_ids: tuple[str, ...]
+    mode: str = ON_SITE
+
+    def as_json(self) -> dict[str, Any]:
+        """`{"uscc", "inspectorIds", "mode"}`."""
+        return {"uscc": self.uscc, "inspectorIds": list(self.inspector_ids), "mode": self.mode}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Group:
+        """Read the recorded form back."""
+        return cls(str(data["uscc"]), tuple(data["inspectorIds"]), str(data.get("mode", ON_SITE)))
+
+
+@dataclass(frozen=True)
+class Redraw:
+    """One recorded replacement after the draw: ``replaced`` left ``uscc``'s group.
+
+    ``unavailable`` are candidates that could not take the seat when it was redrawn (retired,
+    or with a conflict declared after the commit); ``seq`` numbers the draw's redraws from 1.
+    """
+
+    seq: int
+    uscc: str
+    replaced: str
+    replacement: str
+    reason: str
+    unavailable: tuple[str, ...] = ()
+    at: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        """The recorded form, one entry of the draw's `redraws` list."""
+        return {"seq": self.seq, "uscc": self.uscc, "replaced": self.replaced,
+                "replacement": self.replacement, "reason": self.reason,
+                "unavailable": list(self.unavailable), "at": self.at}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Redraw:
+        """Read the recorded form back."""
+        return cls(int(data["seq"]), str(data["uscc"]), str(data["replaced"]),
+                   str(data["replacement"]), str(data.get("reason", "")),
+                   tuple(data.get("unavailable", ())), str(data.get("at", "")))
+
+
+def matching_stream(seed: bytes, label: str, inspector_candidates_hash: str) -> RandomStream:
+    """The stream that matches a draw's groups: its label followed by ``/inspectors``."""
+    return RandomStream(seed, label + INSPECTORS_SUFFIX, inspector_candidates_hash)
+
+
+def redraw_stream(seed: bytes, label: str, inspector_candidates_hash: str, seq: int) -> RandomStream:
+    """The stream of the draw's ``seq``-th redraw: label + ``/inspectors/redraw/<seq>``."""
+    return RandomStream(seed, f"{label}{INSPECTORS_SUFFIX}/redraw/{seq}", inspector_candidates_hash)
+
+
+def match_inspectors(stream: RandomStream, subjects: Sequence[str],
+                     inputs: MatchingInputs) -> list[Group]:
+    """Match a group to each subject, in drawing order (contracts/draw/README.md).
+
+    Raises MatchingInfeasible when a seat cannot be filled.
+    """
+    load = Counter({p.inspector_id: p.load for p in inputs.inspectors})
+    groups: list[Group] = []
+    for uscc in subjects:
+        mode = inputs.mode_of(uscc)
+        eligible = [p for p in inputs.inspectors if uscc not in p.conflicts]
+        members: list[InspectorProfile] = []
+        for rule, wanted in _seats(inputs, mode, members):
+            pool = [p for p in eligible if p not in members and wanted(p)]
+            chosen = _least_loaded(stream, pool, load, uscc, rule)
+            members.append(chosen)
+            load[chosen.inspector_id] += 1
+        groups.append(Group(uscc, tuple(p.inspector_id for p in members), mode))
+    return groups
+
+
+def _seats(inputs: MatchingInputs, mode: str,
+           members: list[InspectorProfile]) -> Iterator[tuple[str, Fits]]:
+    """The seats of one group in filling order, each with the rule it serves and who fits it.
+
+    A seat is skipped when the members chosen so far already meet its rule, so a certified
+    member who holds the needed field fills both needs.
+    """
+    if mode == ON_SITE:
+        yield CERTIFIED_RULE, lambda p: p.certified
+    for needed in inputs.expertise:
+        if not any(needed in m.expertise for m in members):
+            yield f"expertise {needed}", _holds(needed)
+    while len(members) < inputs.group_size:
+        yield f"a group of {inputs.group_size}", lambda p: True
+
+
+def _holds(expertise: str) -> Fits:
+    return lambda p: expertise in p.expertise
+
+
+def _least_loaded(stream: RandomStream, pool: Sequence[InspectorProfile], load: Counter[str],
+                  uscc: str, rule: str) -> InspectorProfile:
+    if not pool:
+        raise MatchingInfeasible(uscc, rule)
+    lowest = min(load[p.inspector_id] for p in pool)
+    tied = [p for p in pool if load[p.inspector_id] == lowest]  # pool is in ID order
+    return tied[stream.uniform(len(tied))]
+
+
+def redraw_inspector(stream: RandomStream, groups: Sequence[Group], uscc: str, replaced: str,
+                     inputs: MatchingInputs, unavailable: Iterable[str] = (),
+                     declined: Iterable[str] = ()) -> tuple[list[Group], str]:
+    """Replace ``replaced`` in ``uscc``'s group with one inspector; return the new groups and who.
+
+    The replacement is a candidate outside the group, not ``replaced``, not ``unavailable``,
+    not anyone in ``declined`` (earlier redraws' replaced inspectors of the same subject), with
+    no recorded conflict with the subject, who restores every rule the group lost; among them
+    the least loaded (recorded load plus seats in the draw's groups) is chosen with the stream.
+    """
+    index = next((i for i, g in enumerate(groups) if g.uscc == uscc), None)
+    if index is None:
+        raise ValueError(f"subject {uscc} is not in this draw")
+    group = groups[index]
+    if replaced not in group.inspector_ids:
+        raise ValueError(f"inspector {replaced} is not in the group of subject {uscc}")
+    rest = [inputs.profile(i) for i in group.inspector_ids if i != replaced]
+    needs: list[tuple[str, Fits]] = []
+    if group.mode == ON_SITE and not any(p.certified for p in rest):
+        needs.append((CERTIFIED_RULE, lambda p: p.certified))
+    for needed in inputs.expertise:
+        if not any(needed in p.expertise for p in rest):
+            needs.append((f"expertise {needed}", _holds(needed)))
+    excluded = {replaced, *group.inspector_ids, *unavailable, *declined}
+    pool = [p for p in inputs.inspectors if p.inspector_id not in excluded
+            and uscc not in p.conflicts and all(fits(p) for _, fits in needs)]
+    load = Counter({p.inspector_id: p.load for p in inputs.inspectors})
+    for g in groups:
+        load.update(i for i in g.inspector_ids if not (g.uscc == uscc and i == replaced))
+    rule = " and ".join(r for r, _ in needs) or "the vacated seat"
+    chosen = _least_loaded(stream, pool, load, uscc, rule).inspector_id
+    new_ids = tuple(chosen if i == replaced else i for i in group.inspector_ids)
+    updated = list(groups)
+    updated[index] = replace(group, inspector_ids=new_ids)
+    return updated, chosen
+
+
+def apply_redraws(seed: bytes, label: str, groups: Sequence[Group], inputs: MatchingInputs,
+                  redraws: Sequence[Redraw]) -> tuple[list[Group], list[str]]:
+    """Replay recorded redraws in order; return the groups and what disagrees with the record."""
+    current = list(groups)
+    problems: list[str] = []
+    for entry in sorted(redraws, key=lambda r: r.seq):
+        declined = [r.replaced for r in redraws if r.uscc == entry.uscc and r.seq < entry.seq]
+        stream = redraw_stream(seed, label, inputs.inspector_candidates_hash, entry.seq)
+        try:
+            current, chosen = redraw_inspector(stream, current, entry.uscc, entry.replaced,
+                                               inputs, entry.unavailable, declined)
+        except ValueError as exc:
+            problems.append(f"redraw {entry.seq}: {exc}")
+            continue
+        if chosen != entry.replacement:
+            problems.append(f"redraw {entry.seq} of subject {entry.uscc}: recorded replacement "
+                            f"{entry.replacement}, re-derived {chosen}")
+    return current, problems
+
+
+def group_problems(group: Group, inputs: MatchingInputs,
+                   declined: Iterable[str] = ()) -> list[str]:
+    """Every rule a group breaks (empty when it is sound); ``declined`` are recorded 回避."""
+    problems: list[str] = []
+    known = {p.inspector_id for p in inputs.inspectors}
+    strangers = [i for i in group.inspector_ids if i not in known]
+    if strangers:
+        return [f"subject {group.uscc}: {', '.join(strangers)} not among the inspector candidates"]
+    members = [inputs.profile(i) for i in group.inspector_ids]
+    if len(set(group.inspector_ids)) != len(group.inspector_ids):
+        problems.append(f"subject {group.uscc}: an inspector is listed twice")
+    if len(members) < inputs.group_size:
+        problems.append(f"subject {group.uscc}: {len(members)} inspectors, "
+                        f"the group size is {inputs.group_size}")
+    if group.mode == ON_SITE and not any(p.certified for p in members):
+        problems.append(f"subject {group.uscc}: no certified member in an on-site group")
+    for needed in inputs.expertise:
+        if not any(needed in p.expertise for p in members):
+            problems.append(f"subject {group.uscc}: nobody with expertise {needed}")
+    declined_set = set(declined)
+    for p in members:
+        if group.uscc in p.conflicts or p.inspector_id in declined_set:
+            problems.append(f"subject {group.uscc}: inspector {p.inspector_id} declared a conflict")
+    return problems
+
+
+def shortfall(inputs: MatchingInputs, on_site: bool = True) -> str | None:
+    """Why the inspector candidates cannot form even one group, or None when they can."""
+    if len(inputs.inspectors) < inputs.group_size:
+        return (f"{len(inputs.inspectors)} active inspectors, a group needs "
+                f"{inputs.group_size}")
+    if on_site and not any(p.certified for p in inputs.inspectors):
+        return "no active certified inspector (certNo, not auxiliary) for on-site groups"
+    for needed in inputs.expertise:
+        if not any(needed in p.expertise for p in inputs.inspectors):
+            return f"no active inspector with the matter's expertise {needed}"
+    return None

@@ -1,0 +1,209 @@
+"""`draw run`: take the witness's text, reveal, draw, match inspectors and create the tasks.
+
+For each committed draw of the matter and quarter (the newest commit of each label): the
+candidates and inspector candidates are read again from the store and must hash as committed,
+else the whole run is refused (InputRefused, exit 65) and nothing is written. Then, in ONE
+transaction: the subjects are drawn (sampler), the groups matched (matching), members who have
+declared a conflict since the commit redrawn (redraw), and per draw one task is written to
+`tasks` + `assignments`, queued in the outbox for the provincial platform, and the draw row
+completed (witness, selection, groups, taskId, revealedAt).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import structlog
+from sqlalchemy import Connection, select, update
+
+from ssj_bridge.classify import ActivePolicy, classification_day, subject_facts
+from ssj_bridge.draw.candidates import quarter_candidates
+from ssj_bridge.draw.commit import find_matter
+from ssj_bridge.draw.matching import Group, MatchingInfeasible, match_inspectors, matching_stream
+from ssj_bridge.draw.records import (
+    DRAW_LOCK,
+    TASKS_PLATFORM,
+    DrawRecord,
+    dumps,
+    groups_json,
+    pending_draws,
+    redraws_json,
+)
+from ssj_bridge.draw.redraw import RosterNow, resolve_roster_changes
+from ssj_bridge.draw.sampler import candidates_hash, draw_subjects, seed
+from ssj_bridge.errors import InputRefused
+from ssj_bridge.imports.queries import inspectors
+from ssj_bridge.model import (
+    Assignment,
+    AssignmentStatus,
+    Category,
+    DrawMode,
+    DrawProof,
+    InspectionMode,
+    Task,
+    TaskStatus,
+    beijing_now,
+    beijing_today,
+    iso_beijing,
+)
+from ssj_bridge.outbox import enqueue
+from ssj_bridge.period import Quarter
+from ssj_bridge.plan import CATEGORY_NAMES
+from ssj_bridge.policy import SubjectFacts
+from ssj_bridge.store import Store
+from ssj_bridge.store.schema import assignments, draws, tasks
+from ssj_bridge.tasks import LOCAL, TASK_ENTITY, task_row
+
+log = structlog.get_logger("ssj_bridge.draw")
+
+MAX_SEQUENCE = 9999
+
+
+@dataclass
+class RunReport:
+    """The tasks one `draw run` created, and whether a witness took part."""
+
+    period: str
+    matter_code: str
+    witness_entropy: str
+    tasks: list[Task] = field(default_factory=list)
+    categories: dict[str, str] = field(default_factory=dict)  # taskId → category
+
+    @property
+    def witnessed(self) -> bool:
+        """False for a draw made without a witness's text (the empty string)."""
+        return self.witness_entropy != ""
+
+
+def run_draws(store: Store, active: ActivePolicy, *, region_code: str, quarter: Quarter,
+              matter_code: str, witness: str, drawn_by: str, org_name: str | None = None,
+              today: date | None = None) -> RunReport:
+    """Reveal and draw every pending commit of the matter and quarter (module docstring)."""
+    matter = find_matter(active.policy, matter_code)
+    today = today or beijing_today()
+    report = RunReport(quarter.label, matter_code, witness)
+    with store.lock(DRAW_LOCK):
+        with store.engine.connect() as conn:
+            pending = pending_draws(conn, region_code, quarter.label, matter_code)
+        if not pending:
+            raise InputRefused(f"draw run {quarter.label} {matter_code}: no draw is committed for "
+                               f"region {region_code}; run `draw commit` first")
+        _refuse_changed_inputs(store, active, pending, region_code, quarter, drawn_by)
+        roster = RosterNow.of(inspectors(store, active_only=False))
+        moment = beijing_now()
+        with store.engine.begin() as conn:
+            sequence = _last_sequence(conn, region_code, quarter)
+            for draw in pending:
+                sequence += 1
+                if sequence > MAX_SEQUENCE:
+                    raise InputRefused(f"{draw.label}: task numbers of {region_code}-"
+                                       f"{quarter.label} are used up (the last is {MAX_SEQUENCE})")
+                task_id = f"{region_code}-{quarter.label}-{sequence:04d}"
+                task = _reveal(conn, draw, witness, task_id, roster, moment, drawn_by,
+                               _task_name(org_name, quarter, matter.name, draw.category),
+                               _planned_start(quarter, today), quarter.end)
+                report.tasks.append(task)
+                report.categories[task_id] = draw.category
+    for task in report.tasks:
+        log.info("draw revealed", taskId=task.task_id,
+                 label=task.draw_proof.label if task.draw_proof else None,
+                 k=len(task.assignments), witnessed=report.witnessed)
+    return report
+
+
+def _refuse_changed_inputs(store: Store, active: ActivePolicy, pending: Sequence[DrawRecord],
+                           region_code: str, quarter: Quarter, own_org: str | None) -> None:
+    """InputRefused naming every draw whose candidates or inspectors no longer hash the same."""
+    def facts_of(usccs: Sequence[str]) -> dict[str, SubjectFacts]:
+        return {f.uscc: f for f in subject_facts(store, classification_day(quarter), quarter,
+                                                  usccs=usccs)}
+
+    # Python's order, as at the commit: a database's collation need not be byte order.
+    roster_ids = sorted(p.inspector_id for p in inspectors(store, region_code))
+    roster_hash = candidates_hash(roster_ids)
+    changed: list[str] = []
+    with store.engine.connect() as conn:
+        lists = quarter_candidates(conn, active.policy, quarter, region_code,
+                                   {Category(d.category) for d in pending}, own_org, facts_of)
+        for draw in pending:
+            listed = lists[Category(draw.category)]
+            now_hash = candidates_hash(listed.candidates)
+            if now_hash != draw.candidates_hash:
+                gone = sorted(set(draw.candidates) - set(listed.candidates))
+                new = sorted(set(listed.candidates) - set(draw.candidates))
+                changed.append(f"{draw.label}: candidates now hash {now_hash}, committed "
+                               f"{draw.candidates_hash} ({len(gone)} left, {len(new)} joined)")
+            if roster_hash != draw.inspector_candidates_hash:
+                changed.append(f"{draw.label}: inspector candidates now hash {roster_hash}, "
+                               f"committed {draw.inspector_candidates_hash}")
+    if changed:
+        raise InputRefused("the inputs changed since the commit, nothing was drawn; commit "
+                           "again: " + "; ".join(changed))
+
+
+def _last_sequence(conn: Connection, region_code: str, quarter: Quarter) -> int:
+    """The highest task number of the region and quarter so far (tasks, and draws' taskIds)."""
+    prefix = f"{region_code}-{quarter.label}-"
+    known = list(conn.execute(select(tasks.c.task_id).where(tasks.c.task_id.like(prefix + "%")))
+                 .scalars())
+    known += list(conn.execute(select(draws.c.task_id).where(draws.c.task_id.like(prefix + "%")))
+                  .scalars())
+    numbers = [int(t[len(prefix):]) for t in known if t and t[len(prefix):].isdigit()]
+    return max(numbers, default=0)
+
+
+def _reveal(conn: Connection, draw: DrawRecord, witness: str, task_id: str, roster: RosterNow,
+            moment: datetime, drawn_by: str, name: str, start: date, end: date) -> Task:
+    now = iso_beijing(moment)
+    secret = bytes.fromhex(draw.secret)
+    selected = draw_subjects(secret, witness, draw.label, draw.candidates, draw.k)
+    inputs = draw.matching
+    try:
+        groups = match_inspectors(matching_stream(seed(secret, witness), draw.label,
+                                                  draw.inspector_candidates_hash),
+                                  selected, inputs)
+        groups, redraws = resolve_roster_changes(draw.secret, witness, draw.label, groups, [],
+                                                 inputs, roster, now)
+    except MatchingInfeasible as exc:
+        raise InputRefused(f"{draw.label}: too few inspectors: {exc}; nothing was drawn") from None
+    task = _task(draw, task_id, witness, groups, drawn_by, name, start, end, moment)
+    conn.execute(tasks.insert().values(**{**task_row(task), "origin": LOCAL,
+                                          "category": draw.category}))
+    conn.execute(assignments.insert(), [
+        {"task_id": task_id, "uscc": a.uscc, "inspector_ids": ";".join(a.inspector_ids),
+         "mode": a.mode.value, "status": a.status.value} for a in task.assignments])
+    enqueue(conn, TASKS_PLATFORM, TASK_ENTITY, task_id, task.model_dump(mode="json", by_alias=True))
+    done = conn.execute(update(draws).where(draws.c.id == draw.id, draws.c.revealed_at.is_(None))
+                        .values(witness_entropy=witness, witnessed=witness != "",
+                                selected=dumps(selected), groups=groups_json(groups),
+                                redraws=redraws_json(redraws), task_id=task_id, revealed_at=now))
+    if done.rowcount != 1:
+        raise InputRefused(f"{draw.label}: the draw was run meanwhile by another command")
+    return task
+
+
+def _task(draw: DrawRecord, task_id: str, witness: str, groups: Sequence[Group], drawn_by: str,
+          name: str, start: date, end: date, moment: datetime) -> Task:
+    proof = DrawProof(algorithm=draw.algorithm, label=draw.label, k=draw.k,
+                      candidates_hash=draw.candidates_hash, commitment=draw.commitment,
+                      witness_entropy=witness, secret=draw.secret)
+    return Task(
+        task_id=task_id, name=name, region_code=draw.region_code, matter_code=draw.matter_code,
+        drawn_by=drawn_by, draw_mode=DrawMode.UNTARGETED, period=draw.period,
+        planned_start=start, planned_end=end, draw_proof=proof,
+        assignments=[Assignment(uscc=g.uscc, inspector_ids=list(g.inspector_ids),
+                                mode=InspectionMode(g.mode), status=AssignmentStatus.PENDING)
+                     for g in groups],
+        status=TaskStatus.DRAWN, update_time=moment)
+
+
+def _task_name(org_name: str | None, quarter: Quarter, matter_name: str, category: str) -> str:
+    who = f"{org_name} " if org_name else ""
+    return f"{who}{quarter.label} {matter_name}（{CATEGORY_NAMES[Category(category)]}）双随机抽查"
+
+
+def _planned_start(quarter: Quarter, today: date) -> date:
+    """Today when it lies in the quarter, else the quarter's first day (or last, once past)."""
+    return min(max(today, quarter.start), quarter.end)

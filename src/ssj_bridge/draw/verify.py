@@ -1,0 +1,203 @@
+"""`draw verify TASK_ID`: re-derive a task's draw from the store alone and compare.
+
+Checked, each a named difference when it fails: the secret against the commitment; the
+candidates (normalised) against candidatesHash; the inspector candidates against their hash;
+the label against the draw's region, period, matter and category; k; `witnessed` against the
+witness's text; the selection re-derived from secret, witness, label and candidates; the
+groups re-derived from the same seed and the matching inputs fixed at the commit, with the
+recorded redraws replayed; every group's rules; and the task as stored (drawProof,
+assignments and their inspectors) against the draw.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ssj_bridge.draw.matching import (
+    Group,
+    apply_redraws,
+    group_problems,
+    match_inspectors,
+    matching_stream,
+)
+from ssj_bridge.draw.records import DrawRecord, draw_label, draw_of_task
+from ssj_bridge.draw.redraw import RosterNow, declined
+from ssj_bridge.draw.sampler import (
+    ALGORITHM,
+    candidates_hash,
+    commitment,
+    draw_subjects,
+    normalise_candidates,
+    seed,
+)
+from ssj_bridge.errors import InputRefused
+from ssj_bridge.imports.queries import inspectors
+from ssj_bridge.model import AssignmentStatus, Task
+from ssj_bridge.store import Store
+from ssj_bridge.tasks import load_tasks
+
+
+@dataclass
+class Verification:
+    """The outcome of verifying one task: differences (empty: it matches) and notes."""
+
+    task_id: str
+    label: str
+    differences: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    selected: list[str] = field(default_factory=list)
+    groups: list[Group] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when everything re-derived matches what is stored."""
+        return not self.differences
+
+
+def verify_task(store: Store, task_id: str) -> Verification:
+    """Re-derive the draw behind `task_id` (module docstring).
+
+    InputRefused when the store holds no such task, or no local draw for it (a task drawn on
+    the platform carries only the platform's proof).
+    """
+    with store.engine.connect() as conn:
+        draw = draw_of_task(conn, task_id)
+        found = load_tasks(conn, [task_id])
+    task = found[0] if found else None
+    if draw is None:
+        if task is None:
+            raise InputRefused(f"task {task_id}: not in the store")
+        algorithm = task.draw_proof.algorithm if task.draw_proof else "no draw proof"
+        raise InputRefused(f"task {task_id}: drawn by {task.drawn_by} ({algorithm}); the store "
+                           f"holds no local draw of it to re-derive")
+    result = Verification(task_id, draw.label)
+    _check_draw(draw, result)
+    if task is None:
+        result.differences.append(f"task {task_id} is missing from the store's tasks")
+    else:
+        _check_task(draw, task, result)
+    _note_roster_changes(store, draw, task, result)
+    return result
+
+
+def _check_draw(draw: DrawRecord, result: Verification) -> None:
+    diff = result.differences.append
+    if draw.algorithm != ALGORITHM:
+        diff(f"algorithm is {draw.algorithm!r}, this implementation verifies {ALGORITHM}")
+    expected_label = draw_label(draw.region_code, draw.period, draw.matter_code, draw.category)
+    if draw.label != expected_label:
+        diff(f"label is {draw.label!r}, the draw's region, period, matter and category give "
+             f"{expected_label!r}")
+    if normalise_candidates(draw.candidates) != draw.candidates:
+        diff("candidates are not upper case, sorted and unique as committed")
+        return
+    if candidates_hash(draw.candidates) != draw.candidates_hash:
+        diff(f"candidates hash to {candidates_hash(draw.candidates)}, the commit recorded "
+             f"candidatesHash {draw.candidates_hash}")
+    if draw.matching.inspector_candidates_hash != draw.inspector_candidates_hash:
+        diff(f"inspector candidates hash to {draw.matching.inspector_candidates_hash}, the "
+             f"commit recorded {draw.inspector_candidates_hash}")
+    if not 1 <= draw.k <= len(draw.candidates):
+        diff(f"k={draw.k} is out of range for {len(draw.candidates)} candidates")
+        return
+    secret = _secret_bytes(draw.secret)
+    if secret is None:
+        diff("secret is not 32 bytes of hex")
+        return
+    if commitment(secret) != draw.commitment:
+        diff(f"SHA-256 of the secret is {commitment(secret)}, the commitment recorded before "
+             f"the draw is {draw.commitment}")
+    if not draw.revealed:
+        diff("the draw was never run (no revealedAt)")
+        return
+    witness = draw.witness_entropy or ""
+    if draw.witnessed is not (witness != ""):
+        diff(f"witnessed is {draw.witnessed} but the witness text is "
+             f"{'empty' if witness == '' else 'not empty'}")
+    selected = draw_subjects(secret, witness, draw.label, draw.candidates, draw.k)
+    result.selected = selected
+    if selected != draw.selected:
+        diff(f"selection re-derived {selected}, stored {draw.selected}")
+    try:
+        base = match_inspectors(matching_stream(seed(secret, witness), draw.label,
+                                                draw.inspector_candidates_hash),
+                                selected, draw.matching)
+    except ValueError as exc:
+        diff(f"matching cannot be re-derived: {exc}")
+        return
+    groups, problems = apply_redraws(seed(secret, witness), draw.label, base, draw.matching,
+                                     draw.redraws)
+    result.differences.extend(problems)
+    result.groups = groups
+    stored = [g.as_json() for g in draw.groups or []]
+    if [g.as_json() for g in groups] != stored:
+        diff(f"groups re-derived {_groups_text(groups)}, stored {_groups_text(draw.groups or [])}")
+    for group in groups:
+        result.differences.extend(group_problems(group, draw.matching,
+                                                 declined(draw.redraws, group.uscc)))
+
+
+def _check_task(draw: DrawRecord, task: Task, result: Verification) -> None:
+    diff = result.differences.append
+    proof = task.draw_proof
+    if proof is None:
+        diff("the task carries no drawProof")
+        return
+    expected: dict[str, Any] = {
+        "algorithm": draw.algorithm, "label": draw.label, "k": draw.k,
+        "candidatesHash": draw.candidates_hash, "commitment": draw.commitment,
+        "witnessEntropy": draw.witness_entropy, "secret": draw.secret}
+    shown = proof.model_dump(by_alias=True)
+    for name, value in expected.items():
+        if shown.get(name) != value:
+            diff(f"task drawProof.{name} is {shown.get(name)!r}, the draw recorded {value!r}")
+    held = {a.uscc: a for a in task.assignments}
+    wanted: dict[str, Group | None] = {g.uscc: g for g in result.groups}
+    if not wanted:
+        wanted = dict.fromkeys(draw.selected or [])
+    if set(held) != set(wanted):
+        diff(f"task assignments are {sorted(held)}, the draw selected {sorted(wanted)}")
+    for uscc, group in wanted.items():
+        assignment = held.get(uscc)
+        if group is None or assignment is None:
+            continue
+        if tuple(assignment.inspector_ids) != group.inspector_ids:
+            diff(f"task assignment {uscc} has inspectors {assignment.inspector_ids}, the draw "
+                 f"gives {list(group.inspector_ids)}")
+        if assignment.mode.value != group.mode:
+            diff(f"task assignment {uscc} is {assignment.mode.value}, the draw gives {group.mode}")
+
+
+def _note_roster_changes(store: Store, draw: DrawRecord, task: Task | None,
+                         result: Verification) -> None:
+    """Members of groups still to inspect who have since declared a conflict (or retired).
+
+    Not a mismatch — the draw is as it was made — but a redraw the data manager should ask for.
+    """
+    if not draw.groups or task is None:
+        return
+    waiting = {a.uscc for a in task.assignments if a.status is AssignmentStatus.PENDING}
+    roster = RosterNow.of(inspectors(store, active_only=False))
+    for group in draw.groups:
+        if group.uscc not in waiting:
+            continue
+        blocked = set(roster.unavailable_for(group.uscc, draw.matching))
+        for member in group.inspector_ids:
+            if member in blocked:
+                result.notes.append(
+                    f"inspector {member} can no longer inspect {group.uscc} (conflict declared "
+                    f"or retired since the draw): run `draw redraw {result.task_id} --uscc "
+                    f"{group.uscc} --inspector {member}`")
+
+
+def _secret_bytes(text: str) -> bytes | None:
+    try:
+        raw = bytes.fromhex(text)
+    except ValueError:
+        return None
+    return raw if len(raw) == 32 else None
+
+
+def _groups_text(groups: list[Group]) -> str:
+    return "; ".join(f"{g.uscc}: {','.join(g.inspector_ids)}" for g in groups)

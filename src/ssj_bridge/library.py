@@ -1,0 +1,153 @@
+"""The subject and inspector libraries the provincial platform keeps, queued from the store.
+
+After classification, every subject in the library (a category for the current quarter) and
+every inspector of the roster is queued as its canonical record; the outbox queues only what
+differs from what the platform last accepted, so an unchanged library sends nothing. A subject
+that leaves the library, or loses its last valid permit, is sent as inactive — never deleted —
+with the categories it was last sent with, so the platform keeps its history.
+
+The records carry canonical values only (category KEY…, creditLevel EXCELLENT…, riskClass
+LOW…); the platform's adapter maps them to its own codes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import orjson
+import structlog
+from sqlalchemy import Connection, select
+
+from ssj_bridge.credit import credit_on
+from ssj_bridge.imports.exports import tag_text
+from ssj_bridge.imports.queries import designations_on
+from ssj_bridge.model import Category, CreditTier, Inspector, Subject, beijing_today
+from ssj_bridge.outbox import ACCEPTED, PENDING, enqueue
+from ssj_bridge.period import Quarter
+from ssj_bridge.settings import Settings
+from ssj_bridge.store import Store
+from ssj_bridge.store.schema import classifications, inspectors, outbox, subjects
+
+log = structlog.get_logger("ssj_bridge.library")
+
+LIBRARY_PLATFORM = "province"  # the platform role that keeps the libraries
+SUBJECT_ENTITY = "subject"
+INSPECTOR_ENTITY = "inspector"
+
+
+@dataclass
+class LibraryCounts:
+    """What one pass queued (records equal to what the platform holds are not counted)."""
+
+    subjects: int = 0
+    inactive: int = 0
+    inspectors: int = 0
+
+
+def enqueue_library(store: Store, settings: Settings, today: date | None = None) -> LibraryCounts:
+    """Queue the library records that changed since the platform last accepted them.
+
+    Nothing is queued when no platform keeps the libraries, and no subject is queued for a
+    quarter that has not been classified yet (every subject would otherwise look as if it
+    had left the library on the first day of a quarter).
+    """
+    counts = LibraryCounts()
+    if not settings.platform(LIBRARY_PLATFORM).base_url:
+        return counts
+    day = today or beijing_today()
+    period = Quarter.of(day).label
+    credit = credit_on(store, day)
+    tags = {uscc: [tag_text(d) for d in items]
+            for uscc, items in designations_on(store, day).items()}
+    allowed = store.allowed_usccs()
+    with store.engine.begin() as conn:
+        classified, placed = _classified(conn, period)
+        if classified:
+            sent = _last_sent(conn, SUBJECT_ENTITY)
+            for row in conn.execute(select(subjects).order_by(subjects.c.uscc)):
+                categories = placed.get(row.uscc)
+                previous = sent.get(row.uscc)
+                if categories is None and previous is None:
+                    continue  # never in the library
+                standing = credit.get(row.uscc)
+                record = Subject.model_validate({
+                    "uscc": row.uscc, "name": row.name, "region_code": row.region_code,
+                    "industry_code": row.industry_code, "management_class": row.management_class,
+                    "key_discharge_unit": bool(row.key_discharge_unit),
+                    "active": bool(row.active) and categories is not None,
+                    "credit_level": standing.tier if standing else CreditTier.UNRATED,
+                    "risk_class": standing.risk_class if standing else None,
+                    "tags": tags.get(row.uscc, []),
+                    **(_placement(categories) if categories is not None else
+                       _placement(_previous_placement(previous)))},
+                    context={"allowed_usccs": allowed})
+                if enqueue(conn, LIBRARY_PLATFORM, SUBJECT_ENTITY, row.uscc,
+                           record.model_dump(mode="json", by_alias=True)) is not None:
+                    counts.subjects += 1
+                    if not record.active:
+                        counts.inactive += 1
+        else:
+            log.info("library not queued: the quarter is not classified yet", period=period)
+        for person in conn.execute(select(inspectors).order_by(inspectors.c.inspector_id)):
+            payload = _inspector(person, allowed)
+            if enqueue(conn, LIBRARY_PLATFORM, INSPECTOR_ENTITY, person.inspector_id,
+                       payload) is not None:
+                counts.inspectors += 1
+    log.info("library queued", period=period, subjects=counts.subjects,
+             inactive=counts.inactive, inspectors=counts.inspectors)
+    return counts
+
+
+def _classified(conn: Connection, period: str
+                ) -> tuple[bool, dict[str, tuple[Category | None, list[str]]]]:
+    """Whether `period` is classified, and USCC → (primary category, every library) of the
+    subjects in a library for it."""
+    classified = False
+    placed: dict[str, tuple[Category | None, list[str]]] = {}
+    for row in conn.execute(select(classifications.c.uscc, classifications.c.category,
+                                   classifications.c.categories)
+                            .where(classifications.c.period == period)):
+        classified = True
+        libraries = [c for c in (row.categories or "").split(";") if c]
+        if row.category or libraries:
+            placed[row.uscc] = (Category(row.category) if row.category else None, libraries)
+    return classified, placed
+
+
+def _placement(categories: tuple[Category | None, list[str]]) -> dict[str, Any]:
+    primary, libraries = categories
+    return {"category": primary, "categories": libraries}
+
+
+def _previous_placement(previous: dict[str, Any] | None) -> tuple[Category | None, list[str]]:
+    previous = previous or {}
+    primary = previous.get("category")
+    return (Category(primary) if primary else None, list(previous.get("categories") or []))
+
+
+def _last_sent(conn: Connection, entity: str) -> dict[str, dict[str, Any]]:
+    """The newest record of every key of `entity` that the platform holds or is about to."""
+    latest: dict[str, tuple[int, bytes]] = {}
+    for row in conn.execute(select(outbox.c.key, outbox.c.version, outbox.c.payload).where(
+            outbox.c.platform == LIBRARY_PLATFORM, outbox.c.entity == entity,
+            outbox.c.status.in_((ACCEPTED, PENDING)))):
+        if row.key not in latest or row.version > latest[row.key][0]:
+            latest[row.key] = (row.version, row.payload)
+    return {key: orjson.loads(payload) for key, (_, payload) in latest.items()}
+
+
+def _inspector(row: Any, allowed: frozenset[str]) -> dict[str, Any]:
+    """An inspector's library record: the roster entry without its conflicts of interest.
+
+    Conflicts (回避) are the draw's business and stay local; leaving them out also keeps a
+    change to them from re-sending an unchanged library record.
+    """
+    person = Inspector.model_validate({
+        "inspector_id": row.inspector_id, "name": row.name, "cert_no": row.cert_no,
+        "org_code": row.org_code, "region_code": row.region_code,
+        "expertise": [e for e in (row.expertise or "").split(";") if e],
+        "auxiliary": bool(row.auxiliary), "active": bool(row.active)},
+        context={"allowed_usccs": allowed})
+    return person.model_dump(mode="json", by_alias=True, exclude={"conflicts"})

@@ -1,0 +1,465 @@
+"""`report compliance --period YYYYQn`: the quarter's figures, gathered from the store.
+
+What each figure means (the HTML report's footer repeats it for the reader):
+
+- population, required, done: per obligation of the policy whose period contains the quarter,
+  as `plan` computes them (ssj_bridge.plan);
+- drawn: distinct subjects of the category assigned in a task of the quarter (`tasks.period`),
+  whoever drew it and wherever it came from;
+- inspected: distinct subjects of the category with a result inspected in the quarter;
+- an obligation is `met` once done ≥ required, `short` when its period has ended without,
+  `open` while it runs;
+- publication rate: results inspected in the quarter that are published ÷ all of them (every
+  recorded result is published, 双随机、一公开); timeliness: those published on or before
+  their due date ÷ those published (a result published before its task was complete had no
+  due date yet, so it was on time);
+- days to publication: working days from the task's completion to the publication;
+- overdue: publications of the quarter past their due date today (ssj_bridge.deadlines);
+- breaks: reconciliation breaks open now, by kind, and the counts of the last runs
+  (`recon_runs.summary`).
+
+Settings other than the policy, the region and the authority's name never reach the report:
+no URL, key or secret is read here.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, and_, func, select
+
+from ssj_bridge.classify import ActivePolicy, stored_classifications
+from ssj_bridge.deadlines import DeadlineItem, DeadlineRules, deadline_report, refresh_due_dates
+from ssj_bridge.model import Category, PublicationStatus, beijing_now, iso_beijing, region_within
+from ssj_bridge.period import Quarter
+from ssj_bridge.plan import CATEGORY_NAMES, inspected_subjects, make_plan
+from ssj_bridge.reconcile.diff import KINDS
+from ssj_bridge.store import Store
+from ssj_bridge.store.schema import (
+    assignments,
+    breaks,
+    publications,
+    recon_runs,
+    results,
+    subjects,
+    tasks,
+)
+
+MET, SHORT, OPEN = "met", "short", "open"
+RUNS = 12  # reconciliation runs in the trend
+BREAK_ROWS = 1000  # open breaks listed one by one; the export has them all
+
+
+# -- the figures ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ObligationFigures:
+    """One obligation of a category: what the policy requires in its period and what is done."""
+
+    category: Category
+    per: str
+    period: str
+    start: date
+    end: date
+    rule: str
+    clause: str
+    share: str
+    scope: str | None
+    population: int
+    required: int
+    done: int
+    status: str
+
+    @property
+    def achievement(self) -> float | None:
+        """done ÷ required (None when nothing is required)."""
+        return self.done / self.required if self.required else None
+
+    def as_json(self) -> dict[str, Any]:
+        """camelCase, dates ISO."""
+        return {"per": self.per, "period": self.period, "start": self.start.isoformat(),
+                "end": self.end.isoformat(), "rule": self.clause, "text": self.rule,
+                "share": self.share, "scope": self.scope, "population": self.population,
+                "required": self.required, "done": self.done,
+                "achievement": _ratio(self.achievement), "status": self.status}
+
+
+@dataclass(frozen=True)
+class CategoryFigures:
+    """A category in the quarter: its population, drawn and inspected subjects, obligations."""
+
+    category: Category
+    population: int
+    drawn: int
+    inspected: int
+    obligations: tuple[ObligationFigures, ...]
+
+    @property
+    def name(self) -> str:
+        """The category's Chinese name (重点监管对象 …)."""
+        return CATEGORY_NAMES[self.category]
+
+    def as_json(self) -> dict[str, Any]:
+        """`{"name", "population", "drawn", "inspected", "obligations"}`."""
+        return {"name": self.name, "population": self.population, "drawn": self.drawn,
+                "inspected": self.inspected,
+                "obligations": [o.as_json() for o in self.obligations]}
+
+
+@dataclass(frozen=True)
+class PublicationFigures:
+    """Publication of the results inspected in the quarter."""
+
+    rule: str
+    deadline_days: int
+    results: int
+    published: int
+    on_time: int
+    late: int
+    pending: int
+    rejected: int
+    not_queued: int
+    awaiting_completion: int
+    days_to_publication: tuple[int, ...]
+
+    @property
+    def rate(self) -> float | None:
+        """published ÷ results (None when the quarter has no result)."""
+        return self.published / self.results if self.results else None
+
+    @property
+    def timeliness(self) -> float | None:
+        """published on time ÷ published (None when nothing is published)."""
+        return self.on_time / self.published if self.published else None
+
+    def as_json(self) -> dict[str, Any]:
+        """Counts, the two ratios and the distribution of days to publication."""
+        spread = Counter(self.days_to_publication)
+        return {"rule": self.rule, "deadlineDays": self.deadline_days, "results": self.results,
+                "published": self.published, "publishedOnTime": self.on_time,
+                "publishedLate": self.late, "pending": self.pending, "rejected": self.rejected,
+                "notQueued": self.not_queued, "awaitingCompletion": self.awaiting_completion,
+                "rate": _ratio(self.rate), "timeliness": _ratio(self.timeliness),
+                "daysToPublication": [{"workingDays": d, "count": spread[d]}
+                                      for d in sorted(spread)]}
+
+
+@dataclass(frozen=True)
+class BreakRun:
+    """One reconciliation run's break counts, summed over platforms and entities."""
+
+    run_id: int
+    run_at: str
+    counts: Mapping[str, int]
+    failed: tuple[str, ...]
+
+    @property
+    def total(self) -> int:
+        """Breaks of every kind."""
+        return sum(self.counts.values())
+
+    def as_json(self) -> dict[str, Any]:
+        """`{"runId", "runAt", "counts", "total", "failed"}`."""
+        return {"runId": self.run_id, "runAt": self.run_at, "counts": dict(self.counts),
+                "total": self.total, "failed": list(self.failed)}
+
+
+@dataclass(frozen=True)
+class OpenBreak:
+    """A break open now, with its history."""
+
+    platform: str
+    entity: str
+    key: str
+    kind: str
+    fields: Mapping[str, Any]
+    first_seen: str
+    last_seen: str
+    runs_open: int
+    repaired_at: str | None
+
+    def as_json(self) -> dict[str, Any]:
+        """As `reconcile --json` lists a break, plus lastSeen and repairedAt."""
+        return {"platform": self.platform, "entity": self.entity, "key": self.key,
+                "kind": self.kind, "fields": dict(self.fields), "firstSeen": self.first_seen,
+                "lastSeen": self.last_seen, "runsOpen": self.runs_open,
+                "repairedAt": self.repaired_at}
+
+
+@dataclass(frozen=True)
+class BreakFigures:
+    """Breaks open now by kind and by platform and entity, the first of them, and the trend."""
+
+    open_by_kind: Mapping[str, int]
+    by_place: tuple[tuple[str, str, str, int], ...]  # (platform, entity, kind, count)
+    items: tuple[OpenBreak, ...]
+    runs: tuple[BreakRun, ...]  # oldest first
+
+    @property
+    def open(self) -> int:
+        """Breaks open now."""
+        return sum(self.open_by_kind.values())
+
+    def as_json(self) -> dict[str, Any]:
+        """`{"open", "openByKind", "byPlatform", "items", "itemsListed", "runs"}`."""
+        return {"open": self.open, "openByKind": dict(self.open_by_kind),
+                "byPlatform": [{"platform": p, "entity": e, "kind": k, "count": n}
+                               for p, e, k, n in self.by_place],
+                "items": [b.as_json() for b in self.items], "itemsListed": len(self.items),
+                "runs": [r.as_json() for r in self.runs]}
+
+
+@dataclass(frozen=True)
+class ComplianceReport:
+    """The quarter's compliance under the policy: quotas, publication, overdue, breaks."""
+
+    period: str
+    policy: str
+    locality: str
+    region: str | None
+    authority: str | None
+    generated_at: str
+    today: date
+    inspectors: int
+    categories: tuple[CategoryFigures, ...]
+    publication: PublicationFigures
+    overdue: tuple[DeadlineItem, ...]
+    overdue_other_periods: int
+    breaks: BreakFigures
+    notes: tuple[tuple[str, str], ...]  # advisory (text, clause)
+    calendar: str
+    provisional_years: tuple[int, ...] = field(default=())
+
+    @property
+    def obligations(self) -> list[ObligationFigures]:
+        """Every obligation of every category, in order."""
+        return [o for c in self.categories for o in c.obligations]
+
+    def obligation_counts(self) -> dict[str, int]:
+        """How many obligations are met, short, open."""
+        found = Counter(o.status for o in self.obligations)
+        return {status: found[status] for status in (MET, SHORT, OPEN)}
+
+    def as_json(self) -> dict[str, Any]:
+        """The shape of `report compliance --json`."""
+        return {
+            "period": self.period, "policy": self.policy, "locality": self.locality,
+            "region": self.region, "authority": self.authority,
+            "generatedAt": self.generated_at, "today": self.today.isoformat(),
+            "inspectors": self.inspectors,
+            "obligations": self.obligation_counts(),
+            "categories": {c.category.value: c.as_json() for c in self.categories},
+            "publication": self.publication.as_json(),
+            "overdue": [i.as_json("workingDaysLate") for i in self.overdue],
+            "overdueOtherPeriods": self.overdue_other_periods,
+            "breaks": self.breaks.as_json(),
+            "notes": [{"text": t, "clause": c} for t, c in self.notes],
+            "calendar": self.calendar, "provisionalYears": list(self.provisional_years),
+        }
+
+
+def _ratio(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+# -- gathering --------------------------------------------------------------------------------
+
+
+def compliance_report(store: Store, active: ActivePolicy, quarter: Quarter, rules: DeadlineRules,
+                      *, today: date, region: str | None = None, authority: str | None = None,
+                      runs: int = RUNS, break_rows: int = BREAK_ROWS) -> ComplianceReport:
+    """Gather the quarter's figures (classifies the quarter first when nobody has yet)."""
+    plan = make_plan(store, active, quarter, region=region)
+    members = category_members(store, active, quarter, region)
+    drawn = drawn_subjects(store, quarter)
+    inspected = inspected_subjects(store, quarter.start, quarter.end)
+    categories = []
+    for line in plan.categories:
+        who = members.get(line.category, set())
+        obligations = tuple(ObligationFigures(
+            category=line.category, per=o.obligation.per.value, period=o.period, start=o.start,
+            end=o.end, rule=o.obligation.rule, clause=o.obligation.clause,
+            share=o.obligation.describe_value(), scope=o.obligation.scope,
+            population=o.population, required=o.required, done=o.done,
+            status=obligation_status(o.required, o.done, o.end, today))
+            for o in line.obligations)
+        categories.append(CategoryFigures(line.category, line.population, len(drawn & who),
+                                          len(inspected & who), obligations))
+    with store.engine.begin() as conn:
+        refresh_due_dates(conn, rules)
+        deadlines = deadline_report(conn, rules, today, 0)
+        publication = publication_figures(conn, rules, quarter)
+        break_figures = break_figures_of(conn, runs, break_rows)
+    overdue = tuple(i for i in deadlines.overdue if i.period == quarter.label)
+    return ComplianceReport(
+        period=quarter.label, policy=active.name, locality=active.policy.locality, region=region,
+        authority=authority, generated_at=iso_beijing(beijing_now()), today=today,
+        inspectors=plan.inspectors, categories=tuple(categories), publication=publication,
+        overdue=overdue, overdue_other_periods=len(deadlines.overdue) - len(overdue),
+        breaks=break_figures, notes=tuple((n.text, n.clause) for n in plan.notes),
+        calendar=rules.calendar.describe(),
+        provisional_years=tuple(deadlines.provisional_years))
+
+
+def obligation_status(required: int, done: int, end: date, today: date) -> str:
+    """`met` once done ≥ required; else `short` after the period's last day, `open` before."""
+    if done >= required:
+        return MET
+    return SHORT if end < today else OPEN
+
+
+def category_members(store: Store, active: ActivePolicy, quarter: Quarter,
+                     region: str | None) -> dict[Category, set[str]]:
+    """The subjects of each category as the plan counts them (active, of the region)."""
+    with store.engine.connect() as conn:
+        live = {row.uscc for row in conn.execute(
+            select(subjects.c.uscc, subjects.c.region_code).where(subjects.c.active))
+            if region is None or region_within(row.region_code, region)}
+    members: dict[Category, set[str]] = {}
+    for uscc, found in stored_classifications(store, quarter, active.name).items():
+        if uscc in live:
+            for category in found.categories:
+                members.setdefault(category, set()).add(uscc)
+    return members
+
+
+def drawn_subjects(store: Store, quarter: Quarter) -> set[str]:
+    """USCCs assigned in a task of the quarter (any origin, whoever drew it)."""
+    stmt = (select(assignments.c.uscc).join(tasks, tasks.c.task_id == assignments.c.task_id)
+            .where(tasks.c.period == quarter.label).distinct())
+    with store.engine.connect() as conn:
+        return set(conn.execute(stmt).scalars())
+
+
+def publication_figures(conn: Connection, rules: DeadlineRules,
+                        quarter: Quarter) -> PublicationFigures:
+    """Publication of the results inspected in the quarter (a result nobody queued counts)."""
+    stmt = (select(results.c.task_id, results.c.uscc, publications.c.status,
+                   publications.c.due, publications.c.published_on,
+                   publications.c.completed_on)
+            .select_from(results.outerjoin(publications, and_(
+                publications.c.task_id == results.c.task_id,
+                publications.c.uscc == results.c.uscc)))
+            .where(results.c.inspected_on >= quarter.start, results.c.inspected_on <= quarter.end))
+    counts: Counter[str] = Counter()
+    days: list[int] = []
+    for row in conn.execute(stmt):
+        counts["results"] += 1
+        if row.status is None:
+            counts["not_queued"] += 1
+        elif row.status == PublicationStatus.PUBLISHED.value:
+            counts["published"] += 1
+            late = row.due is not None and row.published_on is not None and row.published_on > row.due
+            counts["late" if late else "on_time"] += 1
+            if row.completed_on is not None and row.published_on is not None:
+                days.append(max(0, rules.calendar.working_days_between(row.completed_on,
+                                                                       row.published_on)))
+        else:
+            counts[row.status] += 1
+        if row.status != PublicationStatus.PUBLISHED.value and row.due is None:
+            counts["awaiting"] += 1
+    return PublicationFigures(
+        rule=rules.describe(), deadline_days=rules.deadline.days, results=counts["results"],
+        published=counts["published"], on_time=counts["on_time"], late=counts["late"],
+        pending=counts[PublicationStatus.PENDING.value],
+        rejected=counts[PublicationStatus.REJECTED.value], not_queued=counts["not_queued"],
+        awaiting_completion=counts["awaiting"], days_to_publication=tuple(sorted(days)))
+
+
+def break_figures_of(conn: Connection, runs: int = RUNS,
+                     limit: int = BREAK_ROWS) -> BreakFigures:
+    """Breaks open now (by kind, by platform and entity, the longest-open first) and the trend."""
+    still_open = breaks.c.resolved_at.is_(None)
+    by_kind = {kind: 0 for kind in KINDS}
+    places = []
+    for row in conn.execute(
+            select(breaks.c.platform, breaks.c.entity, breaks.c.kind, func.count().label("n"))
+            .where(still_open).group_by(breaks.c.platform, breaks.c.entity, breaks.c.kind)
+            .order_by(breaks.c.platform, breaks.c.entity, breaks.c.kind)):
+        by_kind[row.kind] = by_kind.get(row.kind, 0) + int(row.n)
+        places.append((row.platform, row.entity, row.kind, int(row.n)))
+    items = tuple(OpenBreak(row.platform, row.entity, row.key, row.kind,
+                            orjson.loads(row.fields) if row.fields else {}, row.first_seen,
+                            row.last_seen, row.runs_open, row.repaired_at)
+                  for row in conn.execute(
+                      select(breaks).where(still_open)
+                      .order_by(breaks.c.runs_open.desc(), breaks.c.platform, breaks.c.entity,
+                                breaks.c.kind, breaks.c.key).limit(limit)))
+    recent = list(conn.execute(select(recon_runs).where(recon_runs.c.summary.is_not(None))
+                               .order_by(recon_runs.c.id.desc()).limit(runs)))
+    trend = tuple(run_counts(row.id, row.run_at, orjson.loads(row.summary))
+                  for row in reversed(recent))
+    return BreakFigures(by_kind, tuple(places), items, trend)
+
+
+def run_counts(run_id: int, run_at: str, summary: Mapping[str, Any]) -> BreakRun:
+    """A run's summary (`reconcile --json`'s `summary`) as counts per kind."""
+    counts = {kind: 0 for kind in KINDS}
+    failed = []
+    for platform, status in summary.items():
+        if not isinstance(status, Mapping):
+            continue
+        if status.get("status") == "failed":
+            failed.append(platform)
+        for entity in _entities(status):
+            for kind in KINDS:
+                counts[kind] += int(entity.get(kind) or 0)
+    return BreakRun(run_id, run_at, counts, tuple(failed))
+
+
+def _entities(status: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
+    return (value for value in status.values() if isinstance(value, Mapping))
+
+
+# -- the report as text -----------------------------------------------------------------------
+
+
+def percent_text(value: float | None) -> str:
+    """`87.5%`, or `–` when there is nothing to divide."""
+    if value is None:
+        return "–"
+    return f"{value * 100:.1f}".rstrip("0").rstrip(".") + "%"
+
+
+def render_text(report: ComplianceReport) -> list[str]:
+    """The report as lines for a terminal (the HTML report has the tables and charts)."""
+    where = f", region {report.region}" if report.region else ""
+    counts = report.obligation_counts()
+    pub = report.publication
+    lines = [f"compliance {report.period} — policy {report.policy} ({report.locality}){where}, "
+             f"{report.inspectors} certified inspectors; as of {report.today}",
+             f"obligations: {counts[MET]} met, {counts[SHORT]} short, {counts[OPEN]} open", ""]
+    for category in report.categories:
+        lines.append(f"{category.category.value} {category.name}: population "
+                     f"{category.population}, drawn {category.drawn}, inspected "
+                     f"{category.inspected} in {report.period}")
+        for o in category.obligations:
+            scope = f" of {o.scope}" if o.scope else ""
+            lines.append(f"  {o.per} {o.period} {o.share}{scope} ({o.clause}): required "
+                         f"{o.required}, done {o.done} — {o.status}")
+    lines += ["", f"publication ({pub.rule}): {pub.published} of {pub.results} results "
+                  f"published ({percent_text(pub.rate)}), on time {pub.on_time} "
+                  f"({percent_text(pub.timeliness)}), late {pub.late}, pending {pub.pending}, "
+                  f"refused {pub.rejected}, not queued {pub.not_queued}"]
+    lines.append(f"overdue in {report.period}: {len(report.overdue)}"
+                 + (f" (other periods: {report.overdue_other_periods})"
+                    if report.overdue_other_periods else ""))
+    lines += [f"  {i.task_id}  {i.uscc}  {i.name or '?'}  due {i.due}  "
+              f"{i.working_days} working days late" for i in report.overdue[:20]]
+    kinds = ", ".join(f"{k}={n}" for k, n in report.breaks.open_by_kind.items() if n) or "none"
+    lines += ["", f"breaks open: {report.breaks.open} ({kinds})"]
+    if report.breaks.runs:
+        lines.append("last runs: " + ", ".join(f"{r.run_at[:16]} {r.total}"
+                                               for r in report.breaks.runs))
+    return lines
+
+
+def kinds_of(runs: Sequence[BreakRun]) -> list[str]:
+    """The break kinds seen in any of `runs`, in KINDS order (chart legends)."""
+    return [k for k in KINDS if any(r.counts.get(k) for r in runs)]

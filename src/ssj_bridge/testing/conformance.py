@@ -1,0 +1,513 @@
+"""The conformance suite every adapter package runs against its own simulator.
+
+An adapter package enables it in its tests with a target and a subclass::
+
+    # tests/conftest.py
+    pytest_plugins = ["ssj_bridge.testing.conformance"]
+
+    @pytest.fixture
+    def conformance_target() -> ConformanceTarget:
+        return ConformanceTarget(spec=..., region_code="440305", settings={...})
+
+    # tests/test_conformance.py
+    class TestConformance(ConformanceSuite):
+        pass
+
+Each check runs the real sync engine against the simulator on 127.0.0.1 (ssj_bridge.testing.
+harness). A check that does not apply to a platform (signing where nothing is signed, writes
+where nothing is written) is skipped because the target declares it so, with the reason, and
+never passes silently; every capability not declared is checked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from ssj_bridge.adapter import AdapterSpec, Batch, Fetched
+from ssj_bridge.contracts import canonical_schemas
+from ssj_bridge.errors import ExitCode
+from ssj_bridge.model import CanonicalModel, beijing_now, iso_beijing
+from ssj_bridge.settings import is_secret_name
+from ssj_bridge.testing.controls import (
+    PERMANENT,
+    RATE_LIMIT,
+    STALE_SIGNATURE,
+    TRANSIENT,
+    SimulatorControls,
+)
+from ssj_bridge.testing.harness import Harness, Served, SyncRun, WriteSamples
+
+# What a target may declare not applicable, and what each one means.
+CAPABILITIES = {
+    "reads": "the adapter reads streams into the store",
+    "writes": "the adapter sends outbox items through sinks",
+    "auth": "the platform checks credentials",
+    "reauth": "the platform gives out sessions (tokens) it can end in the middle of a run",
+    "signing": "every request is signed and a stale signature is refused",
+    "retry_after": "the platform's rate-limit answer carries Retry-After",
+    "live_updates": "records can change on the platform while a client pages",
+    "incremental": "streams read on from a cursor instead of whole every run",
+    "bad_records": "the platform can serve records that are wrong at the source",
+    "write_rejects": "the platform refuses single writes and says why",
+    "platform_contract": "contracts/ fixes the format of the platform's records",
+}
+
+PayloadValidator = Callable[[bytes], list[str]]
+
+
+def _next_day(_stored: str | None) -> str:
+    return iso_beijing(beijing_now() + timedelta(days=1))
+
+
+@dataclass(frozen=True)
+class ConformanceTarget:
+    """One adapter and its simulator, as an adapter package hands them to the suite.
+
+    - `spec`: the adapter's AdapterSpec (its `simulator` builds the simulator unless
+      `simulator` is given here);
+    - `region_code`: the deployment's region the runs use;
+    - `options`: simulator options for every check (a small dataset, no rate limit);
+    - `bad_record_options`: options under which the simulator serves records that are wrong
+      at the source;
+    - `settings`: fields of the adapter's settings section beside the base URL and the
+      simulator's credentials (fast retries, small pages);
+    - `capabilities`: capability → False for what does not apply (`CAPABILITIES`), with the
+      reason in `reasons`;
+    - `writes`: the writes to queue (good ones and ones the platform refuses), given the
+      running simulator;
+    - `contracts`: entity → JSON Schema file of the platform's record (contracts/…), or
+      `payload_validators`: entity → a function listing what is wrong with a raw payload;
+    - `future_cursor`: from a stream's stored cursor, a cursor later than every record.
+    """
+
+    spec: AdapterSpec
+    region_code: str
+    options: Mapping[str, Any] = field(default_factory=dict)
+    bad_record_options: Mapping[str, Any] = field(default_factory=dict)
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    capabilities: Mapping[str, bool] = field(default_factory=dict)
+    reasons: Mapping[str, str] = field(default_factory=dict)
+    writes: Callable[[SimulatorControls], WriteSamples] | None = None
+    contracts: Mapping[str, Path] = field(default_factory=dict)
+    payload_validators: Mapping[str, PayloadValidator] = field(default_factory=dict)
+    future_cursor: Callable[[str | None], str] = _next_day
+    simulator: Callable[[Mapping[str, Any]], Any] | None = None
+    org_code: str | None = "11371000MB0000000E"
+    org_name: str | None = "生态环境局"
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.capabilities) - set(CAPABILITIES))
+        if unknown:
+            raise ValueError(f"unknown capabilities {unknown}; known: {', '.join(CAPABILITIES)}")
+
+    def applies(self, capability: str) -> bool:
+        """Whether the check of `capability` runs (everything not declared False does)."""
+        return self.capabilities.get(capability, True)
+
+    def require(self, *capabilities: str) -> None:
+        """Skip the calling check, naming the declaration, when one of these does not apply."""
+        for capability in capabilities:
+            if not self.applies(capability):
+                why = self.reasons.get(capability, "no reason given")
+                pytest.skip(f"{self.spec.name}: {capability!r} ({CAPABILITIES[capability]}) "
+                            f"declared not applicable: {why}")
+
+    def harness(self, workdir: Path) -> Harness:
+        """A harness for this target's runs in `workdir`."""
+        simulator = self.simulator or self.spec.simulator
+        if simulator is None:
+            raise AssertionError(f"adapter {self.spec.name!r} registers no simulator and the "
+                                 "target gives none: the suite needs one")
+        return Harness(self.spec, workdir, self.region_code, simulator, self.options,
+                       self.settings, self.org_code, self.org_name)
+
+
+@pytest.fixture
+def conformance_target() -> ConformanceTarget:
+    """Overridden by the adapter package: the adapter and simulator the suite checks."""
+    raise pytest.UsageError("define a `conformance_target` fixture returning a ConformanceTarget "
+                            "(see ssj_bridge.testing.conformance)")
+
+
+class ConformanceSuite:
+    """The checks; subclass it in a test module of the adapter package to run them."""
+
+    @pytest.fixture
+    def harness(self, conformance_target: ConformanceTarget, tmp_path: Path
+                ) -> Iterator[Harness]:
+        """Simulators and stores of one check, stopped and closed after it."""
+        harness = conformance_target.harness(tmp_path)
+        try:
+            yield harness
+        finally:
+            harness.close()
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    @staticmethod
+    def _samples(target: ConformanceTarget, served: Served) -> WriteSamples:
+        if not target.applies("writes"):
+            return WriteSamples()
+        if target.writes is None:
+            raise AssertionError(f"{target.spec.name}: 'writes' applies but the target gives no "
+                                 "write samples; set `writes=` or declare writes False")
+        samples = target.writes(served.app)
+        assert samples.good, f"{target.spec.name}: the write samples hold no good write"
+        return samples
+
+    def _clean_run(self, target: ConformanceTarget, harness: Harness,
+                   **options: Any) -> tuple[Served, SyncRun]:
+        """A sync of good data (and good writes) that must end with exit 0."""
+        served = harness.serve(**options)
+        store = harness.new_store()
+        harness.enqueue(store, self._samples(target, served).good)
+        run = harness.sync(served, store)
+        assert run.exit == ExitCode.OK, f"a clean sync exits {int(run.exit)}: {run.report.error}"
+        return served, run
+
+    @staticmethod
+    def _expected(target: ConformanceTarget, served: Served, entities: set[str]
+                  ) -> dict[str, set[str]]:
+        if not target.applies("reads"):
+            return {}
+        expected = {entity: set(served.app.expected_keys(entity)) for entity in entities}
+        assert any(expected.values()), (f"{target.spec.name}: the simulator expects no record "
+                                        "of any entity; give it a dataset in `options`")
+        return expected
+
+    @staticmethod
+    def _entities(harness: Harness, served: Served) -> set[str]:
+        store = harness.new_store()
+        with harness.adapter(served, store) as adapter:
+            return {stream.entity for stream in adapter.streams()}
+
+    @staticmethod
+    def _assert_complete(run: SyncRun, expected: Mapping[str, set[str]]) -> None:
+        for entity, keys in expected.items():
+            missing = keys - run.stored(entity)
+            assert not missing, (f"{len(missing)} {entity} records the platform holds were not "
+                                 f"stored, e.g. {sorted(missing)[:3]}")
+
+    @staticmethod
+    def _assert_writes_accepted(harness: Harness, run: SyncRun, samples: WriteSamples) -> None:
+        if samples.good:
+            assert harness.pending(run.store) == 0, "writes are still pending after the sync"
+            assert run.report.sent >= len(samples.good), (
+                f"{run.report.sent} writes accepted of {len(samples.good)} sent")
+
+    # -- authentication and signing -----------------------------------------------------------
+
+    def test_wrong_credentials_exit_78_naming_the_setting_without_the_secret(
+            self, conformance_target: ConformanceTarget, harness: Harness) -> None:
+        """Credentials the platform refuses: configuration error, the variable named."""
+        conformance_target.require("auth")
+        served = harness.serve()
+        store = harness.new_store()
+        harness.enqueue(store, self._samples(conformance_target, served).good)
+        real = dict(served.app.demo_credentials())
+        secret_names = [n for n in real if is_secret_name(n)] or list(real)
+        wrong = {**real, **{n: f"wrong-{n}-Xq7v" for n in secret_names}}
+        run = harness.sync(served, store, credentials=wrong)
+        assert run.exit == ExitCode.CONFIGURATION, (
+            f"refused credentials exit {int(run.exit)}, not 78: {run.report.error}")
+        prefix = f"SSJ_{harness.role.upper()}__"
+        assert run.report.error and prefix in run.report.error, (
+            f"the error does not name an {prefix}… setting: {run.report.error}")
+        for name in secret_names:
+            for value in (real[name], wrong[name]):
+                assert value not in run.report.error, f"the error shows the {name}"
+
+    def test_revoked_session_mid_run_is_renewed_and_nothing_is_lost(
+            self, conformance_target: ConformanceTarget, harness: Harness) -> None:
+        """The platform ends the session after the first page: the client signs in again."""
+        conformance_target.require("auth", "reauth", "reads")
+        served = harness.serve()
+        entities = self._entities(harness, served)
+        expected = self._expected(conformance_target, served, entities)
+        store = harness.new_store()
+        revoked: list[str] = []
+
+        def revoke(stream: str, batch: Batch) -> None:
+            if not revoked:
+                served.app.revoke_credentials()
+                revoked.append(stream)
+
+        run = harness.sync(served, store, after_batch=revoke)
+        assert revoked, "the sync read no batch, so no session was ended"
+        assert run.exit == ExitCode.OK, f"exit {int(run.exit)}: {run.report.error}"
+        self._assert_complete(run, expected)
+
+    def test_every_request_is_signed_and_a_stale_signature_is_renewed(
+            self, conformance_target: ConformanceTarget, harness: Harness) -> None:
+        """No signature the platform refuses; "timestamp expired" is answered by signing anew."""
+        conformance_target.require("signing")
+        served = harness.serve()
+        served.app.forced.force(STALE_SIGNATURE, 1)
+        store = harness.new_store()
+        samples = self._samples(conformance_target, served)
+        harness.enqueue(store, samples.good)
+        run = harness.sync(served, store)
+        assert served.app.forced.served[STALE_SIGNATURE] == 1, "no call met the stale signature"
+        assert run.exit == ExitCode.OK, f"exit {int(run.exit)}: {run.report.error}"
+        assert served.app.signature_failures() == 0, (
+            f"{served.app.signature_failures()} requests carried a wrong signature")
+        self._assert_writes_accepted(harness, run, samples)
+
+    # -- errors and rate limits -------------------------------------------------------------
+
+    def test_transient_errors_are_retried_until_the_data_arrives(
+            self, conformance_target: ConformanceTarget, harness: Harness) -> None:
+        """Two transient failures in a row: retried with backoff, the run ends complete."""
+        served = harness.serve()
+        entities = self._entities(harness, served) if conformance_target.applies("reads") else set()
+        expected = self._expected(conformance_target, served, entities)
+        served.app.forced.force(TRANSIENT, 2)
+        store = harness.new_store()
+        samples = self._samples(conformance_target, served)
+        harness.enqueue(store, samples.good)
+        run = harness.sync(served, store)
+        assert served.app.forced.served[TRANSIENT] == 2, "the transient faults were not served"
+        assert run.exit == ExitCode.OK, f"exit {int(run.exit)}: {run.report.error}"
+        self._assert_complete(run, expected)
+        self._assert_writes_accepted(harness, run, samples)
+
+    def test_permanent_error_is_not_retried(
+            self, conformance_target: ConformanceTarget, harness: Harness) -> None:
+        """One permanent refusal: it surfaces (platform failed or write set aside), no retry.
+
+        Only the first call is refused: a client that retried it would get an answer and end
+        the run with exit 0.
+        """
+        served = harness.serve()
+        served.app.forced.force(PERMANENT, 1)
+        store = harness.new_store()
+        harness.enqueue(store, self._samples(conformance_target, served).good)
+        run = harness.sync(served, store)
+        assert served.app.forced.served[PERMANENT] == 1, "the permanent fault was not served"
+        assert run.exit in (ExitCode.UNAVAILABLE, ExitCode.SET_ASIDE), (
+            f"a permanent refusal ended the run with exit {int(run.exit)} "
+            "(0 means it was retried as if transient)")
+
+    def test_rate_limit_waits_at_least_retry_after(
+            self, conformance_target: ConformanceTarget, harness: Harness) -> None:
+        """A rate-limit answer with Retry-After: the next call comes no sooner, then succeeds."""
+        conformance_target.require("retry_after")
+        served = harness.serve()
+        served.app.forced.force(RATE_LIMIT, 1, retry_after=1.0)
+        store = harness.new_store()
+        samples = self._samples(conformance_target, served)
+        harness.enqueue(store, samples.good)
+        run = harness.sync(served, store)
+        assert served.app.forced.served[RATE_LIMIT] == 1, "the rate limit was not served"
+        assert run.exit == ExitCode.OK, f"exit {int(run.exit)}: {run.report.error}"
+        assert served.app.forced.early_retries == 0, "the client came back before Retry-After"
+        self._assert_writes_accepted(harness, run, samples)
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def test_paging_under_live_updates_loses_nothing_and_counts_nothing_twice(
+            self, conformance_target: ConformanceTarget, harness: Harness) -> None:
+        """Records change while the client pages: every record arrives, none twice."""
+        conformance_target.require("reads", "live_updates")
+        served = harness.serve()
+        entities = self._entities(harness, served)
+        expected = self._expected(conformance_target, served, entities)
+        store = harness.new_store()
+        requests: list[int] = []
+        changed: list[str | None] = []
+
+        def change_what_was_read() -> None:
+            # From the second request on (the first page has been served), each request
+            # finds the records read first changed and moved behind the rest.
+            requests.append(1)
+            if len(requests) > 2:
+                for entity in sorted(entities):
+                    changed.append(served.app.change_first(entity))
+
+        served.before_request = change_what_was_read
+        run = harness.sync(served, store)
+        served.before_request = None
+        assert any(changed), "nothing was changed during the sync (is the dataset empty?)"
+        assert run.exit == ExitCode.OK, f"exit {int(run.exit)}: {run.report.error}"
+        self._assert_complete(run, expected)
+        assert not run.twice(), f"records counted twice: {run.twice()[:5]}"
+
+    def test_second_sync_fetches_nothing_new(
+            self, conformance_target: ConformanceTarget, harness: Harness) -> None:
+        """Two runs in a row on an unchanged platform: the second stores and sends nothing."""
+        served = harness.serve()
+        store = harness.new_store()
+        samples = self._samples(conformance_target, served)
+        harness.enqueue(store, samples.good)
+        first = harness.sync(served, store)
+        assert first.exit == ExitCode.OK, f"exit {int(first.exit)}: {first.report.error}"
+        if conformance_target.applies("reads"):
+            assert first.report.stored > 0, "the first sync stored nothing"
+        second = harness.sync(served, store)
+        assert second.exit == ExitCode.OK, f"exit {int(second.exit)}: {second.report.error}"
+        assert (second.report.stored, second.report.set_aside, second.report.sent) == (0, 0, 0), (
+            f"the second sync stored {second.report.stored}, set aside "
+            f"{second.report.set_aside}, sent {second.report.sent}")
+
+    def test_cursor_in_the_future_yields_nothing(
+            self, conformance_target: ConformanceTarget, harness: Harness) -> None:
+        """A stream read from a cursor later than every record yields no record."""
+        conformance_target.require("reads", "incremental")
+        served, run = self._clean_run(conformance_target, harness)
+        with harness.adapter(served, run.store) as adapter:
+            streams = adapter.streams()
+            assert streams, "the adapter has no stream"
+            for stream in streams:
+                stored = run.store.cursor(harness.role, stream.name)
+                future = conformance_target.future_cursor(stored)
+                found = [key for batch in stream.read(future)
+                         for key in [*(r.key for r in batch.records),
+                                     *(r.key for r in batch.rejects)]]
+                assert not found, (f"stream {stream.name} read from cursor {future!r} yields "
+                                   f"{len(found)} records, e.g. {found[:3]}")
+
+    def test_bad_records_are_quarantined_and_the_rest_goes_on(
+            self, conformance_target: ConformanceTarget, harness: Harness) -> None:
+        """Records wrong at the source (and writes the platform refuses) are set aside with a
+        reason; every good record is stored and every good write accepted."""
+        reads = conformance_target.applies("reads") and conformance_target.applies("bad_records")
+        writes = (conformance_target.applies("writes")
+                  and conformance_target.applies("write_rejects"))
+        if not reads and not writes:
+            conformance_target.require("bad_records", "write_rejects")
+        served = harness.serve(**(conformance_target.bad_record_options if reads else {}))
+        store = harness.new_store()
+        samples = self._samples(conformance_target, served) if writes else WriteSamples()
+        if writes:
+            assert samples.bad, (f"{conformance_target.spec.name}: 'write_rejects' applies but "
+                                 "the write samples hold no bad write")
+        harness.enqueue(store, [*samples.good, *samples.bad])
+        entities = self._entities(harness, served) if reads else set()
+        expected = self._expected(conformance_target, served, entities) if reads else {}
+        bad = {entity: set(served.app.bad_keys(entity)) for entity in entities}
+        if reads:
+            assert any(bad.values()), ("the simulator serves no bad record under "
+                                       "`bad_record_options`")
+        run = harness.sync(served, store)
+        assert run.exit == ExitCode.SET_ASIDE, f"exit {int(run.exit)}, not 3: {run.report.error}"
+        for entity, keys in bad.items():
+            held = run.quarantined(entity)
+            assert keys <= set(held), f"{entity} not set aside: {sorted(keys - set(held))[:3]}"
+            assert not keys & run.stored(entity), "a bad record was stored"
+            for key in keys:
+                assert held[key].strip() and held[key] != key, f"{key}: no reason given"
+        self._assert_complete(run, expected)
+        for sample in samples.bad:
+            held = run.quarantined(sample.entity)
+            assert sample.key in held, f"refused write {sample.entity} {sample.key} not set aside"
+            assert held[sample.key].strip(), f"refused write {sample.key}: no reason given"
+
+    def test_keys_are_unique_and_non_null(
+            self, conformance_target: ConformanceTarget, harness: Harness) -> None:
+        """In one run on an unchanging platform, every record has a key, and no key comes twice."""
+        conformance_target.require("reads")
+        served, run = self._clean_run(conformance_target, harness)
+        assert run.reads, "the sync read nothing"
+        blank = [r for r in run.reads if not isinstance(r.key, str) or not r.key.strip()]
+        assert not blank, f"{len(blank)} records have no key, e.g. {blank[0]}"
+        seen: dict[tuple[str, str], int] = {}
+        for read in run.reads:
+            seen[(read.entity, read.key)] = seen.get((read.entity, read.key), 0) + 1
+        again = sorted(k for k, n in seen.items() if n > 1)
+        assert not again, f"keys read more than once: {again[:5]}"
+        expected = self._expected(conformance_target, served, run.entities())
+        self._assert_complete(run, expected)
+
+    def test_records_are_valid_against_the_contracts(
+            self, conformance_target: ConformanceTarget, harness: Harness) -> None:
+        """Every canonical record matches contracts/canonical; every payload the platform's."""
+        conformance_target.require("reads")
+        jsonschema = pytest.importorskip("jsonschema")
+        _served, run = self._clean_run(conformance_target, harness)
+        fetched = [r.fetched for r in run.reads if r.fetched is not None]
+        assert fetched, "the sync read no valid record"
+        schemas = {name.removesuffix(".schema.json"): orjson.loads(text)
+                   for name, text in canonical_schemas().items()}
+        by_entity: dict[str, list[Fetched]] = {}
+        for read in run.reads:
+            if read.fetched is not None:
+                by_entity.setdefault(read.entity, []).append(read.fetched)
+        for records in by_entity.values():
+            for record in records:
+                schema = _canonical_schema(record.record, schemas)
+                problems = [e.message for e in jsonschema.Draft202012Validator(schema)
+                            .iter_errors(record.record.model_dump(by_alias=True, mode="json"))]
+                assert not problems, f"{record.key}: canonical record: {problems[:3]}"
+        if not conformance_target.applies("platform_contract"):
+            return
+        for entity, records in by_entity.items():
+            validate = _payload_validator(conformance_target, entity, jsonschema)
+            for record in records:
+                problems = validate(record.payload)
+                assert not problems, f"{entity} {record.key}: platform contract: {problems[:3]}"
+
+    def test_repeated_writes_are_applied_once(
+            self, conformance_target: ConformanceTarget, harness: Harness) -> None:
+        """Writes sent again after their answers were lost change nothing a second time."""
+        conformance_target.require("writes")
+        served = harness.serve()
+        store = harness.new_store()
+        samples = self._samples(conformance_target, served)
+        harness.enqueue(store, samples.good)
+        first = harness.sync(served, store)
+        assert first.exit == ExitCode.OK, f"exit {int(first.exit)}: {first.report.error}"
+        self._assert_writes_accepted(harness, first, samples)
+        applied = served.app.applied_writes()
+        assert applied >= 1, "the platform applied none of the writes"
+        assert harness.forget_answers(store) >= len(samples.good)
+        again = harness.sync(served, store)
+        assert again.exit == ExitCode.OK, f"exit {int(again.exit)}: {again.report.error}"
+        self._assert_writes_accepted(harness, again, samples)
+        assert served.app.applied_writes() == applied, (
+            f"the repeated writes were applied again: {served.app.applied_writes() - applied} "
+            "more changes")
+
+
+def _canonical_schema(record: CanonicalModel, schemas: Mapping[str, Any]) -> Any:
+    """The published schema of the record's canonical type, else its model's own schema."""
+    for kind in type(record).__mro__:
+        if kind.__name__ in schemas:
+            return schemas[kind.__name__]
+    return type(record).model_json_schema(by_alias=True, mode="validation")
+
+
+def _payload_validator(target: ConformanceTarget, entity: str, jsonschema: Any
+                       ) -> PayloadValidator:
+    if entity in target.payload_validators:
+        return target.payload_validators[entity]
+    path = target.contracts.get(entity)
+    if path is None:
+        raise AssertionError(f"{target.spec.name}: no contract for entity {entity!r}: give "
+                             "`contracts` or `payload_validators`, or declare "
+                             "platform_contract False")
+    validator = jsonschema.Draft202012Validator(orjson.loads(Path(path).read_bytes()))
+
+    def validate(payload: bytes) -> list[str]:
+        return [f"{'/'.join(map(str, e.path)) or 'record'}: {e.message}"
+                for e in validator.iter_errors(orjson.loads(payload))]
+
+    return validate
+
+
+def json_schema_validator(path: Path) -> PayloadValidator:
+    """A payload validator from a JSON Schema file (for `payload_validators`)."""
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(orjson.loads(Path(path).read_bytes()))
+
+    def validate(payload: bytes) -> list[str]:
+        return [e.message for e in validator.iter_errors(orjson.loads(payload))]
+
+    return validate

@@ -1,0 +1,34 @@
+"""The permit adapter passes the adapter conformance suite against its simulator."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ssj_bridge.plugins import load_plugins
+from ssj_bridge.testing.conformance import ConformanceSuite, ConformanceTarget
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def conformance_target() -> ConformanceTarget:
+    """The permit adapter as installed, against a small simulated region."""
+    return ConformanceTarget(
+        spec=load_plugins().adapters["permit"],
+        region_code="371000",
+        options={"subjects": 40, "rate_limit": 0},
+        bad_record_options={"malformed_rate": 0.15},
+        settings={"page_size": 10, "initial_backoff": 0.005, "max_backoff": 0.02,
+                  "deadline": 30, "max_retry_after": 5, "rate_limit": 1000},
+        capabilities={"signing": False, "writes": False, "write_rejects": False},
+        reasons={"signing": "permit.md authenticates with a bearer token; nothing is signed",
+                 "writes": "the permit platform is read only",
+                 "write_rejects": "the permit platform is read only"},
+        contracts={"permit": ROOT / "contracts" / "permit" / "permit.schema.json"},
+    )
+
+
+class TestPermitConformance(ConformanceSuite):
+    """Every conformance check, on the permit adapter."""
