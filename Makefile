@@ -7,10 +7,11 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint bench lock clean
 
-$(STAMP): pyproject.toml constraints.txt
+$(STAMP): pyproject.toml constraints.txt plugins/ssj-province-gd/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[test]'
+	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[test]' \
+		-e plugins/ssj-province-gd
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -22,6 +23,7 @@ lint: $(STAMP)
 
 test: lint
 	$(BIN)/pytest -q
+	cd plugins/ssj-province-gd && ../../$(BIN)/pytest -q
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/permit_sync.py

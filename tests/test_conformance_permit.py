@@ -12,8 +12,7 @@ from ssj_bridge.testing.conformance import ConformanceSuite, ConformanceTarget
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture
-def conformance_target() -> ConformanceTarget:
+def permit_target() -> ConformanceTarget:
     """The permit adapter as installed, against a small simulated region."""
     return ConformanceTarget(
         spec=load_plugins().adapters["permit"],
@@ -28,6 +27,12 @@ def conformance_target() -> ConformanceTarget:
                  "write_rejects": "the permit platform is read only"},
         contracts={"permit": ROOT / "contracts" / "permit" / "permit.schema.json"},
     )
+
+
+@pytest.fixture
+def conformance_target() -> ConformanceTarget:
+    """The target the suite's checks use."""
+    return permit_target()
 
 
 class TestPermitConformance(ConformanceSuite):

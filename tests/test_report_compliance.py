@@ -14,9 +14,11 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
+from policy_world import active_policy
 from report_support import HOSTILE_NAME, Q2, REGION, TODAY, Quarter2, build
 
-from ssj_bridge.report.breaks_export import COLUMNS, break_rows, export_breaks
+from ssj_bridge.deadlines import DeadlineRules
+from ssj_bridge.report.breaks_export import COLUMNS, break_rows, export_breaks, write_csv
 from ssj_bridge.report.compliance import compliance_report, obligation_status, render_text, run_counts
 from ssj_bridge.report.html import render_html
 from ssj_bridge.store import Store
@@ -241,9 +243,7 @@ def test_breaks_csv_has_one_row_per_open_break_and_keeps_formulas_as_text(store:
         ("P-C", "2025-08-01T09:00:00+08:00", "2025-07-31T10:00:00+08:00")]
 
 
-def test_csv_cells_that_a_spreadsheet_would_run_are_quoted(store: Store) -> None:
-    from ssj_bridge.report.breaks_export import write_csv
-
+def test_csv_cells_that_a_spreadsheet_would_run_are_quoted() -> None:
     out = io.StringIO()
     write_csv([{"platform": "permit", "key": "=1+2", "kind": "@SUM(A1)", "runsOpen": -1}], out)
     row = next(csv.DictReader(io.StringIO(out.getvalue())))
@@ -279,3 +279,19 @@ def test_break_rows_read_in_a_stable_order(store: Store) -> None:
 def test_export_breaks_refuses_what_it_cannot_write(sqlite_store: Store, fmt: str) -> None:
     with pytest.raises(ValueError):
         export_breaks(sqlite_store, fmt, io.StringIO())
+
+
+def test_a_store_with_nothing_recorded_reports_zeros_and_says_so(sqlite_store: Store) -> None:
+    """No subject, result, publication or reconciliation yet: no division by zero, no chart
+    without data, and the page says what is missing."""
+    report = compliance_report(sqlite_store, active_policy("weihai"), Q2, DeadlineRules.default(),
+                               today=TODAY, region=REGION)
+    assert [(c.category.value, c.population, c.drawn, c.inspected) for c in report.categories] == [
+        ("KEY", 0, 0, 0), ("SIMPLIFIED", 0, 0, 0), ("GENERAL", 0, 0, 0), ("SPECIAL", 0, 0, 0)]
+    assert report.obligation_counts() == {"met": 4, "short": 0, "open": 0}  # 0 required
+    assert (report.publication.rate, report.publication.timeliness) == (None, None)
+    assert report.breaks.open == 0 and report.breaks.runs == ()
+    page = render_html(report)
+    assert page.count("<svg") == 1  # only the quotas: no publication, no run to draw
+    assert "No reconciliation run yet" in page and "No result of 2025Q2 is recorded yet" in page
+    assert json.loads(json.dumps(report.as_json()))["publication"]["rate"] is None

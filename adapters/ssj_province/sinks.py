@@ -12,8 +12,6 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
-import structlog
-
 from ssj_bridge.errors import PermanentError
 from ssj_bridge.outbox import OutboxItem, SendOutcome
 from ssj_province.client import RESULT_CONFLICT, TASK_CONFLICT, Conflict, ProvinceClient
@@ -23,7 +21,6 @@ from ssj_province.mapping import (
     task_to_platform,
 )
 
-log = structlog.get_logger("ssj_province.sinks")
 LIBRARY_BATCH = 200  # province.md: 1–200 items per batchUpsert
 
 

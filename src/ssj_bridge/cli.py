@@ -15,6 +15,7 @@ import orjson
 import structlog
 
 from ssj_bridge.errors import ConfigurationError, ExitCode, SsjError
+from ssj_bridge.features import load_features
 from ssj_bridge.log import configure_logging, redact_text
 from ssj_bridge.settings import Settings, load_settings
 
@@ -56,6 +57,7 @@ pass_context = click.make_pass_decorator(Context)
 def cli(ctx: click.Context, config: Path | None) -> None:
     """ssj-bridge: 双随机、一公开 supervision data, kept in step across platforms."""
     configure_logging()
+    load_features()
     ctx.obj = Context(config)
 
 

@@ -52,8 +52,9 @@ def run_demo(*, subjects: int, workdir: Path, echo: Callable[[str], Any]) -> int
         ensure_demo_roster(store, workdir, echo)
         echo_plan(store, settings, host, echo)
         drawn = echo_draw(store, settings, host, echo)
-        echo_compliance(store, settings, host, workdir, echo)
         echo_deadlines(store, settings, host, echo)
+        # Last, so the demo's final line says where the report is (interface.md, `make demo`).
+        echo_compliance(store, settings, host, workdir, echo)
         store.dispose()
         if drawn is not ExitCode.OK:
             return int(drawn)

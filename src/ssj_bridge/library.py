@@ -66,7 +66,7 @@ def enqueue_library(store: Store, settings: Settings, today: date | None = None)
         classified, placed = _classified(conn, period)
         if classified:
             sent = _last_sent(conn, SUBJECT_ENTITY)
-            for row in conn.execute(select(subjects).order_by(subjects.c.uscc)):
+            for row in list(conn.execute(select(subjects).order_by(subjects.c.uscc))):
                 categories = placed.get(row.uscc)
                 previous = sent.get(row.uscc)
                 if categories is None and previous is None:
@@ -90,7 +90,7 @@ def enqueue_library(store: Store, settings: Settings, today: date | None = None)
                         counts.inactive += 1
         else:
             log.info("library not queued: the quarter is not classified yet", period=period)
-        for person in conn.execute(select(inspectors).order_by(inspectors.c.inspector_id)):
+        for person in list(conn.execute(select(inspectors).order_by(inspectors.c.inspector_id))):
             payload = _inspector(person, allowed)
             if enqueue(conn, LIBRARY_PLATFORM, INSPECTOR_ENTITY, person.inspector_id,
                        payload) is not None:

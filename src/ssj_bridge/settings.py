@@ -40,8 +40,10 @@ class PlatformSettings(BaseModel):
     deadline: float = Field(default=600.0, gt=0, description="seconds a run may spend retrying")
 
     def fields(self) -> dict[str, Any]:
-        """Every field of the section, declared or extra."""
-        return {**self.model_dump(exclude={"__pydantic_extra__"}), **(self.model_extra or {})}
+        """The fields the operator set, declared or extra: an adapter's own defaults apply to
+        the rest (a declared default here must not hide, say, an adapter's rate limit)."""
+        return {**self.model_dump(exclude_unset=True, exclude={"__pydantic_extra__"}),
+                **(self.model_extra or {})}
 
 
 class Settings(BaseSettings):

@@ -6,6 +6,7 @@ resumes where its last committed batch ended and the store ends as if it had nev
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -111,6 +112,12 @@ def run_sync(settings: Settings, store: Store, host: PluginHost, *,
     report = SyncReport()
     with store.lock("sync"):
         run_id = store.start_run("sync")
+        # A run allocates records by the thousand and holds each batch until it is stored;
+        # what exists before it (modules, models, plugins) outlives it. Collect less often,
+        # and never look at the latter: together a tenth of a large run's time otherwise.
+        collect_after = gc.get_threshold()
+        gc.freeze()
+        gc.set_threshold(10_000, *collect_after[1:])
         try:
             # Due dates brought up to date, changed refusals queued again, before any relay.
             deadline_rules = before_relay(settings, store, host)
@@ -128,6 +135,8 @@ def run_sync(settings: Settings, store: Store, host: PluginHost, *,
                                        writes_only=True)
                 report.platforms[LIBRARY_PLATFORM].add_writes(again)
         finally:
+            gc.set_threshold(*collect_after)
+            gc.unfreeze()
             store.finish_run(run_id, int(report.exit), report.as_json())
     return report
 

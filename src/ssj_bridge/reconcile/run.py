@@ -14,6 +14,7 @@ import structlog
 
 from ssj_bridge.adapter import AdapterContext, Listing
 from ssj_bridge.errors import ConfigurationError, ExitCode, SsjError
+from ssj_bridge.features import load_features
 from ssj_bridge.log import redact_text
 from ssj_bridge.model import beijing_now, iso_beijing
 from ssj_bridge.plugins import PluginHost
@@ -59,6 +60,7 @@ class ReconReport:
 def reconcile(settings: Settings, store: Store, host: PluginHost, *,
               platform: str | None = None, repair: bool = False) -> ReconReport:
     """Compare each configured platform's listings with the store; optionally repair."""
+    load_features()
     roles = [r for r in PLATFORM_ROLES if settings.platform(r).base_url]
     if platform is not None:
         if platform not in PLATFORM_ROLES:

@@ -33,7 +33,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, and_, func, select
 
-from ssj_bridge.classify import ActivePolicy, stored_classifications
+from ssj_bridge.classify import ActivePolicy
 from ssj_bridge.deadlines import DeadlineItem, DeadlineRules, deadline_report, refresh_due_dates
 from ssj_bridge.model import Category, PublicationStatus, beijing_now, iso_beijing, region_within
 from ssj_bridge.period import Quarter
@@ -43,6 +43,7 @@ from ssj_bridge.store import Store
 from ssj_bridge.store.schema import (
     assignments,
     breaks,
+    classifications,
     publications,
     recon_runs,
     results,
@@ -321,11 +322,14 @@ def category_members(store: Store, active: ActivePolicy, quarter: Quarter,
         live = {row.uscc for row in conn.execute(
             select(subjects.c.uscc, subjects.c.region_code).where(subjects.c.active))
             if region is None or region_within(row.region_code, region)}
-    members: dict[Category, set[str]] = {}
-    for uscc, found in stored_classifications(store, quarter, active.name).items():
-        if uscc in live:
-            for category in found.categories:
-                members.setdefault(category, set()).add(uscc)
+        # Only the categories: the stored reasons are not needed here, and are large.
+        stored = conn.execute(select(classifications.c.uscc, classifications.c.categories).where(
+            classifications.c.period == quarter.label, classifications.c.policy == active.name))
+        members: dict[Category, set[str]] = {}
+        for row in stored:
+            if row.uscc in live:
+                for category in filter(None, row.categories.split(";")):
+                    members.setdefault(Category(category), set()).add(row.uscc)
     return members
 
 

@@ -68,8 +68,9 @@ def findings(report: ComplianceReport) -> list[str]:
                      f"{worst.working_days} working days (task {worst.task_id}).")
     if report.breaks.open:
         oldest = max(b.runs_open for b in report.breaks.items) if report.breaks.items else 0
-        lines.append(f"{report.breaks.open} reconciliation breaks are open; the oldest has been "
-                     f"open for {oldest} runs.")
+        many = report.breaks.open
+        lines.append(f"{many} reconciliation break{' is' if many == 1 else 's are'} open; the "
+                     f"oldest has been open for {oldest} run{'' if oldest == 1 else 's'}.")
     elif report.breaks.runs:
         lines.append("The last reconciliation found the store and the platforms in step.")
     return lines

@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import Connection, Table
 
 from ssj_bridge.holders import PermitFacts, holder_from_permits
 from ssj_bridge.model import CanonicalModel, Permit, beijing_now, iso_beijing
 from ssj_bridge.store.schema import permits, subjects
-from ssj_bridge.store.upsert import upsert
+from ssj_bridge.store.upsert import select_in, upsert
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,8 @@ def permit_row(permit: Permit) -> dict[str, Any]:
         "industry_name": permit.industry_name,
         "management_class": permit.management_class.value,
         "key_discharge_unit": permit.key_discharge_unit,
-        "pollutant_types": orjson.dumps([p.value for p in permit.pollutant_types]).decode(),
+        # orjson writes an enumeration member as its value.
+        "pollutant_types": orjson.dumps(permit.pollutant_types).decode(),
         "valid_from": permit.valid_from,
         "valid_to": permit.valid_to,
         "status": permit.status.value,
@@ -47,17 +48,18 @@ def permit_row(permit: Permit) -> dict[str, Any]:
     }
 
 
+_FACT_COLUMNS = tuple(permits.c[name] for name in PermitFacts.__dataclass_fields__)
+assert _FACT_COLUMNS[0] is permits.c.uscc  # rows are grouped by their first value
+
+
 def derive_subjects(conn: Connection, usccs: Sequence[str]) -> None:
     """Recompute the subjects of these holders from every permit they hold."""
     wanted = sorted(set(usccs))
     if not wanted:
         return
     facts: dict[str, list[PermitFacts]] = {}
-    columns = [permits.c[name] for name in PermitFacts.__dataclass_fields__]
-    for start in range(0, len(wanted), 900):  # under SQLite's bound-parameter limit
-        chunk = wanted[start:start + 900]
-        for row in conn.execute(select(*columns).where(permits.c.uscc.in_(chunk))):
-            facts.setdefault(row.uscc, []).append(PermitFacts(*row))
+    for row in select_in(conn, _FACT_COLUMNS, permits.c.uscc, wanted):
+        facts.setdefault(row[0], []).append(PermitFacts(*row))
     now = iso_beijing(beijing_now())
     rows = []
     for uscc in wanted:

@@ -46,7 +46,7 @@ from ssj_bridge.store.schema import (
     source_records,
     uscc_allowlist,
 )
-from ssj_bridge.store.upsert import upsert
+from ssj_bridge.store.upsert import select_in, upsert
 
 log = structlog.get_logger("ssj_bridge.store")
 
@@ -190,15 +190,9 @@ class Store:
     @staticmethod
     def _known_hashes(conn: Connection, platform: str, entity: str,
                       keys: Sequence[str]) -> dict[str, str]:
-        found: dict[str, str] = {}
-        for start in range(0, len(keys), 900):
-            chunk = keys[start:start + 900]
-            rows = conn.execute(
-                select(source_records.c.key, source_records.c.content_hash).where(
-                    source_records.c.platform == platform, source_records.c.entity == entity,
-                    source_records.c.key.in_(chunk)))
-            found.update({row.key: row.content_hash for row in rows})
-        return found
+        return dict(select_in(
+            conn, (source_records.c.key, source_records.c.content_hash), source_records.c.key,
+            keys, {source_records.c.platform: platform, source_records.c.entity: entity}))
 
     @staticmethod
     def _release(conn: Connection, platform: str, entity: str, keys: Sequence[str]) -> None:
@@ -394,4 +388,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
+    # Up to 32 MB of pages per connection (default 2 MB): a sync's open transaction then keeps
+    # the key-index pages it touches in memory instead of spilling them to the log mid-way.
+    cursor.execute("PRAGMA cache_size=-32768")
     cursor.close()

@@ -1,8 +1,9 @@
-"""INSERT … ON CONFLICT for SQLite and PostgreSQL, the one dialect difference the store needs.
+"""The statements the store runs a whole batch at a time: INSERT … ON CONFLICT (the one dialect
+difference the store needs) and SELECT … WHERE key IN (…).
 
-A sync upserts a thousand rows per table and batch, so the statement is compiled once per
-table and set of columns, and each row becomes a parameter tuple with the same conversions
-SQLAlchemy would apply (its types' bind processors), handed to the driver's executemany.
+A sync writes and looks up a thousand rows per table and batch, so each statement is compiled
+once per shape, and rows go to and come from the driver as tuples, with the same conversions
+SQLAlchemy applies (its types' bind and result processors).
 """
 
 from __future__ import annotations
@@ -12,10 +13,15 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import Column, Connection, Table, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.dml import Insert
+
+# Lookups are chunked under SQLite's bound-parameter limit and padded to one of a few sizes,
+# so a handful of statements serve every batch.
+IN_CHUNK = 900
+_IN_SIZES = (16, 128, 512, IN_CHUNK)
 
 
 def upsert(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]],
@@ -110,4 +116,76 @@ def _plan(dialect: Dialect, table: Table, columns: tuple[str, ...],
                     converters.append((i, process))
             plan = _Plan(compiled.string, names, tuple(converters), bool(compiled.positional))
     _PLANS[cache_key] = plan
+    return plan
+
+
+def select_in(conn: Connection, columns: Sequence[Column[Any]], key: Column[Any],
+              values: Sequence[Any], where: Mapping[Column[Any], Any] | None = None
+              ) -> list[tuple[Any, ...]]:
+    """Rows of `columns` whose `key` is one of `values` and each `where` column equals its value."""
+    fixed = tuple((where or {}).items())
+    plan = _select_plan(conn.dialect, tuple(columns), key, tuple(c for c, _ in fixed))
+    found: list[tuple[Any, ...]] = []
+    for start in range(0, len(values), IN_CHUNK):
+        chunk = list(values[start:start + IN_CHUNK])
+        size = next(n for n in _IN_SIZES if n >= len(chunk))
+        chunk += chunk[-1:] * (size - len(chunk))  # a value listed twice matches once
+        sql, order = plan.sql(size)
+        given = {f"eq_{i}": value for i, (_, value) in enumerate(fixed)}
+        given.update((f"in_{i}", value) for i, value in enumerate(chunk, start=1))
+        params: Any = (tuple(given[name] for name in order) if plan.positional else given)
+        rows = conn.exec_driver_sql(sql, params).all()
+        if plan.converters:
+            for row in rows:
+                items = list(row)
+                for i, convert in plan.converters:
+                    items[i] = convert(items[i])
+                found.append(tuple(items))
+        else:
+            found.extend(tuple(row) for row in rows)
+    return found
+
+
+class _SelectPlan:
+    """One SELECT … IN shape, compiled per padded size on first use."""
+
+    def __init__(self, dialect: Dialect, columns: tuple[Column[Any], ...], key: Column[Any],
+                 fixed: tuple[Column[Any], ...]) -> None:
+        self.dialect = dialect
+        self.columns = columns
+        self.key = key
+        self.fixed = fixed
+        self.positional = dialect.positional
+        self.converters = tuple(
+            (i, process) for i, column in enumerate(columns)
+            if (process := column.type.dialect_impl(dialect).result_processor(dialect, None))
+            is not None)
+        self._compiled: dict[int, tuple[str, tuple[str, ...]]] = {}
+
+    def sql(self, size: int) -> tuple[str, tuple[str, ...]]:
+        """The statement for `size` values and its parameter names in order."""
+        try:
+            return self._compiled[size]
+        except KeyError:
+            pass
+        conditions = [column == bindparam(f"eq_{i}", "", type_=column.type)
+                      for i, column in enumerate(self.fixed)]
+        conditions.append(self.key.in_(bindparam("in", [""] * size, expanding=True,
+                                                 type_=self.key.type)))
+        compiled = select(*self.columns).where(*conditions).compile(
+            dialect=self.dialect, compile_kwargs={"render_postcompile": True})
+        order = tuple(compiled.positiontup or ()) if compiled.positional else ()
+        self._compiled[size] = (compiled.string, order)
+        return self._compiled[size]
+
+
+_SELECTS: dict[tuple[Any, ...], _SelectPlan] = {}
+
+
+def _select_plan(dialect: Dialect, columns: tuple[Column[Any], ...], key: Column[Any],
+                 fixed: tuple[Column[Any], ...]) -> _SelectPlan:
+    cache_key = (dialect.name, dialect.driver, dialect.paramstyle, columns, key, fixed)
+    plan = _SELECTS.get(cache_key)
+    if plan is None:
+        plan = _SELECTS[cache_key] = _SelectPlan(dialect, columns, key, fixed)
     return plan
