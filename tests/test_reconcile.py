@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -67,8 +68,10 @@ def test_reconcile_reports_exactly_the_seeded_differences(
     original_name = app.records[keys[3]]["orgName"]
     app.touch(keys[3], orgName="改名后的公司")
     duplicated = keys[4]
-    app.order.append(("2099-01-01T00:00:00+08:00", duplicated))
+    app.order.append(("2025-06-01T00:00:00+08:00", duplicated))
     app.order.sort()
+    # Changes made in the second a listing begins count as in flight: let the plants age.
+    time.sleep(1.05)
 
     report = reconcile(settings, store, host).as_json()
     found = {(b["kind"], b["key"]) for b in report["breaks"]}

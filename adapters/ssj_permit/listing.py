@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import orjson
 
 from ssj_bridge.adapter import Fetched, ListedRecord
-from ssj_bridge.model import iso_beijing
+from ssj_bridge.model import beijing_now, iso_beijing
 from ssj_permit.mapping import ENTITY
 from ssj_permit.stream import PermitStream
 
@@ -21,10 +21,20 @@ class PermitListing:
         self.stream = stream
 
     def read(self) -> Iterator[list[ListedRecord]]:
-        """One page of listed records per platform page, walked from the beginning."""
+        """One page of listed records per platform page, walked from the beginning.
+
+        A record changed after the listing began is in flight: it reappears at the end of the
+        walk with its new time, and its old place would read as a second copy of the key.
+        """
+        # Platform times are whole seconds: a change in the second the listing began is in
+        # flight too.
+        started = beijing_now().replace(microsecond=0)
         for batch in self.stream.read(None):
             page = []
             for fetched in batch.records:
+                changed = getattr(fetched.record, "update_time", None)
+                if changed is not None and changed >= started:
+                    continue
                 page.append(_listed(fetched))
             for reject in batch.rejects:
                 raw = orjson.loads(reject.payload) if reject.payload else {}

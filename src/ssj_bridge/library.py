@@ -46,8 +46,12 @@ class LibraryCounts:
     inspectors: int = 0
 
 
-def enqueue_library(store: Store, settings: Settings, today: date | None = None) -> LibraryCounts:
+def enqueue_library(store: Store, settings: Settings, today: date | None = None, *,
+                    include_subjects: bool = True) -> LibraryCounts:
     """Queue the library records that changed since the platform last accepted them.
+
+    `include_subjects=False` queues the inspector library alone (before a run's writes, so
+    people named by a task are on the platform first; subjects wait for classification).
 
     Nothing is queued when no platform keeps the libraries, and no subject is queued for a
     quarter that has not been classified yet (every subject would otherwise look as if it
@@ -63,7 +67,7 @@ def enqueue_library(store: Store, settings: Settings, today: date | None = None)
             for uscc, items in designations_on(store, day).items()}
     allowed = store.allowed_usccs()
     with store.engine.begin() as conn:
-        classified, placed = _classified(conn, period)
+        classified, placed = _classified(conn, period) if include_subjects else (False, {})
         if classified:
             sent = _last_sent(conn, SUBJECT_ENTITY)
             for row in list(conn.execute(select(subjects).order_by(subjects.c.uscc))):
@@ -88,7 +92,7 @@ def enqueue_library(store: Store, settings: Settings, today: date | None = None)
                     counts.subjects += 1
                     if not record.active:
                         counts.inactive += 1
-        else:
+        elif include_subjects:
             log.info("library not queued: the quarter is not classified yet", period=period)
         for person in list(conn.execute(select(inspectors).order_by(inspectors.c.inspector_id))):
             payload = _inspector(person, allowed)

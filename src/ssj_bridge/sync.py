@@ -121,6 +121,9 @@ def run_sync(settings: Settings, store: Store, host: PluginHost, *,
         try:
             # Due dates brought up to date, changed refusals queued again, before any relay.
             deadline_rules = before_relay(settings, store, host)
+            # A roster imported since the last run: the people a task names must be in the
+            # platform's library before the task is pushed.
+            enqueue_library(store, settings, include_subjects=False)
             for role in roles:
                 report.platforms[role] = _sync_platform(settings, store, host, role, progress)
             after_relay(store, deadline_rules)  # a warning for each overdue publication

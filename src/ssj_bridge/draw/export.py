@@ -1,4 +1,5 @@
-"""`export draws`: one object per draw, exactly the fields of draw.md ("What is kept and exported")."""
+"""`export draws`: one object per draw, the fields of draw.md ("What is kept and exported"),
+plus the matching inputs and recorded redraws an outsider needs to re-derive the groups."""
 
 from __future__ import annotations
 
@@ -33,6 +34,10 @@ def draw_object(draw: DrawRecord) -> dict[str, Any]:
                    if revealed and draw.groups is not None else None),
         "committedAt": draw.committed_at,
         "revealedAt": draw.revealed_at,
+        # Beyond draw.md's fields: what re-deriving the inspector groups needs
+        # (contracts/draw/README.md, "Inspector matching"), fixed at the commit.
+        "matching": draw.matching.as_json(),
+        "redraws": [r.as_json() for r in draw.redraws] if revealed else None,
     }
 
 
