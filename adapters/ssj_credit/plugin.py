@@ -6,10 +6,11 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ssj_bridge import hookimpl
-from ssj_bridge.adapter import AdapterContext, AdapterSpec, Stream
+from ssj_bridge.adapter import AdapterContext, AdapterSpec, Listing, Stream
 from ssj_credit import PLATFORM
 from ssj_credit.client import CreditClient
 from ssj_credit.config import CreditConfig
+from ssj_credit.listing import listings
 from ssj_credit.stream import EvaluationStream, RiskClassStream
 
 VERSION = "1.0.0"
@@ -27,6 +28,10 @@ class CreditAdapter:
         """Both feeds, read whole each run."""
         return [EvaluationStream(self.client, self.config, self.context),
                 RiskClassStream(self.client, self.config, self.context)]
+
+    def listings(self) -> list[Listing]:
+        """Both feeds as the service holds them, for reconciliation."""
+        return listings(self.client, self.config, self.context)
 
     def close(self) -> None:
         """Close the HTTP client."""

@@ -24,7 +24,8 @@ class PermitListing:
         """One page of listed records per platform page, walked from the beginning.
 
         A record changed after the listing began is in flight: it reappears at the end of the
-        walk with its new time, and its old place would read as a second copy of the key.
+        walk with its new time, and its old place would read as a second copy of the key (or,
+        when it moved before the walk reached it, be missing); its key is left out this time.
         """
         # Platform times are whole seconds: a change in the second the listing began is in
         # flight too.
@@ -34,6 +35,7 @@ class PermitListing:
             for fetched in batch.records:
                 changed = getattr(fetched.record, "update_time", None)
                 if changed is not None and changed >= started:
+                    page.append(ListedRecord(fetched.key, {}, in_flight=True))
                     continue
                 page.append(_listed(fetched))
             for reject in batch.rejects:

@@ -6,10 +6,11 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ssj_bridge import hookimpl
-from ssj_bridge.adapter import AdapterContext, AdapterSpec, Sink, Stream
+from ssj_bridge.adapter import AdapterContext, AdapterSpec, Listing, Sink, Stream
 from ssj_province import PLATFORM
 from ssj_province.client import ProvinceClient
 from ssj_province.config import ProvinceConfig
+from ssj_province.listing import listings
 from ssj_province.mapping import inspector_to_platform, subject_to_platform
 from ssj_province.sinks import CorrectionSink, LibrarySink, ResultSink, TaskSink
 from ssj_province.streams import result_stream, task_stream
@@ -42,6 +43,10 @@ class ProvinceAdapter:
         """Tasks (a higher level's included), then their results."""
         return [task_stream(self.client, self.config, self.context),
                 result_stream(self.client, self.config, self.context)]
+
+    def listings(self) -> list[Listing]:
+        """The libraries, tasks and results as the platform holds them, for reconciliation."""
+        return listings(self.client, self.config, self.context)
 
     def close(self) -> None:
         """Close the HTTP client."""

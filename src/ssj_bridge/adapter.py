@@ -70,15 +70,23 @@ class ListedRecord:
 
     `version` orders two states of one record (an updateTime or a version number as text);
     the platform being behind the store is told apart from a plain mismatch by it.
+    `in_flight` marks a record that changed while the listing ran: its key is left out of
+    this comparison (it may show twice, or not where it was, in a listing of live data).
     """
 
     key: str
     fields: Mapping[str, Any]
     version: str | None = None
+    in_flight: bool = False
 
 
 class Listing(Protocol):
-    """Everything a platform holds of one entity, page by page (reconciliation reads it)."""
+    """Everything a platform holds of one entity, page by page (reconciliation reads it).
+
+    A listing that reads only part of what the store holds (e.g. the evaluation years it is
+    configured for) may also offer `covers(key, fields) -> bool`: store records it does not
+    cover are left out of the comparison instead of showing as missing on the platform.
+    """
 
     entity: str
 

@@ -177,8 +177,10 @@ def echo_compliance(store: Store, settings: Settings, host: PluginHost, workdir:
 
     found = reconcile(settings, store, host)
     for role, summary in found.summary.items():
-        counts = Counter({kind: n for entity in summary.values() if isinstance(entity, dict)
-                          for kind, n in entity.items() if kind != "matched" and n})
+        counts: Counter[str] = Counter()
+        for entity in summary.values():
+            if isinstance(entity, dict):
+                counts.update({kind: n for kind, n in entity.items() if kind != "matched" and n})
         detail = ", ".join(f"{kind} {n}" for kind, n in sorted(counts.items())) or "no breaks"
         echo(f"reconcile {role}: {summary['status']} ({detail})")
     today = beijing_today()

@@ -10,7 +10,14 @@ from __future__ import annotations
 
 def load_features() -> None:
     """Import every feature module once (later calls cost a dictionary lookup each)."""
-    from ssj_bridge import classify, library, publications, results, tasks  # noqa: F401
+    from ssj_bridge import (  # noqa: F401
+        classify,
+        credit_records,
+        library,
+        publications,
+        results,
+        tasks,
+    )
     from ssj_bridge.draw import export  # noqa: F401
     from ssj_bridge.imports import exports  # noqa: F401
     from ssj_bridge.store import credit_writer  # noqa: F401

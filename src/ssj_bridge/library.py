@@ -8,10 +8,14 @@ with the categories it was last sent with, so the platform keeps its history.
 
 The records carry canonical values only (category KEY…, creditLevel EXCELLENT…, riskClass
 LOW…); the platform's adapter maps them to its own codes.
+
+Both libraries are reconcilable (`subject`, `inspector`): the project owns them, so a record
+the platform lost or changed is repaired by sending it again.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -26,6 +30,7 @@ from ssj_bridge.imports.queries import designations_on
 from ssj_bridge.model import Category, CreditTier, Inspector, Subject, beijing_today
 from ssj_bridge.outbox import ACCEPTED, PENDING, enqueue
 from ssj_bridge.period import Quarter
+from ssj_bridge.reconcile.entities import EntitySpec, StoreRecord, register_entity
 from ssj_bridge.settings import Settings
 from ssj_bridge.store import Store
 from ssj_bridge.store.schema import classifications, inspectors, outbox, subjects
@@ -155,3 +160,97 @@ def _inspector(row: Any, allowed: frozenset[str]) -> dict[str, Any]:
         "auxiliary": bool(row.auxiliary), "active": bool(row.active)},
         context={"allowed_usccs": allowed})
     return person.model_dump(mode="json", by_alias=True, exclude={"conflicts"})
+
+
+# -- reconciliation ------------------------------------------------------------------------------
+#
+# The store's side of a library is what the platform last accepted of each key (the outbox
+# keeps it); a key with a write still pending is in flight and left out. A repair queues that
+# record again as a new version, so the platform applies it even though it once answered it.
+
+SUBJECT_FIELDS = {"uscc": "code", "name": "text", "regionCode": "code", "industryCode": "code",
+                  "category": "code", "tags": "list", "creditLevel": "code", "riskClass": "code",
+                  "active": "bool"}
+INSPECTOR_FIELDS = {"name": "text", "certNo": "code", "orgCode": "code", "regionCode": "code",
+                    "expertise": "list", "auxiliary": "bool", "active": "bool"}
+
+
+def library_category(record: Mapping[str, Any]) -> str | None:
+    """The one category a library keeps a subject under: its primary category, else the
+    first library it is in (a subject a policy left out of routine draws)."""
+    primary = record.get("category")
+    return str(primary) if primary else next(iter(record.get("categories") or []), None)
+
+
+def _held(store: Store, entity: str) -> Iterator[tuple[str, Any, str | None, bool]]:
+    """(key, newest accepted record, when it was accepted, whether a newer write is pending)
+    of every key of `entity`, streamed in key order."""
+    stmt = (select(outbox.c.key, outbox.c.status, outbox.c.payload, outbox.c.updated_at)
+            .where(outbox.c.platform == LIBRARY_PLATFORM, outbox.c.entity == entity,
+                   outbox.c.status.in_((ACCEPTED, PENDING)))
+            .order_by(outbox.c.key, outbox.c.version.desc()))
+    with store.engine.connect() as conn:
+        current: str | None = None
+        pending = False
+        found = False
+        for row in conn.execution_options(yield_per=2000).execute(stmt):
+            if row.key != current:
+                if current is not None and not found and pending:
+                    yield current, None, None, True
+                current, pending, found = row.key, False, False
+            if found:
+                continue
+            if row.status == PENDING:
+                pending = True
+                continue
+            found = True
+            yield row.key, orjson.loads(row.payload), row.updated_at, pending
+        if current is not None and not found and pending:
+            yield current, None, None, True
+
+
+def _stored_subjects(store: Store) -> Iterator[StoreRecord]:
+    for key, record, accepted_at, pending in _held(store, SUBJECT_ENTITY):
+        if pending or record is None:
+            yield StoreRecord(key, {}, in_flight=True)
+            continue
+        fields = {name: record.get(name) for name in SUBJECT_FIELDS}
+        fields["category"] = library_category(record)
+        yield StoreRecord(key, fields, accepted_at)
+
+
+def _stored_inspectors(store: Store) -> Iterator[StoreRecord]:
+    for key, record, accepted_at, pending in _held(store, INSPECTOR_ENTITY):
+        if pending or record is None:
+            yield StoreRecord(key, {}, in_flight=True)
+            continue
+        yield StoreRecord(key, {name: record.get(name) for name in INSPECTOR_FIELDS},
+                          accepted_at)
+
+
+def _resend(entity: str) -> Callable[[Connection, str], bool]:
+    def resend(conn: Connection, key: str) -> bool:
+        """Queue the record the platform last accepted again, as a new version."""
+        payload = conn.execute(select(outbox.c.payload).where(
+            outbox.c.platform == LIBRARY_PLATFORM, outbox.c.entity == entity,
+            outbox.c.key == key, outbox.c.status == ACCEPTED)
+            .order_by(outbox.c.version.desc()).limit(1)).scalar()
+        if payload is None:
+            return False
+        return enqueue(conn, LIBRARY_PLATFORM, entity, key, orjson.loads(payload),
+                       force=True) is not None
+    return resend
+
+
+_NEVER_SENT = ("the provincial platform lists a library {what} this deployment never sent, or "
+               "lists one key twice: remove or deactivate it on the platform (ask the province "
+               "when a higher level entered it)")
+
+register_entity(EntitySpec(
+    role=LIBRARY_PLATFORM, entity=SUBJECT_ENTITY, fields=SUBJECT_FIELDS,
+    expected=_stored_subjects, owned=True, repair=_resend(SUBJECT_ENTITY),
+    source_hint=_NEVER_SENT.format(what="subject")))
+register_entity(EntitySpec(
+    role=LIBRARY_PLATFORM, entity=INSPECTOR_ENTITY, fields=INSPECTOR_FIELDS,
+    expected=_stored_inspectors, owned=True, repair=_resend(INSPECTOR_ENTITY),
+    source_hint=_NEVER_SENT.format(what="inspector")))

@@ -82,15 +82,21 @@ class SendOutcome:
 
 
 def enqueue(conn: Connection, platform: str, entity: str, key: str,
-            payload: Mapping[str, Any]) -> int | None:
-    """Queue `payload` for `key` unless it is already queued or accepted; returns the version."""
+            payload: Mapping[str, Any], *, force: bool = False) -> int | None:
+    """Queue `payload` for `key` unless it is already queued or accepted; returns the version.
+
+    `force` queues a new version even when the platform accepted this very content before
+    (a repair: the platform has lost or changed what it accepted); a new version carries a
+    new request id, so the platform applies it instead of answering from its memory.
+    """
     body = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
     digest = content_hash(body)
     same_key = and_(outbox.c.platform == platform, outbox.c.entity == entity,
                     outbox.c.key == key)
     latest = conn.execute(select(outbox.c.version, outbox.c.content_hash, outbox.c.status)
                           .where(same_key).order_by(outbox.c.version.desc()).limit(1)).first()
-    if latest is not None and latest.content_hash == digest and latest.status != REJECTED:
+    if (not force and latest is not None and latest.content_hash == digest
+            and latest.status != REJECTED):
         return None
     now = iso_beijing(beijing_now())
     last_accepted = conn.execute(select(outbox.c.content_hash).where(
@@ -98,7 +104,7 @@ def enqueue(conn: Connection, platform: str, entity: str, key: str,
     ).scalar()
     conn.execute(update(outbox).where(same_key, outbox.c.status == PENDING).values(
         status=SUPERSEDED, updated_at=now))
-    if last_accepted == digest:
+    if last_accepted == digest and not force:
         return None  # the platform already holds this content: the pending change is undone
     version = (latest.version if latest is not None else 0) + 1
     conn.execute(outbox.insert().values(

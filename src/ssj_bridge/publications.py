@@ -35,6 +35,7 @@ from ssj_bridge.model import (
     iso_beijing,
 )
 from ssj_bridge.outbox import ACCEPTED, PENDING, REJECTED, OutboxItem, SendOutcome, enqueue
+from ssj_bridge.reconcile.diff import MISSING_ON_PLATFORM
 from ssj_bridge.reconcile.entities import EntitySpec, StoreRecord, register_entity
 from ssj_bridge.relay import on_outcome
 from ssj_bridge.results import RESULT_RECORDED
@@ -345,8 +346,26 @@ def _iso(day: date | None) -> str | None:
     return day.isoformat() if day else None
 
 
+def _publish_again(conn: Connection, key: str) -> bool:
+    """Queue a published result again (the exchange lost it); one it still holds is answered
+    E105 and stays as first published, so nothing is made public twice."""
+    task_id, _, rest = key.partition("/")
+    uscc, _, day = rest.partition("/")
+    row = conn.execute(select(publications.c.inspected_on, publications.c.result_code,
+                              subjects.c.name)
+                       .select_from(publications.outerjoin(
+                           subjects, subjects.c.uscc == publications.c.uscc))
+                       .where(publications.c.task_id == task_id, publications.c.uscc == uscc,
+                              publications.c.status == PublicationStatus.PUBLISHED.value)).first()
+    if row is None or row.inspected_on.isoformat() != day:
+        return False
+    payload = publication_payload(task_id, uscc, row.name, row.inspected_on, row.result_code)
+    return enqueue(conn, PLATFORM, ENTITY, key, payload, force=True) is not None
+
+
 register_entity(EntitySpec(
     role=PLATFORM, entity=ENTITY, fields={"resultCode": "code"}, expected=_stored_publications,
+    owned=True, repair=_publish_again, repairable=frozenset((MISSING_ON_PLATFORM,)),
     source_hint="the exchange keeps a public record as first published (a corrected result "
                 "is answered E105); a refused publication is sent again with `ssj-bridge "
                 "publications retry KEY`"))

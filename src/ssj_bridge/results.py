@@ -22,11 +22,12 @@ from sqlalchemy import Connection, Row, select, update
 
 from ssj_bridge.exports import exporter
 from ssj_bridge.model import CanonicalModel, Result, beijing_now, beijing_today, iso_beijing
-from ssj_bridge.outbox import ACCEPTED, OutboxItem, SendOutcome, enqueue
+from ssj_bridge.outbox import ACCEPTED, PENDING, OutboxItem, SendOutcome, enqueue
+from ssj_bridge.reconcile.entities import EntitySpec, StoreRecord, register_entity
 from ssj_bridge.relay import on_outcome
 from ssj_bridge.store import Store
 from ssj_bridge.store.canonical import Writer, register_writer
-from ssj_bridge.store.schema import result_versions, results, uscc_allowlist
+from ssj_bridge.store.schema import outbox, result_versions, results, uscc_allowlist
 from ssj_bridge.store.upsert import upsert
 from ssj_bridge.tasks import refresh_tasks
 
@@ -257,6 +258,45 @@ def _describe(result_id: str, exc: ValidationError) -> str:
         message = error["msg"].removeprefix("Value error, ")
         problems.append(f"field {field!r} value {error.get('input')!r}: {message}")
     return f"result {result_id}: " + "; ".join(problems)
+
+
+# -- reconciliation ---------------------------------------------------------------------------
+#
+# The platform records results and keeps every version; the store follows it. A result with a
+# local correction not yet accepted by the platform is in flight. Versions are compared as
+# zero-padded text, so a platform behind a correction the store holds shows as stale.
+
+RESULT_FIELDS = {"taskId": "code", "uscc": "code", "resultCode": "code", "inspectedOn": "date",
+                 "inspectorIds": "list", "findings": "text", "rectificationDue": "date",
+                 "caseNo": "text"}
+
+
+def result_version(version: int) -> str:
+    """A result's version as reconciliation orders it (text that sorts as the number does)."""
+    return f"{int(version):010d}"
+
+
+def _stored_results(store: Store) -> Iterator[StoreRecord]:
+    """Every result the platform has given a resultId."""
+    with store.engine.connect() as conn:
+        allowed = _allowed(conn)
+        corrected = {key.rsplit("/v", 1)[0] for key in conn.execute(select(outbox.c.key).where(
+            outbox.c.platform == RESULTS_PLATFORM, outbox.c.entity == CORRECTION_ENTITY,
+            outbox.c.status == PENDING)).scalars()}
+        rows = conn.execution_options(yield_per=2000).execute(
+            select(results).where(results.c.result_id.is_not(None))
+            .order_by(results.c.result_id))
+        for row in rows:
+            record = stored_result(row, allowed).model_dump(mode="json", by_alias=True)
+            yield StoreRecord(row.result_id, record, result_version(row.version),
+                              in_flight=row.result_id in corrected)
+
+
+register_entity(EntitySpec(
+    role=RESULTS_PLATFORM, entity=RESULT_ENTITY, fields=RESULT_FIELDS, expected=_stored_results,
+    source_hint="the provincial platform keeps recorded results: a result it holds in a newer "
+                "version, or the store lacks, is taken by the next sync; one behind the store "
+                "lost a correction: correct it again with `ssj-bridge results correct`"))
 
 
 # -- export -----------------------------------------------------------------------------------

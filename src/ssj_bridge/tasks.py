@@ -9,7 +9,7 @@ held locally each push a task forward.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -25,6 +25,9 @@ from ssj_bridge.model import (
     TaskStatus,
     iso_beijing,
 )
+from ssj_bridge.outbox import PENDING, enqueue
+from ssj_bridge.reconcile.diff import MISSING_ON_PLATFORM
+from ssj_bridge.reconcile.entities import EntitySpec, StoreRecord, register_entity
 from ssj_bridge.store import Store
 from ssj_bridge.store.canonical import Writer, register_writer
 from ssj_bridge.store.schema import (
@@ -40,6 +43,7 @@ from ssj_bridge.store.schema import tasks as tasks_table
 LOCAL = "local"
 PLATFORM = "platform"
 TASK_ENTITY = "task"  # the outbox entity of a locally drawn task on its way to the platform
+TASKS_PLATFORM = "province"  # the platform role tasks are pushed to and listed by
 
 _TASK_ORDER = list(TaskStatus)  # 已抽取, 检查中, 已完成
 _ASSIGNMENT_ORDER = list(AssignmentStatus)  # 待检查, 已检查, 已公示
@@ -199,6 +203,75 @@ def task_rows(store: Store) -> Iterator[dict[str, Any]]:
     with store.engine.connect() as conn:
         for task in load_tasks(conn):
             yield task.model_dump(mode="json", by_alias=True)
+
+
+# -- reconciliation --------------------------------------------------------------------------------
+#
+# What is compared is what a draw decides: the task's identity, its proof and each subject with
+# its inspectors and mode. The statuses are left out: both sides move them forward on their own
+# (a publication makes an assignment 已公示 only where it is published).
+
+TASK_FIELDS = {"name": "text", "regionCode": "code", "matterCode": "code", "drawnBy": "code",
+               "drawMode": "text", "period": "code", "plannedStart": "date", "plannedEnd": "date",
+               "drawProof.algorithm": "text", "drawProof.label": "text", "drawProof.k": "number",
+               "drawProof.candidatesHash": "code", "drawProof.commitment": "code",
+               "drawProof.witnessEntropy": "text", "drawProof.secret": "code",
+               "assignments": "list"}
+
+
+def task_fields(task: Mapping[str, Any]) -> dict[str, Any]:
+    """A Task (by alias) as reconciliation compares it: the proof's fields one by one, each
+    assignment as `USCC/inspectorIds/mode` (inspectors sorted: their order carries no meaning)."""
+    proof = task.get("drawProof") or {}
+    fields = {name: task.get(name) for name in TASK_FIELDS if "." not in name}
+    fields |= {f"drawProof.{name}": proof.get(name) for name in (
+        "algorithm", "label", "k", "candidatesHash", "commitment", "witnessEntropy", "secret")}
+    fields["assignments"] = [
+        f"{a.get('uscc')}/{','.join(sorted(a.get('inspectorIds') or []))}/{a.get('mode')}"
+        for a in task.get("assignments") or [] if isinstance(a, Mapping)]
+    return fields
+
+
+def _stored_tasks(store: Store) -> Iterator[StoreRecord]:
+    """Every task in the store; a local one still on its way to the platform is in flight."""
+    with store.engine.connect() as conn:
+        ids = list(conn.execute(select(tasks_table.c.task_id).order_by(tasks_table.c.task_id))
+                   .scalars())
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start:start + _CHUNK]
+            pending = set(conn.execute(select(outbox.c.key).where(
+                outbox.c.platform == TASKS_PLATFORM, outbox.c.entity == TASK_ENTITY,
+                outbox.c.status == PENDING,
+                outbox.c.key.in_(chunk))).scalars())
+            local = set(conn.execute(select(tasks_table.c.task_id).where(
+                tasks_table.c.task_id.in_(chunk), tasks_table.c.origin == LOCAL)).scalars())
+            for task in load_tasks(conn, chunk):
+                record = task.model_dump(mode="json", by_alias=True)
+                yield StoreRecord(task.task_id, task_fields(record),
+                                  iso_beijing(task.update_time) if task.update_time else None,
+                                  in_flight=task.task_id in pending,
+                                  owned=task.task_id in local)
+
+
+def _push_again(conn: Connection, task_id: str) -> bool:
+    """Queue a locally drawn task again as the store holds it (a platform that lost it)."""
+    origin = conn.execute(select(tasks_table.c.origin).where(
+        tasks_table.c.task_id == task_id)).scalar()
+    if origin != LOCAL:
+        return False
+    [task] = load_tasks(conn, [task_id])
+    record = task.model_dump(mode="json", by_alias=True)
+    record.pop("updateTime", None)  # the platform stamps a task it takes
+    return enqueue(conn, TASKS_PLATFORM, TASK_ENTITY, task_id, record, force=True) is not None
+
+
+register_entity(EntitySpec(
+    role=TASKS_PLATFORM, entity=TASK_ENTITY, fields=TASK_FIELDS, expected=_stored_tasks,
+    owned=True, repair=_push_again, repairable=frozenset((MISSING_ON_PLATFORM,)),
+    source_hint="a task drawn by another level is settled on the provincial platform (the next "
+                "sync takes what it lists); a pushed task is never changed there (40902): "
+                "compare `ssj-bridge export tasks` with the platform's and draw again as a new "
+                "task if the local draw is the right one"))
 
 
 # Registered last: the exports module imports the feature modules (this one included) at its

@@ -22,7 +22,7 @@ from xml.sax.saxutils import escape
 from ssj_bridge.model.identifiers import normalise_code, region_prefix
 from ssj_bridge.simulate import SimRequest, SimResponse
 from ssj_bridge.testing.controls import PERMANENT, RATE_LIMIT, ForcedFault, ForcedFaults
-from ssj_credit.simulator.dataset import CreditDataset, Row, build
+from ssj_credit.simulator.dataset import CreditDataset, Placed, Row, build
 
 CONTENT_TYPE = "application/xml; charset=GB18030"
 PROLOG = '<?xml version="1.0" encoding="GB18030"?>\n'
@@ -141,6 +141,59 @@ class CreditSimulator:
     def signature_failures(self) -> int:
         """The credit service signs nothing."""
         raise NotImplementedError("the credit service signs nothing")
+
+    # -- differences a reconciliation test plants (entity: evaluation or risk) ----------------
+
+    def _feed(self, entity: str, year: int | None = None
+              ) -> list[tuple[list[Placed], list[tuple[str, bytes]]]]:
+        """(dataset rows, rendered rows) of the feed, per evaluation year."""
+        if entity == "risk":
+            return [(self.dataset.risks, self.risks)]
+        if entity != "evaluation":
+            raise ValueError(f"the credit service has no entity {entity!r}")
+        years = [year] if year is not None else list(self.dataset.evaluations)
+        for wanted in years:
+            self.dataset.evaluations.setdefault(wanted, [])
+            self.evaluations.setdefault(wanted, [])
+        return [(self.dataset.evaluations[y], self.evaluations[y]) for y in years]
+
+    def _find(self, entity: str, key: str) -> tuple[list[Placed], list[tuple[str, bytes]], int]:
+        for placed, rendered in self._feed(entity):
+            for index, item in enumerate(placed):
+                if _row_key(item.row, entity) == key:
+                    return placed, rendered, index
+        raise KeyError(f"{entity} {key} is not in the feed")
+
+    def drop(self, entity: str, key: str) -> Row:
+        """The service stops listing a row."""
+        with self.lock:
+            placed, rendered, index = self._find(entity, key)
+            rendered.pop(index)
+            return placed.pop(index).row
+
+    def change(self, entity: str, key: str, **elements: str | None) -> None:
+        """Change elements of a listed row (None: leave the element out)."""
+        with self.lock:
+            placed, rendered, index = self._find(entity, key)
+            placed[index].row.update(elements)
+            rendered[index] = (placed[index].region,
+                               _render(placed[index].row, random.Random(key)))
+
+    def add(self, entity: str, row: Row, region: str | None = None) -> None:
+        """A row the store has never seen appears (evaluations: in the year of its PJND)."""
+        with self.lock:
+            year = int(str(row["PJND"])) if entity == "evaluation" else None
+            [(placed, rendered)] = self._feed(entity, year)
+            where = region or str(row.get("XZQHDM") or self.region)
+            placed.append(Placed(where, dict(row)))
+            rendered.append((where, _render(row, random.Random(_row_key(row, entity)))))
+
+    def list_twice(self, entity: str, key: str) -> None:
+        """The feed lists a row twice, one right after the other."""
+        with self.lock:
+            placed, rendered, index = self._find(entity, key)
+            placed.insert(index + 1, Placed(placed[index].region, dict(placed[index].row)))
+            rendered.insert(index + 1, rendered[index])
 
     # -- HTTP ---------------------------------------------------------------------------------
 

@@ -38,7 +38,7 @@ from ssj_bridge.testing.controls import (
 )
 from ssj_province.signing import canonical_query, signature
 from ssj_province.simulator.dataset import higher_level_draws
-from ssj_province.simulator.platform import Answer, ProvincePlatform, since_text
+from ssj_province.simulator.platform import KEY_FIELDS, Answer, ProvincePlatform, since_text
 
 CLOCK_SKEW_MS = 300_000
 NONCE_WINDOW = 15 * 60.0
@@ -175,6 +175,60 @@ class ProvinceSimulator:
         """Requests refused for a wrong signature (40104)."""
         with self.lock:
             return self.auth_rejections.get(40104, 0)
+
+    # -- differences a reconciliation test plants (listing names: subjects, inspectors,
+    #    tasks, results) -------------------------------------------------------------------------
+
+    def _held(self, listing: str) -> dict[str, dict[str, Any]]:
+        if listing not in KEY_FIELDS:
+            raise ValueError(f"the provincial platform lists no {listing!r}")
+        held: dict[str, dict[str, Any]] = getattr(self.platform, listing)
+        return held
+
+    def drop(self, listing: str, key: str) -> dict[str, Any]:
+        """The platform loses a record (a task with recorded results cannot be lost alone)."""
+        with self.lock:
+            if listing == "tasks" and any(t == key for t, _ in self.platform.result_ids):
+                raise ValueError(f"task {key} has recorded results; drop them first")
+            record = self._held(listing).pop(key)
+            if listing == "tasks":
+                self.platform.pushed.pop(key, None)
+                self.platform.pending = [p for p in self.platform.pending if p.task_id != key]
+            if listing == "results":
+                self.platform.result_ids.pop((record["taskId"], record["uscc"]), None)
+                self.platform.versions.pop(key, None)
+            return record
+
+    def change(self, listing: str, key: str, *, stamp: str | None = None,
+               **fields: Any) -> None:
+        """Someone changes a record on the platform; `stamp` backdates its updateTime (a
+        platform restored from an older copy), else it is stamped now."""
+        with self.lock:
+            record = self._held(listing)[key]
+            record.update(fields)
+            record["updateTime"] = stamp or self.platform.stamp()
+
+    def add(self, listing: str, record: dict[str, Any]) -> None:
+        """A record this deployment never sent appears on the platform."""
+        with self.lock:
+            key = str(record[KEY_FIELDS[listing]])
+            self._held(listing)[key] = {**record, "updateTime": self.platform.stamp()}
+
+    def list_twice(self, listing: str, key: str) -> None:
+        """The listing shows one record twice from now on."""
+        with self.lock:
+            self.platform.listed_twice.add((listing, key))
+
+    def revert_result(self, result_id: str) -> None:
+        """The platform loses a result's latest correction: the version before is current."""
+        with self.lock:
+            versions = self.platform.versions[result_id]
+            if len(versions) < 2:
+                raise ValueError(f"result {result_id} has a single version")
+            versions.pop()
+            previous = {k: v for k, v in versions[-1].items()
+                        if k not in ("approvedBy", "reason")}
+            self.platform.results[result_id] = previous
 
     # -- HTTP -----------------------------------------------------------------------------------
 

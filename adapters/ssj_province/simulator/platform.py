@@ -72,6 +72,8 @@ class ProvincePlatform:
         self.result_ids: dict[tuple[str, str], str] = {}
         self.versions: dict[str, list[dict[str, Any]]] = {}
         self.pending: list[PendingResult] = []
+        # (listing, key) a listing shows twice: a platform fault reconciliation must report.
+        self.listed_twice: set[tuple[str, str]] = set()
         self.applied = 0
         self._last_stamp = ""
         self._sequence = 0
@@ -408,9 +410,21 @@ class ProvincePlatform:
                               if _covers(self.tasks[r["taskId"]], region)
                               and (since is None or r["updateTime"] >= since)),
                              key=lambda r: (r["updateTime"], r["resultId"]))
+        if any(listing == kind for listing, _ in self.listed_twice):
+            records = [copy for record in records
+                       for copy in [record] * (2 if (kind, _key_of(kind, record))
+                                               in self.listed_twice else 1)]
         chosen = records[(page_no - 1) * page_size:page_no * page_size]
         return {"total": len(records), "pageNo": page_no, "pageSize": page_size,
                 "records": [_copy(r) for r in chosen]}
+
+
+KEY_FIELDS = {"subjects": "uscc", "inspectors": "inspectorId", "tasks": "taskId",
+              "results": "resultId"}
+
+
+def _key_of(listing: str, record: Mapping[str, Any]) -> str:
+    return str(record.get(KEY_FIELDS[listing]))
 
 
 def _covers(task: Mapping[str, Any], region: str) -> bool:

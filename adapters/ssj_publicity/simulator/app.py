@@ -346,6 +346,25 @@ class PublicitySimulator:
         with self.lock:
             self.unregistered = set(usccs)
 
+    # -- differences a reconciliation test plants; key: (USCC, JCRWBH, JCRQ) ---------------
+
+    def lose(self, key: tuple[str, str, str]) -> None:
+        """The exchange loses a public record, as if it had never been published."""
+        with self.lock:
+            del self.published[key]
+            self.publish_counts[key] -= 1
+
+    def change(self, key: tuple[str, str, str], **fields: str) -> None:
+        """A public record's elements change at the exchange (e.g. JCJGDM)."""
+        with self.lock:
+            self.published[key].fields.update(fields)
+
+    def add(self, sender: str, fields: dict[str, str | None], public_on: date) -> None:
+        """A public record the sender's store has never sent appears."""
+        with self.lock:
+            key = (str(fields["TYSHXYDM"]), str(fields["JCRWBH"]), str(fields["JCRQ"]))
+            self.published[key] = SimPublication(sender, dict(fields), public_on, "external")
+
 
 def _read(body: bytes) -> tuple[Any, str]:
     if b"<!DOCTYPE" in body.upper() or b"<!ENTITY" in body.upper():

@@ -13,21 +13,28 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from ssj_bridge.reconcile.diff import FIELD_MISMATCH, MISSING_ON_PLATFORM, STALE
 from ssj_bridge.store import Store
 from ssj_bridge.store.schema import permits
 
 
 @dataclass(frozen=True)
 class StoreRecord:
-    """The store's side of one record: key, fields in canonical names, version, in flight."""
+    """The store's side of one record: key, fields in canonical names, version, in flight.
+
+    `owned` False marks a record of an owned entity that the project did not write (e.g. a
+    task drawn by a higher level): its breaks are fixed at their source, never re-sent.
+    """
 
     key: str
     fields: Mapping[str, Any]
     version: str | None = None
     in_flight: bool = False
+    owned: bool = True
 
 
 Expected = Callable[[Store], Iterator[StoreRecord]]
+REPAIRABLE = frozenset((MISSING_ON_PLATFORM, FIELD_MISMATCH, STALE))
 Repair = Callable[[Connection, str], bool]
 
 
@@ -42,6 +49,9 @@ class EntitySpec:
     owned: bool = False
     repair: Repair | None = None
     source_hint: str = "fix it on the platform that owns it"
+    # The kinds of break a re-send can mend (a platform that lists a key twice, or keeps the
+    # first version of what it was sent, is fixed at its source whatever the project sends).
+    repairable: frozenset[str] = REPAIRABLE
 
 
 ENTITIES: dict[tuple[str, str], EntitySpec] = {}

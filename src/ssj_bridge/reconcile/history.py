@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import orjson
@@ -13,9 +13,11 @@ from ssj_bridge.store.schema import breaks
 
 
 def record(conn: Connection, run_id: int, platform: str, entity: str, found: Sequence[Break],
-           now: str) -> dict[tuple[str, str], dict[str, Any]]:
+           now: str, keep: Collection[str] = ()) -> dict[tuple[str, str], dict[str, Any]]:
     """Open or extend this run's breaks, resolve those of the entity no longer found.
 
+    The open breaks of `keep` (keys in flight, left out of this run's comparison) stay as they
+    are: whether the write on its way mends them is for the next run to see.
     Returns (key, kind) → {"firstSeen", "runsOpen"} for the breaks found.
     """
     open_rows = {(r.key, r.kind): r for r in conn.execute(select(breaks).where(
@@ -48,6 +50,8 @@ def record(conn: Connection, run_id: int, platform: str, entity: str, found: Seq
                 breaks.c.key == row["key"], breaks.c.kind == row["kind"]))
         conn.execute(breaks.insert(), fresh)
     for key, kind in open_rows:
+        if key in keep:
+            continue
         conn.execute(update(breaks).where(
             breaks.c.platform == platform, breaks.c.entity == entity, breaks.c.key == key,
             breaks.c.kind == kind).values(resolved_at=now, last_run_id=run_id))

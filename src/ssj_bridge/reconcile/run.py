@@ -2,15 +2,21 @@
 
 A platform whose listing fails part-way is reported `failed` and compared not at all, so a
 broken connection never shows as everything missing; its breaks keep their previous state.
+
+`--repair` queues each break the project can mend again (an owned entity's record it wrote,
+a kind a re-send mends) through the entity's `repair`, then relays it through the platform's
+sinks as a sync would; the report says what each re-send got (`repaired[].outcome`). Every
+other break is listed in `fixAtSource` with where it must be fixed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
+from sqlalchemy import select
 
 from ssj_bridge.adapter import AdapterContext, Listing
 from ssj_bridge.errors import ConfigurationError, ExitCode, SsjError
@@ -25,7 +31,7 @@ from ssj_bridge.reconcile.staging import Side, clear, stage
 from ssj_bridge.relay import relay
 from ssj_bridge.settings import PLATFORM_ROLES, Settings, env_name
 from ssj_bridge.store import Store
-from ssj_bridge.store.schema import recon_runs
+from ssj_bridge.store.schema import outbox, recon_runs
 
 log = structlog.get_logger("ssj_bridge.reconcile")
 
@@ -95,25 +101,25 @@ def _reconcile_platform(settings: Settings, store: Store, host: PluginHost, role
     report.summary[role] = status
     try:
         spec = host.adapter(section.adapter or role, env_name((role, "adapter")))
-        adapter = spec.factory(AdapterContext(
-            platform=role, section=section, region_code=settings.region_code or "",
-            org_code=settings.org_code, allowed_usccs=store.allowed_usccs()))
+        adapter = spec.factory(_context(settings, store, role))
     except SsjError as exc:
         status.update(status="failed", error=redact_text(str(exc)))
         return
     try:
         listings: list[Listing] = list(getattr(adapter, "listings", list)())
-        staged: list[tuple[EntitySpec, set[str]]] = []
+        staged: list[tuple[EntitySpec, set[str], set[str]]] = []
         for listing in listings:
             entity = ENTITIES.get((role, listing.entity))
             if entity is None:
                 continue
-            stage(store, Side(run_id, role, listing.entity, "p"), _listed(listing),
-                  entity.fields)
             in_flight: set[str] = set()
+            not_owned: set[str] = set()
+            stage(store, Side(run_id, role, listing.entity, "p"), _listed(listing, in_flight),
+                  entity.fields)
             stage(store, Side(run_id, role, listing.entity, "s"),
-                  _expected(entity, store, in_flight), entity.fields)
-            staged.append((entity, in_flight))
+                  _expected(entity, store, in_flight, not_owned,
+                            getattr(listing, "covers", None)), entity.fields)
+            staged.append((entity, in_flight, not_owned))
     except SsjError as exc:
         clear(store, run_id, role)
         status.update(status="failed", error=redact_text(str(exc)))
@@ -122,7 +128,7 @@ def _reconcile_platform(settings: Settings, store: Store, host: PluginHost, role
     finally:
         adapter.close()
     owned_breaks: list[tuple[EntitySpec, Break]] = []
-    for entity, in_flight in staged:
+    for entity, in_flight, not_owned in staged:
         comparison = compare(store, run_id, role, entity.entity)
         found = [b for b in comparison.breaks if b.key not in in_flight]
         counts = {kind: 0 for kind in KINDS}
@@ -130,17 +136,16 @@ def _reconcile_platform(settings: Settings, store: Store, host: PluginHost, role
             counts[item.kind] += 1
         status[entity.entity] = {"matched": comparison.matched, **counts}
         with store.engine.begin() as conn:
-            seen = history.record(conn, run_id, role, entity.entity, found, now)
+            seen = history.record(conn, run_id, role, entity.entity, found, now, in_flight)
         for item in found:
             report.breaks.append({"platform": role, "entity": entity.entity, "key": item.key,
                                   "kind": item.kind, "fields": item.fields,
                                   **seen[(item.key, item.kind)]})
-            if entity.owned and entity.repair is not None and item.kind != MISSING_IN_STORE:
+            if (entity.owned and entity.repair is not None and item.kind != MISSING_IN_STORE
+                    and item.kind in entity.repairable and item.key not in not_owned):
                 owned_breaks.append((entity, item))
             else:
-                report.fix_at_source.append({"platform": role, "entity": entity.entity,
-                                             "key": item.key, "kind": item.kind,
-                                             "hint": entity.source_hint})
+                report.fix_at_source.append(_at_source(role, entity, item))
     if repair and owned_breaks:
         _repair(settings, store, host, role, owned_breaks, now, report)
 
@@ -148,35 +153,75 @@ def _reconcile_platform(settings: Settings, store: Store, host: PluginHost, role
 def _repair(settings: Settings, store: Store, host: PluginHost, role: str,
             owned: list[tuple[EntitySpec, Break]], now: str, report: ReconReport) -> None:
     """Re-send what the project owns through the outbox and the platform's normal adapter."""
+    repaired: list[dict[str, Any]] = []
     with store.engine.begin() as conn:
         for entity, item in owned:
             assert entity.repair is not None
             if entity.repair(conn, item.key):
                 history.mark_repaired(conn, role, entity.entity, item.key, now)
-                report.repaired.append({"platform": role, "entity": entity.entity,
-                                        "key": item.key, "kind": item.kind})
+                repaired.append({"platform": role, "entity": entity.entity,
+                                 "key": item.key, "kind": item.kind})
+            else:
+                # Nothing the store holds can be sent for it: only its source can mend it.
+                report.fix_at_source.append(_at_source(role, entity, item))
+    if not repaired:
+        return
     section = settings.platform(role)
-    spec = host.adapter(section.adapter or role, env_name((role, "adapter")))
-    adapter = spec.factory(AdapterContext(platform=role, section=section,
-                                          region_code=settings.region_code or "",
-                                          org_code=settings.org_code))
+    error: str | None = None
     try:
-        for sink in getattr(adapter, "sinks", list)():
-            relay(store, role, sink)
-    finally:
-        adapter.close()
+        spec = host.adapter(section.adapter or role, env_name((role, "adapter")))
+        adapter = spec.factory(_context(settings, store, role))
+        try:
+            for sink in getattr(adapter, "sinks", list)():
+                relay(store, role, sink)
+        finally:
+            adapter.close()
+    except SsjError as exc:
+        # The re-sends stay queued: the next sync relays them like any other write.
+        error = redact_text(str(exc))
+        log.error("repair not sent", platform=role, error=error)
+    # What the platform answered to each re-send (pending: deferred to the next sync).
+    with store.engine.connect() as conn:
+        for sent in repaired:
+            if error is not None:
+                sent["error"] = error
+            sent["outcome"] = conn.execute(
+                select(outbox.c.status).where(outbox.c.platform == role,
+                                              outbox.c.entity == sent["entity"],
+                                              outbox.c.key == sent["key"])
+                .order_by(outbox.c.version.desc()).limit(1)).scalar()
+    report.repaired.extend(repaired)
 
 
-def _listed(listing: Listing) -> Iterator[tuple[str, Any, str | None]]:
+def _context(settings: Settings, store: Store, role: str) -> AdapterContext:
+    return AdapterContext(platform=role, section=settings.platform(role),
+                          region_code=settings.region_code or "", org_code=settings.org_code,
+                          org_name=settings.org_name, allowed_usccs=store.allowed_usccs())
+
+
+def _at_source(role: str, entity: EntitySpec, item: Break) -> dict[str, Any]:
+    return {"platform": role, "entity": entity.entity, "key": item.key, "kind": item.kind,
+            "hint": entity.source_hint}
+
+
+def _listed(listing: Listing, in_flight: set[str]) -> Iterator[tuple[str, Any, str | None]]:
     for page in listing.read():
         for record in page:
+            if record.in_flight:
+                in_flight.add(record.key)  # changed while the listing ran: compare it next time
+                continue
             yield record.key, record.fields, record.version
 
 
-def _expected(entity: EntitySpec, store: Store, in_flight: set[str]
+def _expected(entity: EntitySpec, store: Store, in_flight: set[str], not_owned: set[str],
+              covers: Callable[[str, Mapping[str, Any]], bool] | None
               ) -> Iterator[tuple[str, Any, str | None]]:
     for record in entity.expected(store):
+        if covers is not None and not covers(record.key, record.fields):
+            continue  # outside what the listing reads (e.g. an evaluation year no longer read)
         if record.in_flight:
             in_flight.add(record.key)
             continue
+        if not record.owned:
+            not_owned.add(record.key)
         yield record.key, record.fields, record.version

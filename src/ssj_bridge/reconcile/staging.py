@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,19 +27,35 @@ class Side:
 
 def stage(store: Store, where: Side, records: Iterable[tuple[str, Any, str | None]],
           kinds: FieldKinds) -> int:
-    """Normalise, hash and insert `(key, fields, version)` records; returns how many."""
+    """Normalise, hash and insert `(key, fields, version)` records; returns how many.
+
+    Each record is reduced to its staged row as it arrives, so a chunk holds rows only, never
+    the records they came from.
+    """
     count = 0
-    for chunk in _chunks(records):
-        rows = []
-        for key, fields, version in chunk:
-            body, digest = fingerprint(normalise(fields, kinds))
-            rows.append({"run_id": where.run_id, "side": where.side, "platform": where.platform,
-                         "entity": where.entity, "key": key, "content_hash": digest,
-                         "version": version, "fields": body})
-        with store.engine.begin() as conn:
-            conn.execute(recon_staging.insert(), rows)
-        count += len(rows)
+    rows: list[dict[str, Any]] = []
+    for key, fields, version in records:
+        rows.append(_row(where, key, fields, version, kinds))
+        if len(rows) >= CHUNK:
+            count += _insert(store, rows)
+            rows = []  # released before the next chunk grows: one chunk alive at a time
+    if rows:
+        count += _insert(store, rows)
     return count
+
+
+def _insert(store: Store, rows: list[dict[str, Any]]) -> int:
+    with store.engine.begin() as conn:
+        conn.execute(recon_staging.insert(), rows)
+    return len(rows)
+
+
+def _row(where: Side, key: str, fields: Any, version: str | None, kinds: FieldKinds
+         ) -> dict[str, Any]:
+    body, digest = fingerprint(normalise(fields, kinds))
+    return {"run_id": where.run_id, "side": where.side, "platform": where.platform,
+            "entity": where.entity, "key": key, "content_hash": digest, "version": version,
+            "fields": body}
 
 
 def clear(store: Store, run_id: int, platform: str | None = None) -> None:
@@ -49,14 +65,3 @@ def clear(store: Store, run_id: int, platform: str | None = None) -> None:
         stmt = stmt.where(recon_staging.c.platform == platform)
     with store.engine.begin() as conn:
         conn.execute(stmt)
-
-
-def _chunks(records: Iterable[Any]) -> Iterator[list[Any]]:
-    chunk: list[Any] = []
-    for record in records:
-        chunk.append(record)
-        if len(chunk) >= CHUNK:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
