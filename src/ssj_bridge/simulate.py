@@ -7,6 +7,7 @@ threads and knows no platform.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -42,6 +43,22 @@ class SimResponse:
     content_type: str = "application/json; charset=utf-8"
     headers: dict[str, str] = field(default_factory=dict)
     truncate_to: int | None = None
+
+
+def over_limit(window: list[float], rate: float | None) -> bool:
+    """A platform's own limit: True when `rate` requests already came in the last second.
+
+    `window` holds the times of the recent requests (kept by the simulator, trimmed here);
+    a rate of 0 or None is no limit.
+    """
+    if not rate:
+        return False
+    now = time.monotonic()
+    window[:] = [t for t in window if now - t < 1.0]
+    if len(window) >= rate:
+        return True
+    window.append(now)
+    return False
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -20,7 +20,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from ssj_bridge.model.identifiers import normalise_code, region_prefix
-from ssj_bridge.simulate import SimRequest, SimResponse
+from ssj_bridge.simulate import SimRequest, SimResponse, over_limit
 from ssj_bridge.testing.controls import PERMANENT, RATE_LIMIT, ForcedFault, ForcedFaults
 from ssj_credit.simulator.dataset import CreditDataset, Placed, Row, build
 
@@ -225,14 +225,7 @@ class CreditSimulator:
         return handler(request)
 
     def _over_limit(self) -> bool:
-        if not self.rate_limit:
-            return False
-        now = time.monotonic()
-        self._window = [t for t in self._window if now - t < 1.0]
-        if len(self._window) >= self.rate_limit:
-            return True
-        self._window.append(now)
-        return False
+        return over_limit(self._window, self.rate_limit)
 
     def _fault(self) -> SimResponse | None:
         with self.lock:

@@ -21,7 +21,7 @@ from typing import Any
 import orjson
 
 from ssj_bridge.model import BEIJING, beijing_now
-from ssj_bridge.simulate import SimRequest, SimResponse
+from ssj_bridge.simulate import SimRequest, SimResponse, over_limit
 from ssj_bridge.testing.controls import PERMANENT, RATE_LIMIT, ForcedFault, ForcedFaults
 from ssj_permit.simulator.dataset import PermitDataset, build, iso
 
@@ -211,14 +211,7 @@ class PermitSimulator:
         return self._one(path.removeprefix("/api/v1/permits/"))
 
     def _over_limit(self) -> bool:
-        if not self.rate_limit:
-            return False
-        now = time.monotonic()
-        self._window = [t for t in self._window if now - t < 1.0]
-        if len(self._window) >= self.rate_limit:
-            return True
-        self._window.append(now)
-        return False
+        return over_limit(self._window, self.rate_limit)
 
     def _token(self, request: SimRequest) -> SimResponse:
         try:

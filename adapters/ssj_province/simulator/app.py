@@ -28,7 +28,7 @@ from urllib.parse import parse_qsl
 import orjson
 
 from ssj_bridge.model import beijing_now
-from ssj_bridge.simulate import SimRequest, SimResponse
+from ssj_bridge.simulate import SimRequest, SimResponse, over_limit
 from ssj_bridge.testing.controls import (
     PERMANENT,
     RATE_LIMIT,
@@ -278,14 +278,7 @@ class ProvinceSimulator:
         return None
 
     def _over_limit(self) -> bool:
-        if not self.rate_limit:
-            return False
-        now = time.monotonic()
-        self._window = [t for t in self._window if now - t < 1.0]
-        if len(self._window) >= self.rate_limit:
-            return True
-        self._window.append(now)
-        return False
+        return over_limit(self._window, self.rate_limit)
 
     def _authenticate(self, request: SimRequest) -> SimResponse | None:
         headers = request.headers

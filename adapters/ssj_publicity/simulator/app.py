@@ -28,7 +28,7 @@ import orjson
 from lxml import etree
 
 from ssj_bridge.model import ResultCode, beijing_today, uscc_problem
-from ssj_bridge.simulate import SimRequest, SimResponse
+from ssj_bridge.simulate import SimRequest, SimResponse, over_limit
 from ssj_bridge.testing.controls import PERMANENT, RATE_LIMIT, ForcedFault, ForcedFaults
 from ssj_publicity.documents import RECORD_FIELDS, safe_parser
 
@@ -193,14 +193,7 @@ class PublicitySimulator:
         return SimResponse(404, _error("E404", "接口不存在"), XML)
 
     def _over_limit(self) -> bool:
-        if not self.rate_limit:
-            return False
-        now = time.monotonic()
-        self._window = [t for t in self._window if now - t < 1.0]
-        if len(self._window) >= self.rate_limit:
-            return True
-        self._window.append(now)
-        return False
+        return over_limit(self._window, self.rate_limit)
 
     def _fault(self) -> SimResponse | None:
         with self.lock:
