@@ -126,10 +126,15 @@ def test_the_consumer_is_told_before_it_waits_for_the_next_item() -> None:
         gate.wait(timeout=60)
         yield 2
 
-    for page in prefetch(pages(), on_wait=lambda: (waits.append(len(received)), gate.set())):
+    def waiting() -> None:
+        waits.append(len(received))
+        if received:  # the second page is held until the consumer is seen waiting for it
+            gate.set()
+
+    for page in prefetch(pages(), on_wait=waiting):
         received.append(page)
     assert received == [1, 2]
-    assert 1 in waits  # told after the first item, while the second was not ready
+    assert 1 in waits
 
 
 def test_upsert_of_a_key_listed_twice_keeps_its_last_row(store: Store) -> None:

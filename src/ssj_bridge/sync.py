@@ -1,7 +1,8 @@
 """One sync cycle: take the lock, read every configured platform's streams, store batch by batch.
 
-Each batch is stored with its cursor in one transaction, so a run killed at any instant
-resumes where its last committed batch ended and the store ends as if it had never stopped.
+Each batch is stored with its cursor in the same transaction (batches already read when one is
+stored may share it), so a run killed at any instant resumes where its last committed batch
+ended and the store ends as if it had never stopped.
 """
 
 from __future__ import annotations

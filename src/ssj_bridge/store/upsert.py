@@ -4,6 +4,14 @@ difference the store needs) and SELECT … WHERE key IN (…).
 A sync writes and looks up a thousand rows per table and batch, so each statement is compiled
 once per shape, and rows go to and come from the driver as tuples, with the same conversions
 SQLAlchemy applies (its types' bind and result processors).
+
+On SQLite, a lookup returns its rows as one JSON array. The sqlite3 driver lets go of the GIL
+around every step of a statement, which is every row of a result; while the thread reading the
+platform holds the GIL, the store's thread waits for it again after each row (up to the
+interpreter's 5 ms switch interval). One row is one step.
+
+On PostgreSQL, a batch whose keys are distinct is one INSERT … SELECT unnest(…) statement
+instead of a round of statements per row, and a lookup takes its values as one array.
 """
 
 from __future__ import annotations
@@ -13,7 +21,20 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Column, Connection, Table, bindparam, select
+import orjson
+from sqlalchemy import (
+    ARRAY,
+    Boolean,
+    Column,
+    Connection,
+    Integer,
+    String,
+    Table,
+    any_,
+    bindparam,
+    func,
+    select,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.dml import Insert
@@ -22,6 +43,8 @@ from sqlalchemy.sql.dml import Insert
 # so a handful of statements serve every batch.
 IN_CHUNK = 900
 _IN_SIZES = (16, 128, 512, IN_CHUNK)
+
+Converter = Callable[[Any], Any]
 
 
 def upsert(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]],
@@ -34,7 +57,18 @@ def upsert(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]],
     if plan is None:
         conn.execute(_statement(conn.dialect, table, columns, keys), list(rows))
         return
+    if plan.arrays is not None and _distinct(rows, keys):
+        conn.exec_driver_sql(plan.arrays.sql, plan.arrays.parameters(rows))
+        return
     conn.exec_driver_sql(plan.sql, plan.parameters(rows))
+
+
+def _distinct(rows: Sequence[Mapping[str, Any]], keys: Sequence[str]) -> bool:
+    """No key twice: PostgreSQL refuses to update one row twice in one statement."""
+    if len(keys) == 1:
+        key = keys[0]
+        return len({row[key] for row in rows}) == len(rows)
+    return len({tuple(row[k] for k in keys) for row in rows}) == len(rows)
 
 
 def _statement(dialect: Dialect, table: Table, columns: Sequence[str],
@@ -48,7 +82,20 @@ def _statement(dialect: Dialect, table: Table, columns: Sequence[str],
     return stmt.on_conflict_do_nothing(index_elements=list(keys))
 
 
-Converter = Callable[[Any], Any]
+@dataclass(frozen=True)
+class _ArrayPlan:
+    """PostgreSQL: all rows in one statement, one array per column, spread by unnest()."""
+
+    sql: str
+    converters: tuple[tuple[str, Converter | None], ...]  # column, processor of its array
+
+    def parameters(self, rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+        """One list per column."""
+        params = {}
+        for name, convert in self.converters:
+            values = [row[name] for row in rows]
+            params[name] = convert(values) if convert is not None else values
+        return params
 
 
 @dataclass(frozen=True)
@@ -59,9 +106,10 @@ class _Plan:
     names: tuple[str, ...]  # row keys, in the order of the statement's parameters
     converters: tuple[tuple[int, Converter], ...]  # (position, bind processor)
     positional: bool
+    arrays: _ArrayPlan | None = None
 
     def parameters(self, rows: Sequence[Mapping[str, Any]]) -> list[Any]:
-        """The executemany parameters of `rows`: tuples, or dicts for named paramstyles."""
+        """One parameter tuple per row (a dict for named paramstyles)."""
         names = self.names
         if not self.positional:
             converted = dict(self.converters)
@@ -114,9 +162,32 @@ def _plan(dialect: Dialect, table: Table, columns: tuple[str, ...],
                 process = bind.type.dialect_impl(dialect).bind_processor(dialect)
                 if process is not None:
                     converters.append((i, process))
-            plan = _Plan(compiled.string, names, tuple(converters), bool(compiled.positional))
+            plan = _Plan(compiled.string, names, tuple(converters), bool(compiled.positional),
+                         _array_plan(dialect, table, columns, keys))
     _PLANS[cache_key] = plan
     return plan
+
+
+def _array_plan(dialect: Dialect, table: Table, columns: tuple[str, ...],
+                keys: tuple[str, ...]) -> _ArrayPlan | None:
+    """On PostgreSQL, INSERT … SELECT unnest(…), … ON CONFLICT: a batch is one statement."""
+    if dialect.name != "postgresql":
+        return None
+    arrays = [bindparam(name, [], type_=ARRAY(table.c[name].type)) for name in columns]
+    stmt = postgresql.insert(table).from_select(
+        list(columns), select(*[func.unnest(array) for array in arrays]))
+    updated = [c for c in columns if c not in keys]
+    if updated:
+        stmt = stmt.on_conflict_do_update(
+            index_elements=list(keys), set_={c: stmt.excluded[c] for c in updated})
+    else:
+        stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
+    compiled = stmt.compile(dialect=dialect)
+    if compiled.positional or compiled.escaped_bind_names or set(compiled.binds) != set(columns):
+        return None
+    return _ArrayPlan(compiled.string, tuple(
+        (name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
+        for name in columns))
 
 
 def select_in(conn: Connection, columns: Sequence[Column[Any]], key: Column[Any],
@@ -128,13 +199,22 @@ def select_in(conn: Connection, columns: Sequence[Column[Any]], key: Column[Any]
     found: list[tuple[Any, ...]] = []
     for start in range(0, len(values), IN_CHUNK):
         chunk = list(values[start:start + IN_CHUNK])
-        size = next(n for n in _IN_SIZES if n >= len(chunk))
-        chunk += chunk[-1:] * (size - len(chunk))  # a value listed twice matches once
-        sql, order = plan.sql(size)
         given = {f"eq_{i}": value for i, (_, value) in enumerate(fixed)}
-        given.update((f"in_{i}", value) for i, value in enumerate(chunk, start=1))
+        if plan.as_array:
+            sql, order = plan.sql(0)
+            given["in"] = chunk
+        else:
+            size = next(n for n in _IN_SIZES if n >= len(chunk))
+            chunk += chunk[-1:] * (size - len(chunk))  # a value listed twice matches once
+            sql, order = plan.sql(size)
+            given.update((f"in_{i}", value) for i, value in enumerate(chunk, start=1))
         params: Any = (tuple(given[name] for name in order) if plan.positional else given)
-        rows = conn.exec_driver_sql(sql, params).all()
+        result = conn.exec_driver_sql(sql, params)
+        rows: list[Any]
+        if plan.as_json:
+            rows = orjson.loads(result.scalar_one())
+        else:
+            rows = list(result.all())
         if plan.converters:
             for row in rows:
                 items = list(row)
@@ -160,6 +240,13 @@ class _SelectPlan:
             (i, process) for i, column in enumerate(columns)
             if (process := column.type.dialect_impl(dialect).result_processor(dialect, None))
             is not None)
+        # Text, whole numbers and booleans survive a JSON round trip unchanged (REAL and BLOB
+        # would not), and SQLite has JSON functions built in since 3.38.
+        version = getattr(dialect.dbapi, "sqlite_version_info", (0, 0, 0))
+        self.as_json = (dialect.name == "sqlite" and version >= (3, 38, 0)
+                        and all(isinstance(c.type, String | Integer | Boolean) for c in columns))
+        # PostgreSQL takes the values as one array parameter: one statement for every size.
+        self.as_array = dialect.name == "postgresql"
         self._compiled: dict[int, tuple[str, tuple[str, ...]]] = {}
 
     def sql(self, size: int) -> tuple[str, tuple[str, ...]]:
@@ -170,12 +257,21 @@ class _SelectPlan:
             pass
         conditions = [column == bindparam(f"eq_{i}", "", type_=column.type)
                       for i, column in enumerate(self.fixed)]
-        conditions.append(self.key.in_(bindparam("in", [""] * size, expanding=True,
-                                                 type_=self.key.type)))
-        compiled = select(*self.columns).where(*conditions).compile(
+        if self.as_array:
+            conditions.append(self.key == any_(bindparam("in", [""],
+                                                         type_=ARRAY(self.key.type))))
+        else:
+            conditions.append(self.key.in_(bindparam("in", [""] * size, expanding=True,
+                                                     type_=self.key.type)))
+        labelled = [column.label(f"c{i}") for i, column in enumerate(self.columns)]
+        compiled = select(*labelled).where(*conditions).compile(
             dialect=self.dialect, compile_kwargs={"render_postcompile": True})
+        sql = compiled.string
+        if self.as_json:
+            names = ", ".join(f"c{i}" for i in range(len(self.columns)))
+            sql = f"SELECT json_group_array(json_array({names})) FROM ({sql})"
         order = tuple(compiled.positiontup or ()) if compiled.positional else ()
-        self._compiled[size] = (compiled.string, order)
+        self._compiled[size] = (sql, order)
         return self._compiled[size]
 
 
