@@ -85,18 +85,8 @@ class TaskSink:
 
     def send(self, items: list[OutboxItem]) -> list[SendOutcome]:
         """Push each task; a taskId held with other content (40902) is refused, not retried."""
-        outcomes = []
-        for item in items:
-            try:
-                data = self.client.push_task(item.request_id, task_to_platform(item.payload))
-            except Conflict as exc:
-                outcomes.append(SendOutcome.rejected(item, _conflict_reason(item, exc)))
-                continue
-            except PermanentError as exc:
-                outcomes.append(SendOutcome.rejected(item, str(exc)))
-                continue
-            outcomes.append(SendOutcome.accepted(item, data if isinstance(data, dict) else None))
-        return outcomes
+        return _one_by_one(items, lambda item: self.client.push_task(
+            item.request_id, task_to_platform(item.payload)))
 
 
 class ResultSink:
@@ -110,18 +100,8 @@ class ResultSink:
 
     def send(self, items: list[OutboxItem]) -> list[SendOutcome]:
         """Record each result; other content for a recorded one (40901) is refused, not retried."""
-        outcomes = []
-        for item in items:
-            try:
-                data = self.client.record_result(item.request_id, result_to_platform(item.payload))
-            except Conflict as exc:
-                outcomes.append(SendOutcome.rejected(item, _conflict_reason(item, exc)))
-                continue
-            except PermanentError as exc:
-                outcomes.append(SendOutcome.rejected(item, str(exc)))
-                continue
-            outcomes.append(SendOutcome.accepted(item, data if isinstance(data, dict) else None))
-        return outcomes
+        return _one_by_one(items, lambda item: self.client.record_result(
+            item.request_id, result_to_platform(item.payload)))
 
 
 class CorrectionSink:
@@ -135,16 +115,30 @@ class CorrectionSink:
 
     def send(self, items: list[OutboxItem]) -> list[SendOutcome]:
         """Send each correction with its approver and reason."""
-        outcomes = []
-        for item in items:
+        def correct(item: OutboxItem) -> Any:
             result_id, correction = correction_to_platform(item.payload)
-            try:
-                data = self.client.correct_result(result_id, item.request_id, correction)
-            except PermanentError as exc:
-                outcomes.append(SendOutcome.rejected(item, str(exc)))
-                continue
-            outcomes.append(SendOutcome.accepted(item, data if isinstance(data, dict) else None))
-        return outcomes
+            return self.client.correct_result(result_id, item.request_id, correction)
+
+        return _one_by_one(items, correct, explain_conflicts=False)
+
+
+def _one_by_one(items: list[OutboxItem], write: Callable[[OutboxItem], Any], *,
+                explain_conflicts: bool = True) -> list[SendOutcome]:
+    """Write items one request each: a permanent refusal rejects that item alone (a 409 with
+    what to do about it); a transient failure raises, leaving the rest pending."""
+    outcomes = []
+    for item in items:
+        try:
+            data = write(item)
+        except Conflict as exc:
+            reason = _conflict_reason(item, exc) if explain_conflicts else str(exc)
+            outcomes.append(SendOutcome.rejected(item, reason))
+            continue
+        except PermanentError as exc:
+            outcomes.append(SendOutcome.rejected(item, str(exc)))
+            continue
+        outcomes.append(SendOutcome.accepted(item, data if isinstance(data, dict) else None))
+    return outcomes
 
 
 def _conflict_reason(item: OutboxItem, exc: Conflict) -> str:
