@@ -107,6 +107,12 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def child_cpu_seconds() -> float:
+    """CPU time of the finished child processes (the store's writer process)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def current_rss_mb() -> float:
     """This process's resident memory now (VmRSS), in MB."""
     try:
@@ -185,11 +191,13 @@ def child_sync(env: dict[str, str], database_url: str, profile: str | None) -> d
         profiler = cProfile.Profile()
         profiler.enable()
     cpu = cpu_seconds()
+    writer_cpu = child_cpu_seconds()
     main_cpu = time.thread_time()
     started = time.perf_counter()
     report = run_sync(settings, store, host, only=["permit"])
     wall = time.perf_counter() - started
     cpu = cpu_seconds() - cpu
+    writer_cpu = child_cpu_seconds() - writer_cpu
     main_cpu = time.thread_time() - main_cpu
     if profiler is not None:
         profiler.disable()
@@ -197,7 +205,10 @@ def child_sync(env: dict[str, str], database_url: str, profile: str | None) -> d
     platform = report.platforms["permit"]
     if platform.error:
         raise SystemExit(f"sync failed: {platform.error}")
-    result = {"wall": wall, "cpu": cpu, "store_cpu": main_cpu, "fetched": platform.fetched,
+    # ru_maxrss of the children: the largest finished child's peak, in KiB on Linux.
+    writer_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    result = {"wall": wall, "cpu": cpu, "store_cpu": main_cpu, "writer_cpu": writer_cpu,
+              "writer_peak_mb": writer_peak, "fetched": platform.fetched,
               "stored": platform.stored, "set_aside": platform.set_aside,
               "peak_mb": peak_rss_mb(), "base_mb": base,
               "permits_in_store": store.count("permits"),
@@ -349,19 +360,23 @@ def measure(args: argparse.Namespace, backends: list[str], workdir: Path) -> int
                     raise SystemExit(f"sync stored {full['permits_in_store']} permits and set "
                                      f"aside {full['set_aside']}; expected {size}")
                 rate = full["fetched"] / full["wall"]
+                # The writer process's peak counts too: the sync holds both at once.
+                total_peak = full["peak_mb"] + full["writer_peak_mb"]
                 ratio = full["wall"] / download["wall"]
                 incremental = full["incremental"]
                 rows.append((f"full sync {backend}, {size:,}",
                              f"{full['wall']:6.2f} s  {rate:>8,.0f} rec/s  cpu {full['cpu']:.2f} s"
-                             f" (store thread {full['store_cpu']:.2f} s)  {ratio:.1f}× download"
+                             f" (main thread {full['store_cpu']:.2f} s, writer process"
+                             f" {full['writer_cpu']:.2f} s)  {ratio:.1f}× download"
                              f"  peak {full['peak_mb']:.0f} MB"
-                             f" (after imports {full['base_mb']:.0f} MB)"))
+                             f" (after imports {full['base_mb']:.0f} MB;"
+                             f" writer process {full['writer_peak_mb']:.0f} MB)"))
                 rows.append((f"incremental {backend}, {size:,}",
                              f"{incremental['wall']:6.2f} s  run_sync, {full['cli']:.2f} s as "
                              f"`ssj-bridge sync` ({incremental['fetched']} re-read, "
                              f"{incremental['stored']} stored)"))
                 if backend == "sqlite":
-                    peaks[size] = full["peak_mb"]
+                    peaks[size] = full["peak_mb"] + full["writer_peak_mb"]
                 if size == args.permits:
                     verdicts += [
                         (f"records/s ({backend})", f"{rate:,.0f} ≥ {TARGET_RATE:,.0f}",
@@ -371,9 +386,9 @@ def measure(args: argparse.Namespace, backends: list[str], workdir: Path) -> int
                         (f"incremental ({backend})",
                          f"{incremental['wall']:.2f} s < {TARGET_INCREMENTAL_S} s",
                          mark(incremental["wall"] < TARGET_INCREMENTAL_S)),
-                        (f"peak memory ({backend})",
-                         f"{full['peak_mb']:.0f} MB < {TARGET_PEAK_MB:.0f} MB",
-                         mark(full["peak_mb"] < TARGET_PEAK_MB)),
+                        (f"peak memory ({backend}, both processes)",
+                         f"{total_peak:.0f} MB < {TARGET_PEAK_MB:.0f} MB",
+                         mark(total_peak < TARGET_PEAK_MB)),
                     ]
     if len(peaks) == 2:
         small, large = sorted(peaks)

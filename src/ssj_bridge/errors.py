@@ -107,3 +107,9 @@ class LockHeld(SsjError):
     """Another run holds the lock; this one exits at once so cron tries again next time."""
 
     exit_code = ExitCode.UNAVAILABLE
+
+
+class StoreFailed(SsjError):
+    """The store's writer process failed or went away; what it committed stays committed."""
+
+    exit_code = ExitCode.UNAVAILABLE

@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     lock_dir: Path | None = None
     # Holiday file for years the chinesecalendar package does not carry (ssj_bridge.calendar).
     holidays_file: Path | None = None
+    # A stream whose first page announces at least this many records is stored by a writer
+    # process of its own (ssj_bridge.store.writer_process); 0: never.
+    writer_process_from: int = Field(default=20_000, ge=0)
     permit: PlatformSettings = Field(default_factory=PlatformSettings)
     credit: PlatformSettings = Field(default_factory=PlatformSettings)
     province: PlatformSettings = Field(default_factory=PlatformSettings)

@@ -174,11 +174,12 @@ def _sync_platform(settings: Settings, store: Store, host: PluginHost, role: str
                 log.info("stream start", platform=role, stream=stream.name, cursor=cursor)
                 # Batches already read when the last one is stored share its commit; the
                 # writer commits whenever the next batch is not ready yet.
-                with store.batch_writer(role, stream.name) as writer:
+                with store.batch_writer(
+                        role, stream.name,
+                        writer_process_from=settings.writer_process_from or None) as writer:
                     for batch in prefetch(stream.read(cursor), on_wait=writer.commit):
-                        counts = writer.apply(batch)
+                        writer.apply(batch)
                         result.fetched += len(batch.records) + len(batch.rejects)
-                        result.stored += counts.stored
                         fresh = [r for r in batch.rejects
                                  if held.get((batch.entity, r.key)) != r.payload]
                         result.set_aside += len(fresh)
@@ -188,6 +189,7 @@ def _sync_platform(settings: Settings, store: Store, host: PluginHost, role: str
                                         key=reject.key, reason=reject.reason)
                         if progress is not None:
                             progress(role, stream.name, batch)
+                result.stored += writer.totals.stored
         finally:
             adapter.close()
     except (PlatformError, ConfigurationError) as exc:

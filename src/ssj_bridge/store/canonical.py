@@ -2,84 +2,85 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+import importlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
 from sqlalchemy import Connection, Table
 
-from ssj_bridge.holders import PermitFacts, holder_from_permits
 from ssj_bridge.model import CanonicalModel, Permit, beijing_now, iso_beijing
-from ssj_bridge.store.schema import permits, subjects
-from ssj_bridge.store.upsert import select_in, upsert
+from ssj_bridge.store.holders import derive_subjects
+from ssj_bridge.store.schema import permits
+
+Row = Mapping[str, Any]
 
 
 @dataclass(frozen=True)
 class Writer:
-    """Writes records of one canonical type: table, key columns, row mapping, derivation."""
+    """Writes records of one canonical type: table, key columns, row mapping, derivation.
+
+    `derive` and `after` run in the batch's transaction on the records that changed: `derive`
+    from their rows, `after` from the records themselves. A writer without `after` can be
+    applied by the store's writer process, which receives rows only (see `writer_process`).
+    """
 
     table: Table
     keys: tuple[str, ...]
     to_row: Callable[[Any], dict[str, Any]]
-    after: Callable[[Connection, Sequence[Any]], None] = field(default=lambda conn, recs: None)
+    after: Callable[[Connection, Sequence[Any]], None] | None = None
+    derive: Callable[[Connection, Sequence[Row]], None] | None = None
+
+    @property
+    def rows_suffice(self) -> bool:
+        """Whether rows alone are enough to apply this type (no hook needs the records)."""
+        return self.after is None
+
+
+_PERMIT_COLUMNS = tuple(column.name for column in permits.columns)
+assert set(_PERMIT_COLUMNS) == set(Permit.model_fields), "permits columns are Permit's fields"
 
 
 def permit_row(permit: Permit) -> dict[str, Any]:
-    """A permit as a row of `permits`."""
-    return {
-        "permit_no": permit.permit_no,
-        "uscc": permit.uscc,
-        "org_name": permit.org_name,
-        "region_code": permit.region_code,
-        "address": permit.address,
-        "industry_code": permit.industry_code,
-        "industry_name": permit.industry_name,
-        "management_class": permit.management_class.value,
-        "key_discharge_unit": permit.key_discharge_unit,
-        # orjson writes an enumeration member as its value.
-        "pollutant_types": orjson.dumps(permit.pollutant_types).decode(),
-        "valid_from": permit.valid_from,
-        "valid_to": permit.valid_to,
-        "status": permit.status.value,
-        "longitude": permit.longitude,
-        "latitude": permit.latitude,
-        "update_time": iso_beijing(permit.update_time),
-    }
+    """A permit as a row of `permits` (its columns are the model's fields)."""
+    row = dict(permit.__dict__)
+    row["management_class"] = permit.management_class.value
+    # orjson writes an enumeration member as its value.
+    row["pollutant_types"] = orjson.dumps(permit.pollutant_types).decode()
+    row["status"] = permit.status.value
+    row["update_time"] = iso_beijing(permit.update_time)
+    return row
 
 
-_FACT_COLUMNS = tuple(permits.c[name] for name in PermitFacts.__dataclass_fields__)
-assert _FACT_COLUMNS[0] is permits.c.uscc  # rows are grouped by their first value
-
-
-def derive_subjects(conn: Connection, usccs: Sequence[str]) -> None:
-    """Recompute the subjects of these holders from every permit they hold."""
-    wanted = sorted(set(usccs))
-    if not wanted:
-        return
-    facts: dict[str, list[PermitFacts]] = {}
-    for row in select_in(conn, _FACT_COLUMNS, permits.c.uscc, wanted):
-        facts.setdefault(row[0], []).append(PermitFacts(*row))
-    now = iso_beijing(beijing_now())
-    rows = []
-    for uscc in wanted:
-        holder = holder_from_permits(facts[uscc])
-        rows.append({**holder.__dict__, "updated_at": now})
-    upsert(conn, subjects, rows, ("uscc",))
-
-
-def _derive_from_permits(conn: Connection, records: Sequence[Permit]) -> None:
-    derive_subjects(conn, [p.uscc for p in records])
+def _derive_from_permits(conn: Connection, rows: Sequence[Row]) -> None:
+    derive_subjects(conn, [row["uscc"] for row in rows], iso_beijing(beijing_now()))
 
 
 WRITERS: dict[type[CanonicalModel], Writer] = {
-    Permit: Writer(permits, ("permit_no",), permit_row, _derive_from_permits),
+    Permit: Writer(permits, ("permit_no",), permit_row, derive=_derive_from_permits),
 }
 
 
 def register_writer(model: type[CanonicalModel], writer: Writer) -> None:
     """Teach the store a canonical type (each feature module registers its own records)."""
     WRITERS[model] = writer
+
+
+def model_name(model: type[CanonicalModel]) -> str:
+    """`module:QualifiedName`: how a type is named to the writer process, which imports it."""
+    return f"{model.__module__}:{model.__qualname__}"
+
+
+def writer_named(name: str) -> Writer:
+    """The writer of the type `model_name` gives, importing its module (which registers it)."""
+    for attempt in range(2):
+        for model, writer in WRITERS.items():
+            if model_name(model) == name:
+                return writer
+        if attempt == 0:
+            importlib.import_module(name.partition(":")[0])
+    raise LookupError(f"no store writer for {name}")
 
 
 from ssj_bridge.store import credit_writer as _credit_writer  # noqa: E402, F401  (registers CreditRecord)

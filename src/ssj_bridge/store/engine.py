@@ -16,10 +16,6 @@ from typing import Any
 
 import orjson
 import structlog
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from filelock import FileLock, Timeout
 from sqlalchemy import (
     Connection,
@@ -37,8 +33,9 @@ from sqlalchemy.engine import make_url
 
 from ssj_bridge.adapter import Batch, Rejected
 from ssj_bridge.errors import ConfigurationError, LockHeld
-from ssj_bridge.model import beijing_now, iso_beijing
-from ssj_bridge.store.canonical import WRITERS
+from ssj_bridge.model import CanonicalModel, beijing_now, iso_beijing
+from ssj_bridge.store.canonical import writer_named
+from ssj_bridge.store.prepared import PreparedBatch, prepare
 from ssj_bridge.store.schema import (
     cursors,
     quarantine,
@@ -51,13 +48,22 @@ from ssj_bridge.store.upsert import select_in, upsert
 log = structlog.get_logger("ssj_bridge.store")
 
 
+# A stream announcing at least this many records is stored by a writer process of its own,
+# so the database's work runs beside the reading and validating instead of after it.
+WRITER_PROCESS_FROM = 20_000
+
+
 @dataclass(frozen=True)
 class StoreCounts:
-    """What applying one batch did."""
+    """What applying one batch (or several, summed) did."""
 
     stored: int
     unchanged: int
     set_aside: int
+
+    def __add__(self, other: StoreCounts) -> StoreCounts:
+        return StoreCounts(self.stored + other.stored, self.unchanged + other.unchanged,
+                           self.set_aside + other.set_aside)
 
 
 class Store:
@@ -81,6 +87,13 @@ class Store:
 
     def migrate(self) -> None:
         """Bring the schema to the newest migration (a no-op when it is already there)."""
+        # Imported here: Alembic takes a fifth of a second to import, and the store's writer
+        # process never migrates.
+        from alembic import command
+        from alembic.config import Config
+        from alembic.runtime.migration import MigrationContext
+        from alembic.script import ScriptDirectory
+
         script_location = str(resources.files("ssj_bridge.store") / "migrations")
         config = Config()
         config.set_main_option("script_location", script_location)
@@ -142,34 +155,53 @@ class Store:
         Records whose content hash is unchanged are skipped (overlap dedupe); a record that
         now validates leaves the quarantine.
         """
-        with self.batch_writer(platform, stream) as writer:
-            return writer.apply(batch)
+        with self.batch_writer(platform, stream, writer_process_from=None) as writer:
+            writer.apply(batch)
+        return writer.totals
 
     def batch_writer(self, platform: str, stream: str, *, max_records: int = 10_000,
-                     max_seconds: float = 1.0) -> BatchWriter:
-        """A writer of one stream's batches, which lets batches read back to back share a commit."""
-        return BatchWriter(self, platform, stream, max_records=max_records,
-                           max_seconds=max_seconds)
+                     max_seconds: float = 1.0,
+                     writer_process_from: int | None = WRITER_PROCESS_FROM) -> BatchWriter:
+        """A writer of one stream's batches, which lets batches read back to back share a commit.
 
-    def _apply(self, conn: Connection, platform: str, stream: str, batch: Batch,
-               now: str) -> StoreCounts:
-        """Everything one batch changes, in the caller's transaction."""
+        A stream whose first batch announces `writer_process_from` records or more (its
+        `total`) is handed to a writer process once that has started (None: never).
+        """
+        return BatchWriter(self, platform, stream, max_records=max_records,
+                           max_seconds=max_seconds, writer_process_from=writer_process_from)
+
+    def _apply(self, conn: Connection, platform: str, stream: str, batch: PreparedBatch,
+               now: str, records: Sequence[CanonicalModel] | None = None) -> StoreCounts:
+        """Everything one batch changes, in the caller's transaction.
+
+        `records` are the batch's canonical records, in the order of its prepared ones: the
+        writers with an `after` hook need them (the writer process has rows only).
+        """
         entity = batch.entity
-        known = self._known_hashes(conn, platform, entity, [r.key for r in batch.records])
-        changed = [r for r in batch.records if known.get(r.key) != r.content_hash]
+        prepared = batch.records
+        known = self._known_hashes(conn, platform, entity, [r.key for r in prepared])
+        changed = [i for i, r in enumerate(prepared) if known.get(r.key) != r.content_hash]
         if changed:
             upsert(conn, source_records, [
                 {"platform": platform, "entity": entity, "key": r.key, "payload": r.payload,
                  "content_hash": r.content_hash, "source_time": r.source_time,
-                 "fetched_at": now} for r in changed], ("platform", "entity", "key"))
-            by_type: dict[type, list[Any]] = {}
-            for r in changed:
-                by_type.setdefault(type(r.record), []).append(r.record)
-            for model, records in by_type.items():
-                writer = WRITERS[model]
-                upsert(conn, writer.table, [writer.to_row(x) for x in records], writer.keys)
-                writer.after(conn, records)
-        accepted = [r.key for r in batch.records]
+                 "fetched_at": now} for r in (prepared[i] for i in changed)],
+                ("platform", "entity", "key"))
+            by_type: dict[str, list[int]] = {}
+            for i in changed:
+                by_type.setdefault(prepared[i].model, []).append(i)
+            for model, indices in by_type.items():
+                writer = writer_named(model)
+                rows = [prepared[i].row for i in indices]
+                upsert(conn, writer.table, rows, writer.keys)
+                if writer.derive is not None:
+                    writer.derive(conn, rows)
+                if writer.after is not None:
+                    if records is None:
+                        raise LookupError(f"{model}: its store writer needs the records "
+                                          "themselves, which a writer process does not have")
+                    writer.after(conn, [records[i] for i in indices])
+        accepted = [r.key for r in prepared]
         if accepted and self._holds_any(conn, platform, entity):
             self._release(conn, platform, entity, accepted)
         if batch.rejects:
@@ -178,7 +210,7 @@ class Store:
             upsert(conn, cursors, [{"platform": platform, "stream": stream,
                                     "value": batch.cursor, "updated_at": now}],
                    ("platform", "stream"))
-        return StoreCounts(len(changed), len(batch.records) - len(changed), len(batch.rejects))
+        return StoreCounts(len(changed), len(prepared) - len(changed), len(batch.rejects))
 
     @staticmethod
     def _holds_any(conn: Connection, platform: str, entity: str) -> bool:
@@ -305,22 +337,39 @@ class BatchWriter:
     Why share: a commit writes every page the transaction touched. Keys arrive in updateTime
     order, so each batch touches leaf pages all over every key index; committing ten batches
     at once writes most of those pages once instead of ten times.
+
+    A large stream (see `Store.batch_writer`) goes to a writer process: this one stores the
+    first batches itself while that process starts, commits them, and from then on sends it
+    each batch's rows. The process applies them with the same rules and commits whenever no
+    batch is waiting; it dies with this process, so a kill still loses only what was not
+    committed. Its counts are known when the writer is closed (`totals`).
     """
 
     def __init__(self, store: Store, platform: str, stream: str, *, max_records: int,
-                 max_seconds: float) -> None:
+                 max_seconds: float, writer_process_from: int | None = None) -> None:
         self.store = store
         self.platform = platform
         self.stream = stream
         self.max_records = max_records
         self.max_seconds = max_seconds
+        self.writer_process_from = writer_process_from
+        self.totals = StoreCounts(0, 0, 0)
         self._conn: Connection | None = None
         self._opened = 0.0
-        self._pending: list[tuple[Batch, str]] = []  # applied, not committed: (batch, its time)
+        # Applied, not committed: (batch, its records, its time).
+        self._pending: list[tuple[PreparedBatch, Sequence[CanonicalModel] | None, str]] = []
         self._records = 0
+        self._first = True
+        self._process: Any = None  # a WriterProcess, once one is starting or running
+        self._handed_over = False
 
     def __enter__(self) -> BatchWriter:
         return self
+
+    @property
+    def writer_process(self) -> Any:
+        """The WriterProcess this writer started, if any (whether or not it took over yet)."""
+        return self._process
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  trace: TracebackType | None) -> None:
@@ -328,29 +377,71 @@ class BatchWriter:
             self.commit()
         finally:
             self._close()
+            process, self._process = self._process, None
+            if process is not None:
+                if kind is None or self._handed_over:
+                    self.totals += process.close()  # commits what it applied
+                else:
+                    process.stop()
 
-    def apply(self, batch: Batch) -> StoreCounts:
-        """Store a batch, its rejects and its cursor in the open transaction."""
+    def apply(self, batch: Batch) -> StoreCounts | None:
+        """Store a batch, its rejects and its cursor (None when a writer process stores it)."""
         now = iso_beijing(beijing_now())
+        if self._first:
+            self._first = False
+            self._maybe_start_process(batch)
+        prepared, records = prepare(batch)
+        if self._process is not None and (self._handed_over or self._process.ready()):
+            if not self._handed_over:
+                self.commit()  # what this writer applied comes before what the process does
+                self._close()
+                self._handed_over = True
+            self._process.send(prepared, now)
+            return None
+        return self.apply_prepared(prepared, now, records)
+
+    def apply_prepared(self, batch: PreparedBatch, now: str,
+                       records: Sequence[CanonicalModel] | None = None) -> StoreCounts:
+        """Store a prepared batch in the open transaction (the writer process's entry point)."""
         conn = self._connection()
         try:
-            counts = self.store._apply(conn, self.platform, self.stream, batch, now)
+            counts = self.store._apply(conn, self.platform, self.stream, batch, now, records)
         except BaseException:
             self._close()
             self._redo_pending()
             raise
-        self._pending.append((batch, now))
-        self._records += len(batch.records) + len(batch.rejects)
+        self._pending.append((batch, records, now))
+        self._records += len(batch)
+        self.totals += counts
         if (self._records >= self.max_records
                 or time.monotonic() - self._opened >= self.max_seconds):
             self.commit()
         return counts
 
     def commit(self) -> None:
-        """Commit the batches applied so far (nothing to do when there are none)."""
+        """Commit the batches applied so far (a writer process commits on its own)."""
         if self._conn is not None and self._conn.in_transaction():
             self._conn.commit()
         self._pending, self._records = [], 0
+
+    def abandon(self) -> None:
+        """Roll back what is not committed and close (the process that fed it went away)."""
+        self._pending, self._records = [], 0
+        self._close()
+
+    def _maybe_start_process(self, batch: Batch) -> None:
+        limit = self.writer_process_from
+        if limit is None or batch.total is None or batch.total < limit:
+            return
+        from ssj_bridge.store.prepared import rows_suffice
+
+        if not rows_suffice(batch):
+            return
+        from ssj_bridge.store.writer_process import WriterProcess
+
+        self._process = WriterProcess.start(self.store, self.platform, self.stream,
+                                            max_records=self.max_records,
+                                            max_seconds=self.max_seconds)
 
     def _connection(self) -> Connection:
         if self._conn is None:
@@ -373,8 +464,8 @@ class BatchWriter:
             return
         try:
             with self.store.engine.begin() as conn:
-                for batch, now in pending:
-                    self.store._apply(conn, self.platform, self.stream, batch, now)
+                for batch, records, now in pending:
+                    self.store._apply(conn, self.platform, self.stream, batch, now, records)
         except Exception as exc:  # the failure being raised is the one to report
             log.warning("batches before a failed one were not stored again",
                         platform=self.platform, stream=self.stream, batches=len(pending),
