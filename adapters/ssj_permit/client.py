@@ -19,6 +19,7 @@ from ssj_bridge.errors import (
 from ssj_bridge.http import (
     RateLimiter,
     RetryPolicy,
+    body,
     call_with_retry,
     make_client,
     retry_after_seconds,
@@ -141,7 +142,7 @@ class PermitClient:
             raise TransientError(f"{PLATFORM}: {what}: HTTP {status}", platform=PLATFORM,
                                  code=status)
         try:
-            envelope = orjson.loads(response.content)
+            envelope = orjson.loads(body(response))
             code = int(envelope["code"])
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
             message = f"{PLATFORM}: {what}: HTTP {status} body is not a complete JSON envelope"

@@ -118,7 +118,7 @@ def run_sync(settings: Settings, store: Store, host: PluginHost, *,
         # and never look at the latter: together a tenth of a large run's time otherwise.
         collect_after = gc.get_threshold()
         gc.freeze()
-        gc.set_threshold(10_000, *collect_after[1:])
+        gc.set_threshold(100_000, *collect_after[1:])
         try:
             # Due dates brought up to date, changed refusals queued again, before any relay.
             deadline_rules = before_relay(settings, store, host)

@@ -205,7 +205,7 @@ def serve(inbox: Connection, replies: Connection) -> int:
     store = Store(config["url"])
     # As in the sync: batches allocate by the thousand, modules outlive them.
     gc.freeze()
-    gc.set_threshold(10_000, *gc.get_threshold()[1:])
+    gc.set_threshold(100_000, *gc.get_threshold()[1:])
     if store.dialect == "sqlite":
         event.listen(store.engine, "connect", _fewer_checkpoints)
     writer = store.batch_writer(config["platform"], config["stream"],
