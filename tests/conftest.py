@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
+from ssj_bridge.plugins import PluginHost, load_plugins
 from ssj_bridge.simulate import RunningSimulator, serve
 from ssj_bridge.store import Store
 
@@ -68,6 +69,31 @@ def store(database_url: str, tmp_path: Path) -> Iterator[Store]:
     s.migrate()
     yield s
     s.dispose()
+
+
+@pytest.fixture
+def second_store(store: Store, tmp_path: Path) -> Iterator[Store]:
+    """Another empty store on the same backend as `store`."""
+    if store.dialect == "sqlite":
+        other = Store(f"sqlite:///{tmp_path / 'second.db'}")
+        other.migrate()
+        yield other
+        other.dispose()
+        return
+    url = fresh_postgres_database()
+    other = Store(url)
+    try:
+        other.migrate()
+        yield other
+    finally:
+        other.dispose()
+        drop_postgres_database(url)
+
+
+@pytest.fixture(scope="module")
+def host() -> PluginHost:
+    """The plugins installed with the project, loaded once per module."""
+    return load_plugins()
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from ssj_bridge.credit import credit_on
 from ssj_bridge.errors import ExitCode
 from ssj_bridge.model import CreditTier, beijing_today, normalise_code
-from ssj_bridge.plugins import PluginHost, load_plugins
+from ssj_bridge.plugins import PluginHost
 from ssj_bridge.settings import PlatformSettings, Settings
 from ssj_bridge.simulators import SimulatorSet, start_simulators
 from ssj_bridge.store import Store
@@ -22,11 +22,6 @@ from ssj_credit.simulator.dataset import CreditDataset
 from ssj_credit.vocabulary import SCHEMES
 
 REGION = "371000"
-
-
-@pytest.fixture(scope="module")
-def host() -> PluginHost:
-    return load_plugins()
 
 
 def start(host: PluginHost, **credit: Any) -> SimulatorSet:

@@ -15,17 +15,12 @@ from sync_support import LIST, Platform, contents, quarantined_keys, simulator, 
 
 from ssj_bridge.adapter import Batch, content_hash
 from ssj_bridge.errors import ExitCode
-from ssj_bridge.plugins import PluginHost, load_plugins
+from ssj_bridge.plugins import PluginHost
 from ssj_bridge.simulate import SimRequest, SimResponse
 from ssj_bridge.store import Store
 from ssj_bridge.store.schema import permits, subjects
 from ssj_permit.simulator.app import PermitSimulator
 from ssj_permit.simulator.dataset import iso
-
-
-@pytest.fixture(scope="module")
-def host() -> PluginHost:
-    return load_plugins()
 
 
 class Reads:

@@ -23,7 +23,7 @@ from ssj_bridge.model import Result, beijing_today
 from ssj_bridge.model.identifiers import uscc_check_character
 from ssj_bridge.outbox import enqueue
 from ssj_bridge.period import Quarter
-from ssj_bridge.plugins import PluginHost, load_plugins
+from ssj_bridge.plugins import PluginHost
 from ssj_bridge.results import RESULT_RECORDED
 from ssj_bridge.settings import PlatformSettings, Settings
 from ssj_bridge.simulators import SimulatorSet, start_simulators
@@ -45,11 +45,6 @@ WH-001,张伟,3710012019000101,{org},371000,大气;水,false,true,
 WH-002,李娜,3710012019000102,{org},371002,固废;危废,false,true,
 WH-003,王强,,{org},371003,水;海洋,true,true,
 """
-
-
-@pytest.fixture(scope="module")
-def host() -> PluginHost:
-    return load_plugins()
 
 
 class World:

@@ -31,7 +31,7 @@ from ssj_bridge.imports import import_roster
 from ssj_bridge.model import beijing_now, beijing_today, iso_beijing
 from ssj_bridge.outbox import ACCEPTED, enqueue
 from ssj_bridge.period import Quarter
-from ssj_bridge.plugins import PluginHost, load_plugins
+from ssj_bridge.plugins import PluginHost
 from ssj_bridge.reconcile.normalise import items, text
 from ssj_bridge.reconcile.run import reconcile
 from ssj_bridge.settings import PlatformSettings, Settings
@@ -62,11 +62,6 @@ FAST = {"permit": {"rate_limit": "1000", "initial_backoff": "0.005", "max_backof
                       "max_backoff": "0.05", "rate_limit": "200", "deadline": "20"}}
 OWNED = "owned"
 AT_SOURCE = "at source"
-
-
-@pytest.fixture(scope="module")
-def host() -> PluginHost:
-    return load_plugins()
 
 
 class World:

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import drop_postgres_database, fresh_postgres_database
 from sqlalchemy import select
 
 from ssj_bridge.adapter import Batch, Rejected
@@ -62,25 +60,6 @@ def contents(store: Store) -> dict[str, Any]:
                                               quarantine.c.count)).all(),
             "cursor": store.cursor("permit", "permits"),
         }
-
-
-@pytest.fixture
-def second_store(store: Store, tmp_path: Path) -> Iterator[Store]:
-    """Another empty store on the same backend as `store`."""
-    if store.dialect == "sqlite":
-        other = Store(f"sqlite:///{tmp_path / 'second.db'}")
-        other.migrate()
-        yield other
-        other.dispose()
-        return
-    url = fresh_postgres_database()
-    other = Store(url)
-    try:
-        other.migrate()
-        yield other
-    finally:
-        other.dispose()
-        drop_postgres_database(url)
 
 
 def test_batches_sharing_a_commit_store_what_one_commit_each_would(

@@ -26,7 +26,7 @@ from sync_support import (
 )
 
 from ssj_bridge.errors import ExitCode
-from ssj_bridge.plugins import PluginHost, load_plugins
+from ssj_bridge.plugins import PluginHost
 
 PLATFORM_FIELDS = {"fetched", "stored", "setAside", "sent", "deferred", "error"}
 
@@ -35,11 +35,6 @@ PLATFORM_FIELDS = {"fetched", "stored", "setAside", "sent", "deferred", "error"}
 def platform() -> Iterator[Platform]:
     with Platform.serving() as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def host() -> PluginHost:
-    return load_plugins()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

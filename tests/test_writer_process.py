@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import drop_postgres_database, fresh_postgres_database
 from sync_support import (
     APP_ID,
     APP_SECRET,
@@ -32,7 +31,7 @@ from test_store_batches import batch, permit, walk
 from test_store_batches import contents as batch_contents
 
 from ssj_bridge.errors import StoreFailed
-from ssj_bridge.plugins import PluginHost, load_plugins
+from ssj_bridge.plugins import PluginHost
 from ssj_bridge.settings import PlatformSettings, Settings
 from ssj_bridge.store import Store
 from ssj_bridge.sync import run_sync
@@ -42,30 +41,6 @@ from ssj_bridge.sync import run_sync
 def platform() -> Iterator[Platform]:
     with Platform.serving() as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def host() -> PluginHost:
-    return load_plugins()
-
-
-@pytest.fixture
-def second_store(store: Store, tmp_path: Path) -> Iterator[Store]:
-    """Another empty store on the same backend as `store`."""
-    if store.dialect == "sqlite":
-        other = Store(f"sqlite:///{tmp_path / 'second.db'}")
-        other.migrate()
-        yield other
-        other.dispose()
-        return
-    url = fresh_postgres_database()
-    other = Store(url)
-    try:
-        other.migrate()
-        yield other
-    finally:
-        other.dispose()
-        drop_postgres_database(url)
 
 
 def wait_for_writer_process(writer: object) -> None:

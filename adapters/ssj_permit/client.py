@@ -7,7 +7,6 @@ import time
 from typing import Any
 
 import httpx
-import orjson
 
 from ssj_bridge.errors import (
     ConfigurationError,
@@ -17,11 +16,13 @@ from ssj_bridge.errors import (
     TransientError,
 )
 from ssj_bridge.http import (
+    NotAnEnvelope,
     RateLimiter,
     RetryPolicy,
-    body,
     call_with_retry,
+    envelope_message,
     make_client,
+    read_envelope,
     retry_after_seconds,
     transport_error,
 )
@@ -134,28 +135,19 @@ class PermitClient:
 
     def _data(self, response: httpx.Response, what: str) -> Any:
         status = response.status_code
-        if status == 429:
-            raise RateLimited(f"{PLATFORM}: {what}: rate limited (429)",
-                              retry_after=retry_after_seconds(response), platform=PLATFORM,
-                              code=RATE_LIMITED)
-        if status >= 500:
-            raise TransientError(f"{PLATFORM}: {what}: HTTP {status}", platform=PLATFORM,
-                                 code=status)
         try:
-            envelope = orjson.loads(body(response))
-            code = int(envelope["code"])
-        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
-            message = f"{PLATFORM}: {what}: HTTP {status} body is not a complete JSON envelope"
+            code, envelope = read_envelope(response, PLATFORM, what,
+                                           rate_limited_code=RATE_LIMITED)
+        except NotAnEnvelope as exc:
             if 400 <= status < 500 and status != 408:
                 # The platform answers every refusal with an envelope: whatever answered this
                 # is not the permit API.
-                raise ConfigurationError(f"{message}; check SSJ_PERMIT__BASE_URL",
+                raise ConfigurationError(f"{exc}; check SSJ_PERMIT__BASE_URL",
                                          "SSJ_PERMIT__BASE_URL") from None
-            # A gateway's page or a body cut off in transit: the call did not succeed.
-            raise TransientError(message, platform=PLATFORM, code=status) from None
+            raise
         if code == OK and status == 200:
             return envelope.get("data")
-        message = f"{PLATFORM}: {what}: code {code} {envelope.get('msg', '')!s}".rstrip()
+        message = envelope_message(PLATFORM, what, code, envelope)
         if code == TOKEN_INVALID or status == 401:
             raise _TokenRejected(message)
         if code == RATE_LIMITED:

@@ -24,7 +24,9 @@ from ssj_bridge.http import (
     RateLimiter,
     RetryPolicy,
     call_with_retry,
+    envelope_message,
     make_client,
+    read_envelope,
     retry_after_seconds,
     transport_error,
 )
@@ -175,23 +177,10 @@ class ProvinceClient:
 
     def _data(self, response: httpx.Response, what: str) -> Any:
         status = response.status_code
-        if status == 429:
-            raise RateLimited(f"{PLATFORM}: {what}: rate limited (429)",
-                              retry_after=retry_after_seconds(response), platform=PLATFORM,
-                              code=RATE_LIMITED)
-        if status >= 500:
-            raise TransientError(f"{PLATFORM}: {what}: HTTP {status}", platform=PLATFORM,
-                                 code=status)
-        try:
-            envelope = orjson.loads(response.content)
-            code = int(envelope["code"])
-        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
-            # A gateway's HTML page or a body cut off in transit: the call did not succeed.
-            raise TransientError(f"{PLATFORM}: {what}: HTTP {status} body is not a complete "
-                                 "JSON envelope", platform=PLATFORM, code=status) from None
+        code, envelope = read_envelope(response, PLATFORM, what, rate_limited_code=RATE_LIMITED)
         if code == OK and status == 200:
             return envelope.get("data")
-        message = f"{PLATFORM}: {what}: code {code} {envelope.get('msg') or ''!s}".rstrip()
+        message = envelope_message(PLATFORM, what, code, envelope)
         if code in (STALE_TIMESTAMP, NONCE_REPLAYED):
             raise _Unfresh(code, message)
         if code == BAD_SIGNATURE or status == 401:

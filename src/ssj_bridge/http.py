@@ -11,9 +11,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import httpx
+import orjson
 import structlog
 from tenacity import (
     RetryCallState,
@@ -155,3 +156,38 @@ def body(response: httpx.Response) -> bytes:
     content = response.content
     response.stream = httpx.ByteStream(content)
     return content
+
+
+class NotAnEnvelope(TransientError):
+    """A body that is not the platform's JSON envelope: a gateway's page, a body cut off."""
+
+
+def read_envelope(response: httpx.Response, platform: str, what: str, *,
+                  rate_limited_code: int) -> tuple[int, dict[str, Any]]:
+    """The code and envelope (`{"code", "msg", "data"}`) of a JSON-envelope platform's answer.
+
+    First what every such platform means alike: HTTP 429 is RateLimited (with its Retry-After,
+    reported as `rate_limited_code`), 5xx is transient, and a body that is not an envelope
+    with a numeric code is NotAnEnvelope (transient: the call did not succeed). What each code
+    means is the caller's.
+    """
+    status = response.status_code
+    if status == 429:
+        raise RateLimited(f"{platform}: {what}: rate limited (429)",
+                          retry_after=retry_after_seconds(response), platform=platform,
+                          code=rate_limited_code)
+    if status >= 500:
+        raise TransientError(f"{platform}: {what}: HTTP {status}", platform=platform,
+                             code=status)
+    try:
+        envelope = orjson.loads(body(response))
+        code = int(envelope["code"])
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+        raise NotAnEnvelope(f"{platform}: {what}: HTTP {status} body is not a complete JSON "
+                            "envelope", platform=platform, code=status) from None
+    return code, envelope
+
+
+def envelope_message(platform: str, what: str, code: int, envelope: dict[str, Any]) -> str:
+    """`platform: what: code N msg`, the message of an error the envelope reports."""
+    return f"{platform}: {what}: code {code} {envelope.get('msg') or ''!s}".rstrip()

@@ -23,21 +23,15 @@ import orjson
 from ssj_bridge.model import BEIJING, beijing_now
 from ssj_bridge.simulate import SimRequest, SimResponse, over_limit
 from ssj_bridge.testing.controls import PERMANENT, RATE_LIMIT, ForcedFault, ForcedFaults
+from ssj_bridge.testing.faults import envelope as _envelope
+from ssj_bridge.testing.faults import random_fault
 from ssj_permit.simulator.dataset import PermitDataset, build, iso
-
-_HTML_502 = (b"<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad "
-             b"Gateway</h1></center><hr><center>nginx</center></body></html>")
-_HTML_504 = _HTML_502.replace(b"502 Bad Gateway", b"504 Gateway Time-out")
 
 
 def _render(record: dict[str, Any]) -> bytes:
     """A record's JSON, copied to its own size: orjson ≥ 3.12 returns bytes inside a buffer of
     4 KiB or more, which would make 200,000 pre-rendered records take 2 GB."""
     return bytes(memoryview(orjson.dumps(record)))
-
-
-def _envelope(code: int, msg: str, data: Any = None) -> bytes:
-    return orjson.dumps({"code": code, "msg": msg, "data": data})
 
 
 class PermitSimulator:
@@ -226,26 +220,11 @@ class PermitSimulator:
         return SimResponse(200, _envelope(0, "ok", {"accessToken": token, "expiresIn": 7200}))
 
     def _fault(self) -> SimResponse | None:
-        with self.lock:
-            roll = self.rng.random()
-            pick = self.rng.random()
-        if roll < self.error_rate:
+        fault = random_fault(self.rng, self.lock, error_rate=self.error_rate,
+                             rate_429=self.rate_429)
+        if fault is not None:
             self.faults_served += 1
-            if pick < 0.2:
-                return SimResponse(502, _HTML_502, "text/html")
-            if pick < 0.4:
-                return SimResponse(504, _HTML_504, "text/html")
-            if pick < 0.6:
-                return SimResponse(503, _envelope(50001, "system busy"))
-            if pick < 0.8:
-                return SimResponse(200, _envelope(50001, "system busy"))
-            return SimResponse(500, _envelope(50001, "internal error"))
-        roll -= self.error_rate
-        if roll < self.rate_429:
-            self.faults_served += 1
-            headers = {"Retry-After": "1"} if pick < 0.5 else {}
-            return SimResponse(429, _envelope(42901, "rate limited"), headers=headers)
-        return None
+        return fault
 
     def _scope(self, query: Mapping[str, str]) -> tuple[str | None, SimResponse | None]:
         region = query.get("regionCode")

@@ -36,6 +36,8 @@ from ssj_bridge.testing.controls import (
     ForcedFault,
     ForcedFaults,
 )
+from ssj_bridge.testing.faults import envelope as _envelope
+from ssj_bridge.testing.faults import random_fault
 from ssj_province.signing import canonical_query, signature
 from ssj_province.simulator.dataset import higher_level_draws
 from ssj_province.simulator.platform import KEY_FIELDS, Answer, ProvincePlatform, since_text
@@ -46,14 +48,6 @@ REQUEST_MEMORY = 24 * 3600.0
 _NONCE = re.compile(r"^[A-Za-z0-9]{16,64}$")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 _LISTINGS = ("subjects", "inspectors", "tasks", "results")
-_HTML_502 = (b"<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad "
-             b"Gateway</h1></center><hr><center>nginx</center></body></html>")
-_HTML_504 = _HTML_502.replace(b"502 Bad Gateway", b"504 Gateway Time-out")
-
-
-def _envelope(code: int, msg: str, data: Any = None) -> bytes:
-    return orjson.dumps({"code": code, "msg": msg, "data": data})
-
 
 def _answer(answer: Answer) -> SimResponse:
     status, code, msg, data = answer
@@ -316,26 +310,11 @@ class ProvinceSimulator:
         return SimResponse(401, _envelope(code, message))
 
     def _fault(self) -> SimResponse | None:
-        with self.lock:
-            roll = self.rng.random()
-            pick = self.rng.random()
-        if roll < self.error_rate:
+        fault = random_fault(self.rng, self.lock, error_rate=self.error_rate,
+                             rate_429=self.rate_429)
+        if fault is not None:
             self.faults_served += 1
-            if pick < 0.2:
-                return SimResponse(502, _HTML_502, "text/html")
-            if pick < 0.4:
-                return SimResponse(504, _HTML_504, "text/html")
-            if pick < 0.6:
-                return SimResponse(503, _envelope(50001, "system busy"))
-            if pick < 0.8:
-                return SimResponse(200, _envelope(50001, "system busy"))
-            return SimResponse(500, _envelope(50001, "internal error"))
-        roll -= self.error_rate
-        if roll < self.rate_429:
-            self.faults_served += 1
-            headers = {"Retry-After": "1"} if pick < 0.5 else {}
-            return SimResponse(429, _envelope(42901, "rate limited"), headers=headers)
-        return None
+        return fault
 
     def _list(self, kind: str, query: Mapping[str, str]) -> SimResponse:
         region = query.get("regionCode", "")

@@ -1,0 +1,54 @@
+"""Random transient faults, as simulators of JSON-envelope platforms serve them.
+
+The permit platform and the reference provincial profile wrap every answer in
+`{"code", "msg", "data"}` and share their busy and rate-limit codes; their simulators serve the
+same mix of failures for the same `--error-rate` and `--rate-429`.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from typing import Any
+
+import orjson
+
+from ssj_bridge.simulate import SimResponse
+
+GATEWAY_502 = (b"<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad "
+               b"Gateway</h1></center><hr><center>nginx</center></body></html>")
+GATEWAY_504 = GATEWAY_502.replace(b"502 Bad Gateway", b"504 Gateway Time-out")
+BUSY = 50001
+RATE_LIMITED = 42901
+
+
+def envelope(code: int, msg: str, data: Any = None) -> bytes:
+    """An answer in the platforms' envelope."""
+    return orjson.dumps({"code": code, "msg": msg, "data": data})
+
+
+def random_fault(rng: random.Random, lock: threading.Lock, *, error_rate: float,
+                 rate_429: float) -> SimResponse | None:
+    """A transient fault, or None for a normal answer.
+
+    With probability `error_rate`, one of five failures in equal shares: a gateway's HTML 502
+    or 504, a 503 or a 200 carrying the busy code, a 500; then with probability `rate_429` a
+    429, half of them with `Retry-After: 1`.
+    """
+    with lock:
+        roll = rng.random()
+        pick = rng.random()
+    if roll < error_rate:
+        if pick < 0.2:
+            return SimResponse(502, GATEWAY_502, "text/html")
+        if pick < 0.4:
+            return SimResponse(504, GATEWAY_504, "text/html")
+        if pick < 0.6:
+            return SimResponse(503, envelope(BUSY, "system busy"))
+        if pick < 0.8:
+            return SimResponse(200, envelope(BUSY, "system busy"))
+        return SimResponse(500, envelope(BUSY, "internal error"))
+    if roll - error_rate < rate_429:
+        headers = {"Retry-After": "1"} if pick < 0.5 else {}
+        return SimResponse(429, envelope(RATE_LIMITED, "rate limited"), headers=headers)
+    return None
