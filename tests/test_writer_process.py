@@ -79,6 +79,20 @@ def test_a_small_stream_is_written_in_process(store: Store) -> None:
     assert store.count("permits") == 3  # the fourth is set aside
 
 
+def test_a_writer_process_that_cannot_start_leaves_the_stream_to_this_one(
+        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "executable", "/bin/false")  # exits at once, reads nothing
+    batches = walk()
+    batches[0].total = 8
+    with store.batch_writer("permit", "permits", writer_process_from=1) as writer:
+        for b in batches:
+            time.sleep(0.1)  # long enough for it to have exited
+            assert writer.apply(b) is not None
+        assert writer.writer_process is None
+    assert store.count("permits") == 3
+    assert store.cursor("permit", "permits") == batches[-1].cursor
+
+
 def test_a_failure_in_the_writer_process_is_reported_and_earlier_batches_stay(
         store: Store) -> None:
     batches = walk()[:2]

@@ -32,7 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import make_url
 
 from ssj_bridge.adapter import Batch, Rejected
-from ssj_bridge.errors import ConfigurationError, LockHeld
+from ssj_bridge.errors import ConfigurationError, LockHeld, StoreFailed
 from ssj_bridge.model import CanonicalModel, beijing_now, iso_beijing
 from ssj_bridge.store.canonical import writer_named
 from ssj_bridge.store.prepared import PreparedBatch, prepare
@@ -379,10 +379,10 @@ class BatchWriter:
             self._close()
             process, self._process = self._process, None
             if process is not None:
-                if kind is None or self._handed_over:
+                if self._handed_over:
                     self.totals += process.close()  # commits what it applied
                 else:
-                    process.stop()
+                    process.stop()  # it was given nothing
 
     def apply(self, batch: Batch) -> StoreCounts | None:
         """Store a batch, its rejects and its cursor (None when a writer process stores it)."""
@@ -391,7 +391,7 @@ class BatchWriter:
             self._first = False
             self._maybe_start_process(batch)
         prepared, records = prepare(batch)
-        if self._process is not None and (self._handed_over or self._process.ready()):
+        if self._process is not None and (self._handed_over or self._started()):
             if not self._handed_over:
                 self.commit()  # what this writer applied comes before what the process does
                 self._close()
@@ -429,9 +429,21 @@ class BatchWriter:
         self._pending, self._records = [], 0
         self._close()
 
+    def _started(self) -> bool:
+        """Whether the writer process is ready; one that failed to start is done without."""
+        try:
+            return bool(self._process.ready())
+        except StoreFailed as exc:
+            log.warning("store writer process did not start; this process writes the stream",
+                        platform=self.platform, stream=self.stream, error=str(exc))
+            self._process = None
+            return False
+
     def _maybe_start_process(self, batch: Batch) -> None:
         limit = self.writer_process_from
         if limit is None or batch.total is None or batch.total < limit:
+            return
+        if os.name != "posix":  # the process is fed through inherited pipe descriptors
             return
         from ssj_bridge.store.prepared import rows_suffice
 
@@ -439,9 +451,13 @@ class BatchWriter:
             return
         from ssj_bridge.store.writer_process import WriterProcess
 
-        self._process = WriterProcess.start(self.store, self.platform, self.stream,
-                                            max_records=self.max_records,
-                                            max_seconds=self.max_seconds)
+        try:
+            self._process = WriterProcess.start(self.store, self.platform, self.stream,
+                                                max_records=self.max_records,
+                                                max_seconds=self.max_seconds)
+        except (StoreFailed, OSError) as exc:
+            log.warning("store writer process did not start; this process writes the stream",
+                        platform=self.platform, stream=self.stream, error=str(exc))
 
     def _connection(self) -> Connection:
         if self._conn is None:
