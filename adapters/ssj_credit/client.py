@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import httpx
@@ -10,15 +9,11 @@ import httpx
 from ssj_bridge.errors import (
     ConfigurationError,
     PermanentError,
-    PlatformUnavailable,
     RateLimited,
     TransientError,
 )
 from ssj_bridge.http import (
-    RateLimiter,
-    RetryPolicy,
-    call_with_retry,
-    make_client,
+    PlatformSession,
     transport_error,
 )
 from ssj_credit import PLATFORM
@@ -34,19 +29,13 @@ class UnderMaintenance(RateLimited):
     """503 with Retry-After: the service is down for maintenance; never retried sooner."""
 
 
-class CreditClient:
+class CreditClient(PlatformSession):
     """A session with the credit service."""
 
     def __init__(self, config: CreditConfig, http: httpx.Client | None = None) -> None:
+        super().__init__(PLATFORM, config.base_url, timeout=config.timeout,
+                         rate_limit=config.rate_limit, deadline=config.deadline, http=http)
         self.config = config
-        self.http = http or make_client(config.base_url, timeout=config.timeout)
-        self.limiter = RateLimiter(config.rate_limit)
-        self._started = time.monotonic()
-        self.calls = 0
-
-    def close(self) -> None:
-        """Close the connection pool."""
-        self.http.close()
 
     # -- the public calls -------------------------------------------------------------------
 
@@ -64,14 +53,9 @@ class CreditClient:
 
     def page(self, path: str, params: dict[str, Any], *, what: str) -> Page:
         """GET one page with retries within the run's deadline."""
-        remaining = self.config.deadline - (time.monotonic() - self._started)
-        if remaining <= 0:
-            raise PlatformUnavailable(f"{PLATFORM}: the run's {self.config.deadline:.0f}s retry "
-                                      "deadline has passed", platform=PLATFORM)
-        policy = RetryPolicy(deadline=remaining, max_retry_after=self.config.max_retry_after,
-                             initial_backoff=self.config.retry_backoff)
-        return call_with_retry(lambda: self._page_once(path, params, what), policy=policy,
-                               platform=PLATFORM, what=what)
+        return self.retry(what, lambda: self._page_once(path, params, what),
+                          max_retry_after=self.config.max_retry_after,
+                          initial_backoff=self.config.retry_backoff)
 
     def _page_once(self, path: str, params: dict[str, Any], what: str) -> Page:
         status, headers, body = self._send(path, params, what)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from typing import Any
 
 import httpx
@@ -11,17 +10,13 @@ import httpx
 from ssj_bridge.errors import (
     ConfigurationError,
     PermanentError,
-    PlatformUnavailable,
     RateLimited,
     TransientError,
 )
 from ssj_bridge.http import (
     NotAnEnvelope,
-    RateLimiter,
-    RetryPolicy,
-    call_with_retry,
+    PlatformSession,
     envelope_message,
-    make_client,
     read_envelope,
     retry_after_seconds,
     transport_error,
@@ -46,21 +41,15 @@ class _TokenRejected(Exception):
     """40101 on a data call: fetch a new token and repeat once."""
 
 
-class PermitClient:
+class PermitClient(PlatformSession):
     """A session with the permit platform, shared by the stream's threads."""
 
     def __init__(self, config: PermitConfig, http: httpx.Client | None = None) -> None:
+        super().__init__(PLATFORM, config.base_url, timeout=config.timeout,
+                         rate_limit=config.rate_limit, deadline=config.deadline, http=http)
         self.config = config
-        self.http = http or make_client(config.base_url, timeout=config.timeout)
-        self.limiter = RateLimiter(config.rate_limit)
         self._token: str | None = None
         self._token_lock = threading.Lock()
-        self._started = time.monotonic()
-        self.calls = 0
-
-    def close(self) -> None:
-        """Close the connection pool."""
-        self.http.close()
 
     # -- the public calls -------------------------------------------------------------------
 
@@ -98,15 +87,10 @@ class PermitClient:
 
     def get(self, path: str, params: dict[str, Any], *, what: str) -> Any:
         """GET with retries within the run's deadline; returns the envelope's `data`."""
-        remaining = self.config.deadline - (time.monotonic() - self._started)
-        if remaining <= 0:
-            raise PlatformUnavailable(f"{PLATFORM}: the run's {self.config.deadline:.0f}s retry "
-                                      f"deadline has passed", platform=PLATFORM)
-        policy = RetryPolicy(deadline=remaining, max_retry_after=self.config.max_retry_after,
-                             initial_backoff=self.config.initial_backoff,
-                             max_backoff=self.config.max_backoff)
-        return call_with_retry(lambda: self._get_once(path, params, what), policy=policy,
-                               platform=PLATFORM, what=what)
+        return self.retry(what, lambda: self._get_once(path, params, what),
+                          max_retry_after=self.config.max_retry_after,
+                          initial_backoff=self.config.initial_backoff,
+                          max_backoff=self.config.max_backoff)
 
     def _get_once(self, path: str, params: dict[str, Any], what: str) -> Any:
         token = self._current_token()

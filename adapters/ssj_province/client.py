@@ -16,16 +16,12 @@ import orjson
 from ssj_bridge.errors import (
     ConfigurationError,
     PermanentError,
-    PlatformUnavailable,
     RateLimited,
     TransientError,
 )
 from ssj_bridge.http import (
-    RateLimiter,
-    RetryPolicy,
-    call_with_retry,
+    PlatformSession,
     envelope_message,
-    make_client,
     read_envelope,
     retry_after_seconds,
     transport_error,
@@ -64,21 +60,15 @@ class _Unfresh(Exception):
         self.code = code
 
 
-class ProvinceClient:
+class ProvinceClient(PlatformSession):
     """A session with the provincial platform, shared by one run's streams and sinks."""
 
     def __init__(self, config: ProvinceConfig, http: httpx.Client | None = None,
                  clock: Callable[[], float] = time.time) -> None:
+        super().__init__(PLATFORM, config.base_url, timeout=config.timeout,
+                         rate_limit=config.rate_limit, deadline=config.deadline, http=http)
         self.config = config
-        self.http = http or make_client(config.base_url, timeout=config.timeout)
-        self.limiter = RateLimiter(config.rate_limit)
         self.clock = clock
-        self._started = time.monotonic()
-        self.calls = 0
-
-    def close(self) -> None:
-        """Close the connection pool."""
-        self.http.close()
 
     # -- the platform's calls -------------------------------------------------------------
 
@@ -138,13 +128,8 @@ class ProvinceClient:
     def call(self, method: str, path: str, params: QueryParams | None, body: bytes, *,
              what: str) -> Any:
         """Retry transient failures within the run's deadline; each attempt signed afresh."""
-        remaining = self.config.deadline - (time.monotonic() - self._started)
-        if remaining <= 0:
-            raise PlatformUnavailable(f"{PLATFORM}: the run's {self.config.deadline:.0f}s retry "
-                                      "deadline has passed", platform=PLATFORM)
-        policy = RetryPolicy(deadline=remaining, max_retry_after=self.config.max_retry_after)
-        return call_with_retry(lambda: self._attempt(method, path, params, body, what),
-                               policy=policy, platform=PLATFORM, what=what)
+        return self.retry(what, lambda: self._attempt(method, path, params, body, what),
+                          max_retry_after=self.config.max_retry_after)
 
     def _attempt(self, method: str, path: str, params: QueryParams | None, body: bytes,
                  what: str) -> Any:

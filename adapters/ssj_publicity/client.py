@@ -10,7 +10,6 @@ with the same content is answered with that batch's receipt and publishes nothin
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -20,15 +19,11 @@ from ssj_bridge.batches import BatchNumberTaken, BatchTooLarge, BatchUnknown, Do
 from ssj_bridge.errors import (
     ConfigurationError,
     PermanentError,
-    PlatformUnavailable,
     RateLimited,
     TransientError,
 )
 from ssj_bridge.http import (
-    RateLimiter,
-    RetryPolicy,
-    call_with_retry,
-    make_client,
+    PlatformSession,
     retry_after_seconds,
     transport_error,
 )
@@ -47,19 +42,13 @@ BASE = "/gsxt/exchange/v1"
 TOKEN_SETTING = "SSJ_PUBLICITY__TOKEN"  # noqa: S105 - a setting name, not a secret
 
 
-class PublicityClient:
+class PublicityClient(PlatformSession):
     """A session with the exchange."""
 
     def __init__(self, config: PublicityConfig, http: httpx.Client | None = None) -> None:
+        super().__init__(PLATFORM, config.base_url, timeout=config.timeout,
+                         rate_limit=config.rate_limit, deadline=config.deadline, http=http)
         self.config = config
-        self.http = http or make_client(config.base_url, timeout=config.timeout)
-        self.limiter = RateLimiter(config.rate_limit)
-        self._started = time.monotonic()
-        self.calls = 0
-
-    def close(self) -> None:
-        """Close the connection pool."""
-        self.http.close()
 
     # -- the calls ------------------------------------------------------------------------------
 
@@ -86,14 +75,9 @@ class PublicityClient:
     # -- machinery ------------------------------------------------------------------------------
 
     def _retry(self, what: str, call: Callable[[], T]) -> T:
-        remaining = self.config.deadline - (time.monotonic() - self._started)
-        if remaining <= 0:
-            raise PlatformUnavailable(f"{PLATFORM}: the run's {self.config.deadline:.0f}s retry "
-                                      "deadline has passed", platform=PLATFORM)
-        policy = RetryPolicy(deadline=remaining, max_retry_after=self.config.max_retry_after,
-                             initial_backoff=self.config.initial_backoff,
-                             max_backoff=self.config.max_backoff)
-        return call_with_retry(call, policy=policy, platform=PLATFORM, what=what)
+        return self.retry(what, call, max_retry_after=self.config.max_retry_after,
+                          initial_backoff=self.config.initial_backoff,
+                          max_backoff=self.config.max_backoff)
 
     def _send(self, method: str, path: str, what: str, *, params: dict[str, str] | None = None,
               content: bytes | None = None, headers: dict[str, str] | None = None

@@ -191,3 +191,32 @@ def read_envelope(response: httpx.Response, platform: str, what: str, *,
 def envelope_message(platform: str, what: str, code: int, envelope: dict[str, Any]) -> str:
     """`platform: what: code N msg`, the message of an error the envelope reports."""
     return f"{platform}: {what}: code {code} {envelope.get('msg') or ''!s}".rstrip()
+
+
+class PlatformSession:
+    """One run's session with a platform: its HTTP client, the client-side rate limit, the
+    run's retry deadline and a count of calls. Each platform's client adds its own calls."""
+
+    def __init__(self, platform: str, base_url: str, *, timeout: float,
+                 rate_limit: float | None, deadline: float,
+                 http: httpx.Client | None = None) -> None:
+        self.platform = platform
+        self.http = http or make_client(base_url, timeout=timeout)
+        self.limiter = RateLimiter(rate_limit)
+        self.deadline = deadline
+        self.calls = 0
+        self._started = time.monotonic()
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self.http.close()
+
+    def retry(self, what: str, call: Callable[[], T], **policy: Any) -> T:
+        """`call`, retried as `policy` (RetryPolicy's fields) says within what is left of the
+        run's deadline; PlatformUnavailable once the deadline has passed."""
+        remaining = self.deadline - (time.monotonic() - self._started)
+        if remaining <= 0:
+            raise PlatformUnavailable(f"{self.platform}: the run's {self.deadline:.0f}s retry "
+                                      "deadline has passed", platform=self.platform)
+        return call_with_retry(call, policy=RetryPolicy(deadline=remaining, **policy),
+                               platform=self.platform, what=what)

@@ -21,10 +21,11 @@ from typing import Any
 import orjson
 
 from ssj_bridge.model import BEIJING, beijing_now
+from ssj_bridge.model.identifiers import region_prefix
 from ssj_bridge.simulate import SimRequest, SimResponse, over_limit
-from ssj_bridge.testing.controls import PERMANENT, RATE_LIMIT, ForcedFault, ForcedFaults
+from ssj_bridge.testing.controls import ForcedFaults
 from ssj_bridge.testing.faults import envelope as _envelope
-from ssj_bridge.testing.faults import random_fault
+from ssj_bridge.testing.faults import forced_answer, random_fault
 from ssj_permit.simulator.dataset import PermitDataset, build, iso
 
 
@@ -193,7 +194,7 @@ class PermitSimulator:
             return SimResponse(401, _envelope(40101, "token invalid or expired"))
         forced = self.forced.take()
         if forced is not None:
-            return _forced(forced)
+            return forced_answer(forced)
         fault = self._fault()
         if fault is not None:
             return fault
@@ -230,7 +231,7 @@ class PermitSimulator:
         region = query.get("regionCode")
         if not region or len(region) != 6 or not region.isdigit():
             return None, SimResponse(400, _envelope(40001, "regionCode is required"))
-        if not region.startswith(_prefix(self.region)):
+        if not region.startswith(region_prefix(self.region)):
             return None, SimResponse(403, _envelope(40301, "no permission for this region"))
         return region, None
 
@@ -249,8 +250,8 @@ class PermitSimulator:
         with self.lock:
             order = self.order
             start = bisect.bisect_left(order, (since, "")) if since else 0
-            prefix = _prefix(region)
-            if prefix == _prefix(self.region):
+            prefix = region_prefix(region)
+            if prefix == region_prefix(self.region):
                 total = len(order) - start
                 chosen = order[start + (page_no - 1) * page_size:start + page_no * page_size]
             else:
@@ -275,7 +276,7 @@ class PermitSimulator:
         region, error = self._scope(query)
         if error is not None or region is None:
             return error or SimResponse(400)
-        prefix = _prefix(region)
+        prefix = region_prefix(region)
         with self.lock:
             total = sum(1 for r in self.records.values()
                         if str(r.get("regionCode", "")).startswith(prefix))
@@ -287,24 +288,6 @@ class PermitSimulator:
         if rendered is None:
             return SimResponse(404, _envelope(40401, "not found"))
         return SimResponse(200, b'{"code":0,"msg":"ok","data":%s}' % rendered)
-
-
-def _forced(fault: ForcedFault) -> SimResponse:
-    """A forced fault in permit.md's words."""
-    if fault.kind == PERMANENT:
-        return SimResponse(400, _envelope(40001, "bad parameter"))
-    if fault.kind == RATE_LIMIT:
-        return SimResponse(429, _envelope(42901, "rate limited"),
-                           headers={"Retry-After": f"{fault.retry_after or 1:g}"})
-    return SimResponse(503, _envelope(50001, "system busy"))
-
-
-def _prefix(region: str) -> str:
-    if region.endswith("0000"):
-        return region[:2]
-    if region.endswith("00"):
-        return region[:4]
-    return region
 
 
 def _since(value: str | None) -> str | None:

@@ -28,16 +28,13 @@ from urllib.parse import parse_qsl
 import orjson
 
 from ssj_bridge.model import beijing_now
+from ssj_bridge.model.identifiers import region_prefix
 from ssj_bridge.simulate import SimRequest, SimResponse, over_limit
 from ssj_bridge.testing.controls import (
-    PERMANENT,
-    RATE_LIMIT,
-    STALE_SIGNATURE,
-    ForcedFault,
     ForcedFaults,
 )
 from ssj_bridge.testing.faults import envelope as _envelope
-from ssj_bridge.testing.faults import random_fault
+from ssj_bridge.testing.faults import forced_answer, random_fault
 from ssj_province.signing import canonical_query, signature
 from ssj_province.simulator.dataset import higher_level_draws
 from ssj_province.simulator.platform import KEY_FIELDS, Answer, ProvincePlatform, since_text
@@ -242,7 +239,7 @@ class ProvinceSimulator:
             self.platform.advance()
         forced = self.forced.take()
         if forced is not None:
-            return _forced(forced)
+            return forced_answer(forced, signed=True)
         fault = self._fault()
         if fault is not None:
             return fault
@@ -320,8 +317,8 @@ class ProvinceSimulator:
         region = query.get("regionCode", "")
         if len(region) != 6 or not region.isdigit():
             return SimResponse(400, _envelope(40001, "regionCode is required"))
-        if not (region.startswith(_prefix(self.platform.region)) or
-                self.platform.region.startswith(_prefix(region))):
+        if not (region.startswith(region_prefix(self.platform.region)) or
+                self.platform.region.startswith(region_prefix(region))):
             return SimResponse(403, _envelope(40301, "no permission for this region"))
         try:
             page_no = int(query.get("pageNo", "1"))
@@ -366,26 +363,6 @@ class ProvinceSimulator:
             return response
         return SimResponse(response.status, response.body, response.content_type,
                            dict(response.headers), truncate_to=0)
-
-
-def _forced(fault: ForcedFault) -> SimResponse:
-    """A forced fault in province.md's words."""
-    if fault.kind == PERMANENT:
-        return SimResponse(400, _envelope(40001, "bad parameter"))
-    if fault.kind == STALE_SIGNATURE:
-        return SimResponse(401, _envelope(40102, "timestamp expired"))
-    if fault.kind == RATE_LIMIT:
-        return SimResponse(429, _envelope(42901, "rate limited"),
-                           headers={"Retry-After": f"{fault.retry_after or 1:g}"})
-    return SimResponse(503, _envelope(50001, "system busy"))
-
-
-def _prefix(region: str) -> str:
-    if region.endswith("0000"):
-        return region[:2]
-    if region.endswith("00"):
-        return region[:4]
-    return region
 
 
 def _flag(value: Any) -> bool:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import structlog
@@ -35,7 +35,7 @@ from ssj_bridge.adapter import Batch, Rejected
 from ssj_bridge.errors import ConfigurationError, LockHeld, StoreFailed
 from ssj_bridge.model import CanonicalModel, beijing_now, iso_beijing
 from ssj_bridge.store.canonical import writer_named
-from ssj_bridge.store.prepared import PreparedBatch, prepare
+from ssj_bridge.store.prepared import PreparedBatch, prepare, rows_suffice
 from ssj_bridge.store.schema import (
     cursors,
     quarantine,
@@ -44,6 +44,9 @@ from ssj_bridge.store.schema import (
     uscc_allowlist,
 )
 from ssj_bridge.store.upsert import select_in, upsert
+
+if TYPE_CHECKING:
+    from ssj_bridge.store.writer_process import WriterProcess
 
 log = structlog.get_logger("ssj_bridge.store")
 
@@ -360,14 +363,14 @@ class BatchWriter:
         self._pending: list[tuple[PreparedBatch, Sequence[CanonicalModel] | None, str]] = []
         self._records = 0
         self._first = True
-        self._process: Any = None  # a WriterProcess, once one is starting or running
+        self._process: WriterProcess | None = None  # once one is starting or running
         self._handed_over = False
 
     def __enter__(self) -> BatchWriter:
         return self
 
     @property
-    def writer_process(self) -> Any:
+    def writer_process(self) -> WriterProcess | None:
         """The WriterProcess this writer started, if any (whether or not it took over yet)."""
         return self._process
 
@@ -432,7 +435,7 @@ class BatchWriter:
     def _started(self) -> bool:
         """Whether the writer process is ready; one that failed to start is done without."""
         try:
-            return bool(self._process.ready())
+            return self._process is not None and self._process.ready()
         except StoreFailed as exc:
             log.warning("store writer process did not start; this process writes the stream",
                         platform=self.platform, stream=self.stream, error=str(exc))
@@ -445,8 +448,6 @@ class BatchWriter:
             return
         if os.name != "posix":  # the process is fed through inherited pipe descriptors
             return
-        from ssj_bridge.store.prepared import rows_suffice
-
         if not rows_suffice(batch):
             return
         from ssj_bridge.store.writer_process import WriterProcess

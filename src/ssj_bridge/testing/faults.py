@@ -14,10 +14,13 @@ from typing import Any
 import orjson
 
 from ssj_bridge.simulate import SimResponse
+from ssj_bridge.testing.controls import PERMANENT, RATE_LIMIT, STALE_SIGNATURE, ForcedFault
 
 GATEWAY_502 = (b"<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad "
                b"Gateway</h1></center><hr><center>nginx</center></body></html>")
 GATEWAY_504 = GATEWAY_502.replace(b"502 Bad Gateway", b"504 Gateway Time-out")
+BAD_PARAMETER = 40001
+STALE_TIMESTAMP = 40102
 BUSY = 50001
 RATE_LIMITED = 42901
 
@@ -52,3 +55,19 @@ def random_fault(rng: random.Random, lock: threading.Lock, *, error_rate: float,
         headers = {"Retry-After": "1"} if pick < 0.5 else {}
         return SimResponse(429, envelope(RATE_LIMITED, "rate limited"), headers=headers)
     return None
+
+
+def forced_answer(fault: ForcedFault, *, signed: bool = False) -> SimResponse:
+    """A fault a conformance check forced, in the envelope platforms' words.
+
+    Permanent: 400 bad parameter; rate limit: 429 with the check's Retry-After; a stale
+    signature (platforms that sign, `signed`): 401 timestamp expired; otherwise 503 busy.
+    """
+    if fault.kind == PERMANENT:
+        return SimResponse(400, envelope(BAD_PARAMETER, "bad parameter"))
+    if fault.kind == STALE_SIGNATURE and signed:
+        return SimResponse(401, envelope(STALE_TIMESTAMP, "timestamp expired"))
+    if fault.kind == RATE_LIMIT:
+        return SimResponse(429, envelope(RATE_LIMITED, "rate limited"),
+                           headers={"Retry-After": f"{fault.retry_after or 1:g}"})
+    return SimResponse(503, envelope(BUSY, "system busy"))
