@@ -19,6 +19,7 @@ demo: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src adapters plugins tests benchmarks
+	$(BIN)/lint-imports
 	$(BIN)/mypy src/ssj_bridge
 
 test: lint

@@ -11,7 +11,6 @@ from typing import Any
 
 from sqlalchemy import select
 
-import ssj_bridge.publications  # noqa: F401 - subscribes to RESULT_RECORDED
 from ssj_bridge.adapter import AdapterContext
 from ssj_bridge.model import Result, ResultCode, beijing_now, beijing_today, iso_beijing
 from ssj_bridge.outbox import PENDING

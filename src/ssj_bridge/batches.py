@@ -21,20 +21,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol, runtime_checkable
 
 import orjson
 import structlog
-from sqlalchemy import Connection, delete, func, select, update
+from sqlalchemy import Connection, func, select, update
 
-from ssj_bridge.adapter import Rejected, content_hash
+from ssj_bridge.adapter import content_hash
 from ssj_bridge.errors import PermanentError
 from ssj_bridge.model import beijing_now, beijing_today, iso_beijing
-from ssj_bridge.outbox import ACCEPTED, PENDING, REJECTED, OutboxItem, SendOutcome, record_outcomes
+from ssj_bridge.outbox import ACCEPTED, PENDING, REJECTED, OutboxItem, SendOutcome
+from ssj_bridge.outcomes import RelayCounts, settle
 from ssj_bridge.store import Store
-from ssj_bridge.store.schema import outbox, outbox_batch_items, outbox_batches, quarantine
+from ssj_bridge.store.schema import outbox, outbox_batch_items, outbox_batches
 
 log = structlog.get_logger("ssj_bridge.batches")
 
@@ -102,18 +102,9 @@ class BatchSink(Protocol):
         ...
 
 
-@dataclass
-class BatchCounts:
-    """What one batch relay did (the same fields as relay.RelayCounts)."""
-
-    sent: int = 0
-    rejected: int = 0
-    deferred: int = 0
-
-
-def relay_batches(store: Store, platform: str, sink: BatchSink) -> BatchCounts:
+def relay_batches(store: Store, platform: str, sink: BatchSink) -> RelayCounts:
     """Finish what earlier runs left open, send every pending item, poll the receipts."""
-    counts = BatchCounts()
+    counts = RelayCounts()
     for number in _numbers(store, platform, sink.entity, (PREPARED,)):
         _submit(store, platform, sink, number, counts)
     while True:
@@ -168,7 +159,7 @@ def _unbatched(conn: Connection, platform: str, entity: str, limit: int) -> list
 
 
 def _reject_unsendable(store: Store, platform: str, sink: BatchSink, items: list[OutboxItem],
-                       counts: BatchCounts) -> list[OutboxItem]:
+                       counts: RelayCounts) -> list[OutboxItem]:
     problems = {item.id: sink.check(item) for item in items}
     refused = [SendOutcome.rejected(item, reason) for item in items
                if (reason := problems[item.id]) is not None]
@@ -198,7 +189,7 @@ def _prepare(store: Store, platform: str, sink: BatchSink, items: Sequence[Outbo
     return number
 
 
-def _submit(store: Store, platform: str, sink: BatchSink, number: str, counts: BatchCounts,
+def _submit(store: Store, platform: str, sink: BatchSink, number: str, counts: RelayCounts,
             renumbered: int = 0) -> None:
     with store.engine.connect() as conn:
         document = conn.execute(select(outbox_batches.c.document).where(
@@ -243,7 +234,7 @@ def _submit(store: Store, platform: str, sink: BatchSink, number: str, counts: B
     log.info("batch submitted", platform=platform, batch=number, items=len(items))
 
 
-def _poll(store: Store, platform: str, sink: BatchSink, counts: BatchCounts) -> None:
+def _poll(store: Store, platform: str, sink: BatchSink, counts: RelayCounts) -> None:
     deadline = time.monotonic() + max(0.0, sink.receipt_wait)
     while True:
         for number in _numbers(store, platform, sink.entity, (SUBMITTED,)):
@@ -277,41 +268,18 @@ def _poll(store: Store, platform: str, sink: BatchSink, counts: BatchCounts) -> 
 
 
 def _record(store: Store, platform: str, entity: str, items: Sequence[OutboxItem],
-            outcomes: Sequence[SendOutcome], counts: BatchCounts,
+            outcomes: Sequence[SendOutcome], counts: RelayCounts,
             batch: tuple[str, str, str | None] | None = None) -> None:
-    from ssj_bridge.relay import HANDLERS
-
-    by_id = {item.id: item for item in items}
-    decided = [o for o in outcomes if o.item_id in by_id and o.status != PENDING]
     now = iso_beijing(beijing_now())
     with store.engine.begin() as conn:
-        record_outcomes(conn, decided)
-        handler = HANDLERS.get(entity)
-        rejects = []
-        accepted = []
-        for outcome in decided:
-            item = by_id[outcome.item_id]
-            if handler is not None:
-                handler(conn, item, outcome)
-            if outcome.status == REJECTED:
-                rejects.append(Rejected(item.key, f"{entity} {item.key} v{item.version}: "
-                                                  f"{outcome.error}"))
-            elif outcome.status == ACCEPTED:
-                accepted.append(item.key)
-        if rejects:
-            store.set_aside(conn, platform, entity, rejects)
-        for start in range(0, len(accepted), 900):
-            conn.execute(delete(quarantine).where(
-                quarantine.c.platform == platform, quarantine.c.entity == entity,
-                quarantine.c.key.in_(accepted[start:start + 900])))
+        decided = settle(store, conn, platform, entity, {item.id: item for item in items},
+                         outcomes, counts)
         if batch is not None:
             number, status, error = batch
             conn.execute(update(outbox_batches).where(
                 outbox_batches.c.platform == platform,
                 outbox_batches.c.batch_no == number).values(
                 status=status, error=error, finished_at=now))
-    counts.sent += sum(1 for o in decided if o.status == ACCEPTED)
-    counts.rejected += sum(1 for o in decided if o.status == REJECTED)
     if batch is not None:
         log.info("batch finished", platform=platform, batch=batch[0], status=batch[1],
                  accepted=sum(1 for o in decided if o.status == ACCEPTED),

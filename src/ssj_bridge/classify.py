@@ -18,7 +18,6 @@ from sqlalchemy import delete, select
 
 from ssj_bridge.credit import credit_on
 from ssj_bridge.errors import ConfigurationError
-from ssj_bridge.exports import SubjectEnricher, subject_enricher
 from ssj_bridge.imports.queries import designations
 from ssj_bridge.model import (
     Category,
@@ -43,6 +42,7 @@ from ssj_bridge.policy import (
     SubjectFacts,
     decide,
 )
+from ssj_bridge.registry import Enricher, Registry
 from ssj_bridge.store import Store
 from ssj_bridge.store.schema import classifications as classifications_table
 from ssj_bridge.store.schema import subjects as subjects_table
@@ -268,8 +268,12 @@ def iter_reasons(classification: Classification) -> Iterator[tuple[str, Reason]]
 # -- export subjects --------------------------------------------------------------------------
 
 
-@subject_enricher
-def classification_fields(store: Store) -> SubjectEnricher:
+def register(registry: Registry) -> None:
+    """Exported subjects carry their categories and credit."""
+    registry.add_enricher("subjects", classification_fields)
+
+
+def classification_fields(store: Store) -> Enricher:
     """Fills `category`, `categories` (current quarter) and `creditLevel`, `riskClass` (today)."""
     today = beijing_today()
     stored = stored_classifications(store, Quarter.of(today))

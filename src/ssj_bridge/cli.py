@@ -14,8 +14,7 @@ import click
 import orjson
 import structlog
 
-from ssj_bridge.errors import ConfigurationError, ExitCode, SsjError
-from ssj_bridge.features import load_features
+from ssj_bridge.errors import ExitCode, SsjError
 from ssj_bridge.log import configure_logging, redact_text
 from ssj_bridge.settings import Settings, load_settings
 
@@ -57,7 +56,6 @@ pass_context = click.make_pass_decorator(Context)
 def cli(ctx: click.Context, config: Path | None) -> None:
     """ssj-bridge: 双随机、一公开 supervision data, kept in step across platforms."""
     configure_logging()
-    load_features()
     ctx.obj = Context(config)
 
 
@@ -195,13 +193,10 @@ def demo(subjects: int, workdir: Path) -> None:
 @pass_context
 def export(ctx: Context, what: str, fmt: str) -> None:
     """The store's canonical records, one per line."""
-    from ssj_bridge.exports import EXPORTERS, write_rows
+    from ssj_bridge.exports import write_rows
+    from ssj_bridge.registry import default_registry
 
-    store = ctx.store()
-    if what not in EXPORTERS:
-        raise ConfigurationError(f"export {what}: nothing of that kind is kept by this store yet")
-    rows: Callable[[Any], Any] = EXPORTERS[what]
-    write_rows(rows(store), sys.stdout, fmt)
+    write_rows(default_registry().rows(what, ctx.store()), sys.stdout, fmt)
 
 
 @cli.group()

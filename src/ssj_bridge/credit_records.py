@@ -9,13 +9,16 @@ by the next sync when the store is the one behind.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from ssj_bridge.reconcile.entities import EntitySpec, StoreRecord, register_entity
+from ssj_bridge.reconcile.entities import EntitySpec, StoreRecord
 from ssj_bridge.store import Store
 from ssj_bridge.store.schema import credit_records
+
+if TYPE_CHECKING:
+    from ssj_bridge.registry import Registry
 
 PLATFORM = "credit"
 EVALUATION_ENTITY = "credit-evaluation"
@@ -57,12 +60,16 @@ _AT_SOURCE = ("the credit service owns {what}: a record the store lacks is taken
               "sync or sits in the quarantine (`ssj-bridge export quarantine`); one listed twice "
               "or with other content is corrected by {who}")
 
-register_entity(EntitySpec(
-    role=PLATFORM, entity=EVALUATION_ENTITY, fields=EVALUATION_FIELDS,
-    expected=_stored_evaluations,
-    source_hint=_AT_SOURCE.format(what="environmental credit evaluations",
-                                  who="the evaluating environment authority")))
-register_entity(EntitySpec(
-    role=PLATFORM, entity=RISK_ENTITY, fields=RISK_FIELDS, expected=_stored_risks,
-    source_hint=_AT_SOURCE.format(what="credit risk classes",
-                                  who="market regulation (the classifying authority)")))
+
+
+def register(registry: Registry) -> None:
+    """Credit evaluations and risk classes, compared with the credit service's feeds."""
+    registry.add_entity(EntitySpec(
+        role=PLATFORM, entity=EVALUATION_ENTITY, fields=EVALUATION_FIELDS,
+        expected=_stored_evaluations,
+        source_hint=_AT_SOURCE.format(what="environmental credit evaluations",
+                                      who="the evaluating environment authority")))
+    registry.add_entity(EntitySpec(
+        role=PLATFORM, entity=RISK_ENTITY, fields=RISK_FIELDS, expected=_stored_risks,
+        source_hint=_AT_SOURCE.format(what="credit risk classes",
+                                      who="market regulation (the classifying authority)")))

@@ -4,42 +4,28 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any, TextIO
 
 import orjson
 from sqlalchemy import select
 
 from ssj_bridge.model import CreditTier
+from ssj_bridge.registry import Registry
 from ssj_bridge.store import Store
 from ssj_bridge.store.schema import quarantine, subjects
 
-Rows = Callable[[Store], Iterator[dict[str, Any]]]
-EXPORTERS: dict[str, Rows] = {}
+SUBJECTS = "subjects"
 
 
-def exporter(name: str) -> Callable[[Rows], Rows]:
-    """Register the rows of `export NAME` (feature modules add theirs)."""
-    def add(rows: Rows) -> Rows:
-        EXPORTERS[name] = rows
-        return rows
-    return add
+def register(registry: Registry) -> None:
+    """`export subjects` (other features enrich it) and `export quarantine`."""
+    registry.add_exporter(SUBJECTS, subject_rows)
+    registry.add_exporter("quarantine", quarantine_rows)
 
 
-SubjectEnricher = Callable[[Store, dict[str, Any]], dict[str, Any]]
-_SUBJECT_ENRICHERS: list[Callable[[Store], SubjectEnricher]] = []
-
-
-def subject_enricher(make: Callable[[Store], SubjectEnricher]) -> Callable[[Store], SubjectEnricher]:
-    """Register what adds credit, tags and categories to exported subjects."""
-    _SUBJECT_ENRICHERS.append(make)
-    return make
-
-
-@exporter("subjects")
 def subject_rows(store: Store) -> Iterator[dict[str, Any]]:
-    """One object per subject: identity from permits, then what the enrichers add."""
-    enrichers = [make(store) for make in _SUBJECT_ENRICHERS]
+    """One object per subject: identity from permits (other features add the rest)."""
     with store.engine.connect() as conn:
         for row in conn.execute(select(subjects).order_by(subjects.c.uscc)):
             item: dict[str, Any] = {
@@ -51,12 +37,9 @@ def subject_rows(store: Store) -> Iterator[dict[str, Any]]:
                 "creditLevel": CreditTier.UNRATED.value, "riskClass": None, "tags": [],
                 "active": bool(row.active),
             }
-            for enrich in enrichers:
-                item = enrich(store, item)
             yield item
 
 
-@exporter("quarantine")
 def quarantine_rows(store: Store) -> Iterator[dict[str, Any]]:
     """`{"platform", "entity", "key", "reason", "firstSeen", "lastSeen", "count"}`."""
     with store.engine.connect() as conn:
@@ -102,12 +85,3 @@ def render(rows: Iterator[dict[str, Any]], fmt: str) -> str:
     buffer = io.StringIO()
     write_rows(rows, buffer, fmt)
     return buffer.getvalue()
-
-
-# Feature modules register their exporters and enrichers on import; importing them here makes
-# EXPORTERS complete whoever asks for it first.
-from ssj_bridge import classify as _classify  # noqa: E402, F401
-from ssj_bridge import results as _results  # noqa: E402, F401
-from ssj_bridge import tasks as _tasks  # noqa: E402, F401
-from ssj_bridge.draw import export as _draw_export  # noqa: E402, F401
-from ssj_bridge.imports import exports as _import_exports  # noqa: E402, F401

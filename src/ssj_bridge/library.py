@@ -30,7 +30,8 @@ from ssj_bridge.imports.queries import designations_on
 from ssj_bridge.model import Category, CreditTier, Inspector, Subject, beijing_today
 from ssj_bridge.outbox import ACCEPTED, PENDING, enqueue
 from ssj_bridge.period import Quarter
-from ssj_bridge.reconcile.entities import EntitySpec, StoreRecord, register_entity
+from ssj_bridge.reconcile.entities import EntitySpec, StoreRecord
+from ssj_bridge.registry import Registry
 from ssj_bridge.settings import Settings
 from ssj_bridge.store import Store
 from ssj_bridge.store.schema import classifications, inspectors, outbox, subjects
@@ -246,11 +247,15 @@ _NEVER_SENT = ("the provincial platform lists a library {what} this deployment n
                "lists one key twice: remove or deactivate it on the platform (ask the province "
                "when a higher level entered it)")
 
-register_entity(EntitySpec(
-    role=LIBRARY_PLATFORM, entity=SUBJECT_ENTITY, fields=SUBJECT_FIELDS,
-    expected=_stored_subjects, owned=True, repair=_resend(SUBJECT_ENTITY),
-    source_hint=_NEVER_SENT.format(what="subject")))
-register_entity(EntitySpec(
-    role=LIBRARY_PLATFORM, entity=INSPECTOR_ENTITY, fields=INSPECTOR_FIELDS,
-    expected=_stored_inspectors, owned=True, repair=_resend(INSPECTOR_ENTITY),
-    source_hint=_NEVER_SENT.format(what="inspector")))
+
+
+def register(registry: Registry) -> None:
+    """The subject and inspector libraries, compared with the platform's and repaired."""
+    registry.add_entity(EntitySpec(
+        role=LIBRARY_PLATFORM, entity=SUBJECT_ENTITY, fields=SUBJECT_FIELDS,
+        expected=_stored_subjects, owned=True, repair=_resend(SUBJECT_ENTITY),
+        source_hint=_NEVER_SENT.format(what="subject")))
+    registry.add_entity(EntitySpec(
+        role=LIBRARY_PLATFORM, entity=INSPECTOR_ENTITY, fields=INSPECTOR_FIELDS,
+        expected=_stored_inspectors, owned=True, repair=_resend(INSPECTOR_ENTITY),
+        source_hint=_NEVER_SENT.format(what="inspector")))

@@ -1,7 +1,7 @@
 """Publication of inspection results, queued in the transaction that records the result.
 
 When a result (or a new version of it) is recorded, `queue_publication` runs in the same
-transaction (ssj_bridge.results.RESULT_RECORDED): it upserts the result's row in `publications`
+transaction (a subscriber of results recorded, see `register`): it upserts the result's row in `publications`
 (pending, with its due date) and queues an outbox item for the publicity platform role, entity
 `publication`, key `taskId/uscc/inspectedOn`. The relay sends it through the platform's sink;
 `_on_outcome` keeps the row in step with what the platform answered, in the transaction that
@@ -36,9 +36,8 @@ from ssj_bridge.model import (
 )
 from ssj_bridge.outbox import ACCEPTED, PENDING, REJECTED, OutboxItem, SendOutcome, enqueue
 from ssj_bridge.reconcile.diff import MISSING_ON_PLATFORM
-from ssj_bridge.reconcile.entities import EntitySpec, StoreRecord, register_entity
-from ssj_bridge.relay import on_outcome
-from ssj_bridge.results import RESULT_RECORDED
+from ssj_bridge.reconcile.entities import EntitySpec, StoreRecord
+from ssj_bridge.registry import Enricher, Registry
 from ssj_bridge.store import Store
 from ssj_bridge.store.schema import assignments, outbox, publications, results, subjects
 
@@ -197,7 +196,6 @@ def retry(conn: Connection, keys: Sequence[str] = (), error_code: str | None = N
 # -- what the platform answered -------------------------------------------------------------------
 
 
-@on_outcome(ENTITY)
 def _on_outcome(conn: Connection, item: OutboxItem, outcome: SendOutcome) -> None:
     """Keep the publication's row in step with the platform's answer about one item."""
     payload = item.payload
@@ -363,12 +361,32 @@ def _publish_again(conn: Connection, key: str) -> bool:
     return enqueue(conn, PLATFORM, ENTITY, key, payload, force=True) is not None
 
 
-register_entity(EntitySpec(
-    role=PLATFORM, entity=ENTITY, fields={"resultCode": "code"}, expected=_stored_publications,
-    owned=True, repair=_publish_again, repairable=frozenset((MISSING_ON_PLATFORM,)),
-    source_hint="the exchange keeps a public record as first published (a corrected result "
-                "is answered E105); a refused publication is sent again with `ssj-bridge "
-                "publications retry KEY`"))
+# -- export results -------------------------------------------------------------------------------
 
-if queue_publication not in RESULT_RECORDED:
-    RESULT_RECORDED.append(queue_publication)
+
+def publication_of_results(store: Store) -> Enricher:
+    """Adds `publication` (`{"status", "date", "code"}`) to each exported result."""
+    with store.engine.connect() as conn:
+        published = publication_fields(conn)
+
+    def enrich(_store: Store, item: dict[str, Any]) -> dict[str, Any]:
+        item["publication"] = published.get((item["taskId"], item["uscc"])) or {
+            "status": "pending", "date": None, "code": None}
+        return item
+
+    return enrich
+
+
+def register(registry: Registry) -> None:
+    """Results recorded are queued for publication; the platform's answers kept; published
+    results reconciled and repaired; exported results carry their publication."""
+    registry.on_result_recorded(queue_publication)
+    registry.on_outcome(ENTITY, _on_outcome)
+    registry.add_entity(EntitySpec(
+        role=PLATFORM, entity=ENTITY, fields={"resultCode": "code"},
+        expected=_stored_publications, owned=True, repair=_publish_again,
+        repairable=frozenset((MISSING_ON_PLATFORM,)),
+        source_hint="the exchange keeps a public record as first published (a corrected "
+                    "result is answered E105); a refused publication is sent again with "
+                    "`ssj-bridge publications retry KEY`"))
+    registry.add_enricher("results", publication_of_results)

@@ -1,7 +1,8 @@
 """Recorded inspection results and who is told when one is recorded.
 
-`RESULT_RECORDED` subscribers run inside the transaction that records a result or a new
-version of it, so what they derive (e.g. a queued publication) commits or rolls back with it.
+Subscribers (`Registry.on_result_recorded`) run inside the transaction that records a result
+or a new version of it, so what they derive (e.g. a queued publication) commits or rolls back
+with it.
 
 A result, once recorded, changes only through a correction that names who approved it and
 why; every version is kept in `result_versions`. Results arrive from the provincial platform's
@@ -11,7 +12,7 @@ listing (each with the platform's resultId and version) or are corrected here
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, get_args
 
@@ -20,21 +21,15 @@ import structlog
 from pydantic import AwareDatetime, Field, ValidationError
 from sqlalchemy import Connection, Row, select, update
 
-from ssj_bridge.exports import exporter
 from ssj_bridge.model import CanonicalModel, Result, beijing_now, beijing_today, iso_beijing
 from ssj_bridge.outbox import ACCEPTED, PENDING, OutboxItem, SendOutcome, enqueue
-from ssj_bridge.reconcile.entities import EntitySpec, StoreRecord, register_entity
-from ssj_bridge.relay import on_outcome
+from ssj_bridge.reconcile.entities import EntitySpec, StoreRecord
+from ssj_bridge.registry import Registry, default_registry
 from ssj_bridge.store import Store
-from ssj_bridge.store.canonical import Writer, register_writer
+from ssj_bridge.store.canonical import Writer
 from ssj_bridge.store.schema import outbox, result_versions, results, uscc_allowlist
 from ssj_bridge.store.upsert import upsert
 from ssj_bridge.tasks import refresh_tasks
-
-ResultSubscriber = Callable[[Connection, Result, int], None]
-
-# Called with (the recording transaction's connection, the result, its version).
-RESULT_RECORDED: list[ResultSubscriber] = []
 
 log = structlog.get_logger("ssj_bridge.results")
 
@@ -84,7 +79,7 @@ def record_version(conn: Connection, result: Result, version: int, *, result_id:
     if approved_by is not None or reason is not None:
         row |= {"approved_by": approved_by, "reason": reason}
     upsert(conn, result_versions, [row], ("task_id", "uscc", "version"))
-    for subscriber in RESULT_RECORDED:
+    for subscriber in default_registry().result_recorded:
         subscriber(conn, result, version)
 
 
@@ -145,11 +140,6 @@ def _after_listed(conn: Connection, listed: Sequence[RecordedResult]) -> None:
     refresh_tasks(conn, touched)
 
 
-register_writer(RecordedResult, Writer(result_versions, ("task_id", "uscc", "version"),
-                                       _version_row, _after_listed))
-
-
-@on_outcome(RESULT_ENTITY)
 def _keep_result_id(conn: Connection, item: OutboxItem, outcome: SendOutcome) -> None:
     """A result recorded here and accepted by the platform gets the platform's resultId."""
     result_id = (outcome.response or {}).get("resultId")
@@ -292,27 +282,33 @@ def _stored_results(store: Store) -> Iterator[StoreRecord]:
                               in_flight=row.result_id in corrected)
 
 
-register_entity(EntitySpec(
-    role=RESULTS_PLATFORM, entity=RESULT_ENTITY, fields=RESULT_FIELDS, expected=_stored_results,
-    source_hint="the provincial platform keeps recorded results: a result it holds in a newer "
-                "version, or the store lacks, is taken by the next sync; one behind the store "
-                "lost a correction: correct it again with `ssj-bridge results correct`"))
 
 
 # -- export -----------------------------------------------------------------------------------
 
 
-@exporter("results")
 def result_rows(store: Store) -> Iterator[dict[str, Any]]:
-    """The Result of the platform's profile plus resultId, version and publication."""
-    from ssj_bridge.publications import publication_fields  # it subscribes to RESULT_RECORDED
-
+    """The Result of the platform's profile plus resultId and version (publications add
+    `publication`)."""
     with store.engine.connect() as conn:
         allowed = _allowed(conn)
-        published = publication_fields(conn)
         for row in conn.execute(select(results).order_by(results.c.task_id, results.c.uscc)):
             item = stored_result(row, allowed).model_dump(mode="json", by_alias=True)
-            item |= {"resultId": row.result_id, "version": int(row.version),
-                     "publication": published.get((row.task_id, row.uscc)) or {
-                         "status": "pending", "date": None, "code": None}}
+            item |= {"resultId": row.result_id, "version": int(row.version)}
             yield item
+
+
+def register(registry: Registry) -> None:
+    """Results listed by the platform and corrected here: store writer, outcome handler,
+    reconciliation, `export results`."""
+    registry.add_writer(RecordedResult, Writer(result_versions, ("task_id", "uscc", "version"),
+                                               _version_row, _after_listed))
+    registry.on_outcome(RESULT_ENTITY, _keep_result_id)
+    registry.add_entity(EntitySpec(
+        role=RESULTS_PLATFORM, entity=RESULT_ENTITY, fields=RESULT_FIELDS,
+        expected=_stored_results,
+        source_hint="the provincial platform keeps recorded results: a result it holds in a "
+                    "newer version, or the store lacks, is taken by the next sync; one behind "
+                    "the store lost a correction: correct it again with `ssj-bridge results "
+                    "correct`"))
+    registry.add_exporter("results", result_rows)

@@ -27,9 +27,10 @@ from ssj_bridge.model import (
 )
 from ssj_bridge.outbox import PENDING, enqueue
 from ssj_bridge.reconcile.diff import MISSING_ON_PLATFORM
-from ssj_bridge.reconcile.entities import EntitySpec, StoreRecord, register_entity
+from ssj_bridge.reconcile.entities import EntitySpec, StoreRecord
+from ssj_bridge.registry import Registry
 from ssj_bridge.store import Store
-from ssj_bridge.store.canonical import Writer, register_writer
+from ssj_bridge.store.canonical import Writer
 from ssj_bridge.store.schema import (
     assignments,
     draws,
@@ -99,7 +100,6 @@ def _unique(items: Sequence[Assignment]) -> list[Assignment]:
     return list({a.uscc: a for a in items}.values())
 
 
-register_writer(Task, Writer(tasks_table, ("task_id",), task_row, _after_tasks))
 
 
 def refresh_tasks(conn: Connection, task_ids: Iterable[str]) -> None:
@@ -265,17 +265,14 @@ def _push_again(conn: Connection, task_id: str) -> bool:
     return enqueue(conn, TASKS_PLATFORM, TASK_ENTITY, task_id, record, force=True) is not None
 
 
-register_entity(EntitySpec(
-    role=TASKS_PLATFORM, entity=TASK_ENTITY, fields=TASK_FIELDS, expected=_stored_tasks,
-    owned=True, repair=_push_again, repairable=frozenset((MISSING_ON_PLATFORM,)),
-    source_hint="a task drawn by another level is settled on the provincial platform (the next "
-                "sync takes what it lists); a pushed task is never changed there (40902): "
-                "compare `ssj-bridge export tasks` with the platform's and draw again as a new "
-                "task if the local draw is the right one"))
-
-
-# Registered last: the exports module imports the feature modules (this one included) at its
-# end, so importing it before this module's functions exist would find them missing.
-from ssj_bridge.exports import exporter  # noqa: E402
-
-exporter("tasks")(task_rows)
+def register(registry: Registry) -> None:
+    """Tasks: how a listed one is stored, reconciled and repaired, and `export tasks`."""
+    registry.add_writer(Task, Writer(tasks_table, ("task_id",), task_row, _after_tasks))
+    registry.add_entity(EntitySpec(
+        role=TASKS_PLATFORM, entity=TASK_ENTITY, fields=TASK_FIELDS, expected=_stored_tasks,
+        owned=True, repair=_push_again, repairable=frozenset((MISSING_ON_PLATFORM,)),
+        source_hint="a task drawn by another level is settled on the provincial platform (the "
+                    "next sync takes what it lists); a pushed task is never changed there "
+                    "(40902): compare `ssj-bridge export tasks` with the platform's and draw "
+                    "again as a new task if the local draw is the right one"))
+    registry.add_exporter("tasks", task_rows)

@@ -5,13 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from ssj_bridge.exports import SubjectEnricher, exporter, subject_enricher
 from ssj_bridge.imports.queries import designations_on, inspectors
 from ssj_bridge.model import Designation, beijing_today
+from ssj_bridge.registry import Enricher, Registry
 from ssj_bridge.store import Store
 
 
-@exporter("inspectors")
+def register(registry: Registry) -> None:
+    """`export inspectors`; exported subjects carry their designations as tags."""
+    registry.add_exporter("inspectors", inspector_rows)
+    registry.add_enricher("subjects", designation_tags)
+
+
 def inspector_rows(store: Store) -> Iterator[dict[str, Any]]:
     """The whole roster, retired people included, with the roster file's columns as keys."""
     for person in inspectors(store, active_only=False):
@@ -24,8 +29,7 @@ def tag_text(designation: Designation) -> str:
     return f"{tag}:{designation.value}" if designation.value else tag
 
 
-@subject_enricher
-def designation_tags(store: Store) -> SubjectEnricher:
+def designation_tags(store: Store) -> Enricher:
     """Adds to each subject's `tags` the designations in force on today's Beijing date."""
     in_force = designations_on(store, beijing_today())
 

@@ -20,14 +20,14 @@ from sqlalchemy import select
 
 from ssj_bridge.adapter import AdapterContext, Listing
 from ssj_bridge.errors import ConfigurationError, ExitCode, SsjError
-from ssj_bridge.features import load_features
 from ssj_bridge.log import redact_text
 from ssj_bridge.model import beijing_now, iso_beijing
 from ssj_bridge.plugins import PluginHost
 from ssj_bridge.reconcile import history
 from ssj_bridge.reconcile.diff import KINDS, MISSING_IN_STORE, Break, compare
-from ssj_bridge.reconcile.entities import ENTITIES, EntitySpec
+from ssj_bridge.reconcile.entities import EntitySpec
 from ssj_bridge.reconcile.staging import Side, clear, stage
+from ssj_bridge.registry import default_registry
 from ssj_bridge.relay import relay
 from ssj_bridge.settings import PLATFORM_ROLES, Settings, env_name
 from ssj_bridge.store import Store
@@ -66,7 +66,6 @@ class ReconReport:
 def reconcile(settings: Settings, store: Store, host: PluginHost, *,
               platform: str | None = None, repair: bool = False) -> ReconReport:
     """Compare each configured platform's listings with the store; optionally repair."""
-    load_features()
     roles = [r for r in PLATFORM_ROLES if settings.platform(r).base_url]
     if platform is not None:
         if platform not in PLATFORM_ROLES:
@@ -108,8 +107,9 @@ def _reconcile_platform(settings: Settings, store: Store, host: PluginHost, role
     try:
         listings: list[Listing] = list(getattr(adapter, "listings", list)())
         staged: list[tuple[EntitySpec, set[str], set[str]]] = []
+        entities = default_registry().entities
         for listing in listings:
-            entity = ENTITIES.get((role, listing.entity))
+            entity = entities.get((role, listing.entity))
             if entity is None:
                 continue
             in_flight: set[str] = set()

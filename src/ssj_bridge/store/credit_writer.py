@@ -8,11 +8,14 @@ they fetch: an evaluation is `USCC/year/published_on`, a risk class `USCC/publis
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ssj_bridge.model import CreditRecord
-from ssj_bridge.store.canonical import Writer, register_writer
+from ssj_bridge.store.canonical import Writer
 from ssj_bridge.store.schema import credit_records
+
+if TYPE_CHECKING:
+    from ssj_bridge.registry import Registry
 
 
 def credit_record_key(record: CreditRecord) -> str:
@@ -46,4 +49,6 @@ def _day(value: date | None) -> str:
     return value.isoformat() if value is not None else ""
 
 
-register_writer(CreditRecord, Writer(credit_records, ("kind", "record_key"), credit_row))
+def register(registry: Registry) -> None:
+    """Credit evaluations and risk classes, one row each."""
+    registry.add_writer(CreditRecord, Writer(credit_records, ("kind", "record_key"), credit_row))

@@ -8,7 +8,6 @@ import time
 import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from types import TracebackType
@@ -35,6 +34,7 @@ from ssj_bridge.adapter import Batch, Rejected
 from ssj_bridge.errors import ConfigurationError, LockHeld, StoreFailed
 from ssj_bridge.model import CanonicalModel, beijing_now, iso_beijing
 from ssj_bridge.store.canonical import writer_named
+from ssj_bridge.store.counts import StoreCounts
 from ssj_bridge.store.prepared import PreparedBatch, prepare, rows_suffice
 from ssj_bridge.store.schema import (
     cursors,
@@ -54,19 +54,6 @@ log = structlog.get_logger("ssj_bridge.store")
 # A stream announcing at least this many records is stored by a writer process of its own,
 # so the database's work runs beside the reading and validating instead of after it.
 WRITER_PROCESS_FROM = 20_000
-
-
-@dataclass(frozen=True)
-class StoreCounts:
-    """What applying one batch (or several, summed) did."""
-
-    stored: int
-    unchanged: int
-    set_aside: int
-
-    def __add__(self, other: StoreCounts) -> StoreCounts:
-        return StoreCounts(self.stored + other.stored, self.unchanged + other.unchanged,
-                           self.set_aside + other.set_aside)
 
 
 class Store:
