@@ -20,7 +20,7 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src adapters plugins tests benchmarks
 	$(BIN)/lint-imports
-	$(BIN)/mypy src/ssj_bridge
+	$(BIN)/mypy
 
 test: lint
 	$(BIN)/pytest -q

@@ -127,3 +127,32 @@ print(sum(1 for name in sys.modules if name.startswith("ssj_bridge")))
     core = len([m for m in all_modules() if m.startswith("ssj_bridge")])
     loaded = int(done.stdout)
     assert loaded < core / 3, f"importing {module} loads {loaded} of {core} core modules"
+
+
+def _imports_outside_the_api(files: list[Path]) -> list[str]:
+    import ast
+
+    found = []
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level
+                     else [a.name for a in node.names] if isinstance(node, ast.Import) else [])
+            for name in names:
+                if (name == "ssj_bridge" or name.startswith("ssj_bridge.")) and not (
+                        name == "ssj_bridge.api" or name.startswith("ssj_bridge.api.")):
+                    found.append(f"{path.relative_to(ROOT)}:{node.lineno} imports {name}")
+    return found
+
+
+def test_adapters_and_plugins_import_only_the_api() -> None:
+    files = [p for folder in ("adapters", "plugins") for p in (ROOT / folder).rglob("*.py")
+             if ".venv" not in p.parts]
+    assert len(files) > 50
+    assert not _imports_outside_the_api(files)
+
+
+def test_a_scaffolded_adapter_imports_only_the_api(tmp_path: Path) -> None:
+    from ssj_bridge.scaffold import AdapterNames, new_adapter
+
+    written = new_adapter(AdapterNames.of("acme"), tmp_path)
+    assert not _imports_outside_the_api([p for p in written if p.suffix == ".py"])

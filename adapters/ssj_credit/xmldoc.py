@@ -1,6 +1,6 @@
 """Reading the service's XML documents safely: no entities, no network, no DTD, bounded size.
 
-credit.md requires a client to refuse any document that carries a DOCTYPE. A DOCTYPE is looked
+docs/platforms/credit.md requires a client to refuse any document that carries a DOCTYPE. A DOCTYPE is looked
 for before parsing (so an internal subset is never processed) and again in the parsed
 document's info (for encodings where a byte scan cannot see it); either finding refuses the
 document. A document that is not well-formed — most often one cut off in transit — is a
@@ -9,26 +9,15 @@ transient failure, never a short page.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from lxml import etree
 
-from ssj_bridge.errors import PermanentError, TransientError
+from ssj_bridge.api import TransientError, UnsafeDocument, parse_xml
 from ssj_credit import PLATFORM
 
-# Case-insensitive on purpose: anything that looks like a DOCTYPE or an entity declaration is
-# refused. In GB18030 and UTF-8 these ASCII bytes cannot occur inside a multi-byte character.
-_DECLARATION = re.compile(r"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
-# Encodings whose ASCII is not single bytes, told by their first bytes (XML 1.0, appendix F).
-_WIDE = ((b"\x00\x00\xfe\xff", "utf-32-be"), (b"\xff\xfe\x00\x00", "utf-32-le"),
-         (b"\x00\x00\x00<", "utf-32-be"), (b"<\x00\x00\x00", "utf-32-le"),
-         (b"\xfe\xff", "utf-16-be"), (b"\xff\xfe", "utf-16-le"),
-         (b"\x00<", "utf-16-be"), (b"<\x00", "utf-16-le"))
-
-
-class DocumentRefused(PermanentError):
-    """A response the client will not read: it carries a DOCTYPE, or is larger than the cap."""
+# A response the client will not read: it carries a DOCTYPE, or is larger than the cap.
+DocumentRefused = UnsafeDocument
 
 
 @dataclass(frozen=True)
@@ -39,46 +28,11 @@ class Page:
     rows: list[dict[str, str | None]] = field(default_factory=list)
 
 
-def _parser() -> etree.XMLParser:
-    # A parser per document: lxml parsers must not be shared between threads.
-    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
-                           dtd_validation=False, huge_tree=False, remove_comments=True,
-                           remove_pis=True, collect_ids=False)
-
-
 def parse(body: bytes, *, max_bytes: int, what: str) -> etree._Element:
-    """The document's root element, or DocumentRefused / TransientError saying why not."""
-    if len(body) > max_bytes:
-        raise DocumentRefused(f"{PLATFORM}: {what}: the document has {len(body)} bytes, more than "
-                              f"the {max_bytes} SSJ_CREDIT__MAX_DOCUMENT_BYTES allows; refused "
-                              "unparsed", platform=PLATFORM)
-    if _DECLARATION.search(_sniffable(body)):
-        raise DocumentRefused(f"{PLATFORM}: {what}: the document carries a DOCTYPE or an entity "
-                              "declaration; refused unparsed (credit.md: documents with a "
-                              "DOCTYPE are refused)", platform=PLATFORM)
-    try:
-        root = etree.fromstring(body, _parser())
-    except etree.XMLSyntaxError as exc:
-        raise TransientError(f"{PLATFORM}: {what}: the body is not a complete XML document "
-                             f"(cut off in transit?): {exc}", platform=PLATFORM) from None
-    if root is None:
-        raise TransientError(f"{PLATFORM}: {what}: empty document", platform=PLATFORM)
-    info = root.getroottree().docinfo
-    if info.doctype or info.internalDTD is not None or info.externalDTD is not None:
-        raise DocumentRefused(f"{PLATFORM}: {what}: the document carries a DOCTYPE; refused "
-                              "(credit.md)", platform=PLATFORM)
-    if next(root.iter(etree.Entity), None) is not None:
-        raise DocumentRefused(f"{PLATFORM}: {what}: the document holds an entity reference; "
-                              "refused, never resolved", platform=PLATFORM)
-    return root
-
-
-def _sniffable(body: bytes) -> str:
-    """The body as text good enough to find markup declarations in."""
-    for start, codec in _WIDE:
-        if body.startswith(start):
-            return body.decode(codec, errors="replace")
-    return body.decode("latin-1")
+    """The document's root element, or DocumentRefused / TransientError saying why not
+    (docs/platforms/credit.md: documents with a DOCTYPE are refused)."""
+    return parse_xml(body, platform=PLATFORM, what=what, max_bytes=max_bytes,
+                     cap_setting="SSJ_CREDIT__MAX_DOCUMENT_BYTES")
 
 
 def read_page(root: etree._Element, *, what: str) -> Page:

@@ -12,8 +12,7 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
-from ssj_bridge.errors import PermanentError
-from ssj_bridge.outbox import OutboxItem, SendOutcome
+from ssj_bridge.api import OutboxItem, PermanentError, SendOutcome
 from ssj_province.client import RESULT_CONFLICT, TASK_CONFLICT, Conflict, ProvinceClient
 from ssj_province.mapping import (
     correction_to_platform,
@@ -21,7 +20,7 @@ from ssj_province.mapping import (
     task_to_platform,
 )
 
-LIBRARY_BATCH = 200  # province.md: 1–200 items per batchUpsert
+LIBRARY_BATCH = 200  # docs/platforms/province.md: 1–200 items per batchUpsert
 
 
 def batch_request_id(items: list[OutboxItem]) -> str:

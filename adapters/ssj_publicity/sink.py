@@ -18,10 +18,15 @@ from typing import Any
 
 import structlog
 
-from ssj_bridge.batches import DocumentRefused
-from ssj_bridge.errors import TransientError
-from ssj_bridge.model import beijing_today
-from ssj_bridge.outbox import ACCEPTED, REJECTED, OutboxItem, SendOutcome
+from ssj_bridge.api import (
+    ACCEPTED,
+    REJECTED,
+    DocumentRefused,
+    OutboxItem,
+    SendOutcome,
+    TransientError,
+    beijing_today,
+)
 from ssj_publicity import PLATFORM
 from ssj_publicity.client import PublicityClient
 from ssj_publicity.config import PublicityConfig
@@ -65,7 +70,7 @@ class PublicationSink:
                     "permit platform supplies the name")
         if not fields["JCJG"]:
             return (f"JCJGDM ({FIELD_NAMES['JCJGDM']}) {fields['JCJGDM']!r} is not a result code "
-                    "of codes.md (01–06); correct the result")
+                    "of docs/platforms/codes.md (01–06); correct the result")
         try:
             inspected = date.fromisoformat(fields["JCRQ"])
         except ValueError:

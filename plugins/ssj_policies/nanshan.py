@@ -17,25 +17,29 @@ from __future__ import annotations
 from collections.abc import Callable
 from fractions import Fraction
 
-from ssj_bridge import hookimpl
-from ssj_bridge.model import Category, CreditTier, InspectionMode, ManagementClass, Tag
-from ssj_bridge.period import Per
-from ssj_bridge.policy import (
+from ssj_bridge.api import (
+    Category,
     CountedFrom,
+    CreditTier,
     Deadline,
     DeadlineKind,
     Evidence,
     Exclusion,
+    InspectionMode,
+    ManagementClass,
     Matter,
     ModeRule,
     Note,
     NoteKind,
     Obligation,
     ObligationKind,
+    Per,
     PolicySpec,
     Rule,
     RuleBook,
     SubjectFacts,
+    Tag,
+    hookimpl,
     percent,
 )
 from ssj_policies._common import routine_matter

@@ -18,23 +18,26 @@ from __future__ import annotations
 from collections.abc import Callable
 from fractions import Fraction
 
-from ssj_bridge import hookimpl
-from ssj_bridge.model import Category, Tag
-from ssj_bridge.period import Per
-from ssj_bridge.policy import (
+from ssj_bridge.api import (
+    Category,
     CheckLimit,
     ConflictAction,
     ConflictRule,
     CountedFrom,
     Deadline,
     DeadlineKind,
+    Evidence,
     Note,
     NoteKind,
     Obligation,
     ObligationKind,
+    Per,
     PolicySpec,
     Rule,
     RuleBook,
+    SubjectFacts,
+    Tag,
+    hookimpl,
     percent,
 )
 from ssj_policies._common import default_publication, routine_matter
@@ -79,7 +82,7 @@ COMMON_NOTES = (
 )
 
 
-def _level(levels: tuple[str, ...]) -> Callable[..., object]:
+def _level(levels: tuple[str, ...]) -> Callable[[SubjectFacts], Evidence | None]:
     return lambda f: f.tag(Tag.CONTROL_LEVEL.value, levels)
 
 

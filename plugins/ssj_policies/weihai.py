@@ -18,24 +18,27 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ssj_bridge import hookimpl
-from ssj_bridge.model import Category, CreditTier, ManagementClass, Tag
-from ssj_bridge.period import Per
-from ssj_bridge.policy import (
+from ssj_bridge.api import (
+    Category,
     CountedFrom,
+    CreditTier,
     Deadline,
     DeadlineKind,
     DrawExclusion,
     Exclusion,
     GroupSize,
+    ManagementClass,
     Note,
     NoteKind,
     Obligation,
     ObligationKind,
+    Per,
     PolicySpec,
     Rule,
     RuleBook,
     SubjectFacts,
+    Tag,
+    hookimpl,
     percent,
 )
 from ssj_policies._common import inspected_clean_this_year, routine_matter

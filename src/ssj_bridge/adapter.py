@@ -8,16 +8,22 @@ transaction, so a cursor only ever advances with the data it covers.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from datetime import date
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 import orjson
 import structlog
 from pydantic import BaseModel, ValidationError
 
+from ssj_bridge.hookspecs import API_VERSION
 from ssj_bridge.model import CanonicalModel
 from ssj_bridge.settings import PlatformSettings, configuration_error
+
+if TYPE_CHECKING:
+    from ssj_bridge.outbox import OutboxItem, SendOutcome
+    from ssj_bridge.simulate import SimRequest, SimResponse
 
 ConfigT = TypeVar("ConfigT", bound=BaseModel)
 
@@ -80,12 +86,12 @@ class ListedRecord:
     in_flight: bool = False
 
 
+@runtime_checkable
 class Listing(Protocol):
     """Everything a platform holds of one entity, page by page (reconciliation reads it).
 
-    A listing that reads only part of what the store holds (e.g. the evaluation years it is
-    configured for) may also offer `covers(key, fields) -> bool`: store records it does not
-    cover are left out of the comparison instead of showing as missing on the platform.
+    Records are listed in the canonical names and values ssj_bridge.model.compared gives for
+    the entity. A listing that reads only part of what the store holds is a `PartialListing`.
     """
 
     entity: str
@@ -98,28 +104,101 @@ class Listing(Protocol):
 class Sink(Protocol):
     """Where the outbox's items of one entity go on a platform (library, tasks, results …).
 
-    `send` receives at most `batch_size` pending items and returns one outcome per item
-    (ssj_bridge.outbox.SendOutcome); a transient failure raises TransientError and the items
-    stay pending, to be sent again with the same request ids.
+    `send` receives at most `batch_size` pending items and returns one outcome per item; a
+    transient failure raises TransientError and the items stay pending, to be sent again with
+    the same request ids (`OutboxItem.request_id`). A platform that takes documents of many
+    items and decides them later is served by a `BatchSink` instead.
     """
 
     entity: str
     batch_size: int
 
-    def send(self, items: list[Any]) -> list[Any]:
+    def send(self, items: list[OutboxItem]) -> list[SendOutcome]:
         """Send the items; one outcome each."""
         ...
 
 
-class Adapter(Protocol):
-    """A connection to one platform for one run."""
+@runtime_checkable
+class PartialListing(Listing, Protocol):
+    """A listing that reads only part of what the store holds (e.g. the evaluation years it is
+    configured for): store records it does not cover are left out of the comparison."""
 
-    def streams(self) -> list[Stream]:
-        """The streams `sync` reads, in order."""
+    def covers(self, key: str, fields: Mapping[str, Any]) -> bool:
+        """Whether the listing reads the store record `key` with these canonical fields."""
+        ...
+
+
+@runtime_checkable
+class BatchSink(Protocol):
+    """A sink whose platform takes documents of many items and decides them later.
+
+    `batch_size` items at most per document; `receipt_wait` seconds a run waits for receipts,
+    asking every `poll_interval` seconds.
+    """
+
+    entity: str
+    batch_size: int
+    receipt_wait: float
+    poll_interval: float
+
+    def check(self, item: OutboxItem) -> str | None:
+        """Why the item cannot go into a document (it is rejected at once), or None."""
+        ...
+
+    def number(self, day: date, sequence: int) -> str:
+        """The number of the day's `sequence`-th batch (unique per sender)."""
+        ...
+
+    def document(self, number: str, items: Sequence[OutboxItem]) -> bytes:
+        """The document of batch `number`, the items in this order."""
+        ...
+
+    def submit(self, number: str, document: bytes) -> None:
+        """Send the document; raises DocumentRefused, BatchNumberTaken, BatchTooLarge, or a
+        TransientError (the batch stays prepared and is sent again, unchanged)."""
+        ...
+
+    def poll(self, number: str, items: Sequence[OutboxItem]) -> list[SendOutcome] | None:
+        """One outcome per item once the receipt is done; None while it is processing.
+
+        Raises BatchUnknown when the platform does not know the batch.
+        """
+        ...
+
+
+class Adapter(Protocol):
+    """A connection to one platform for one run: what every adapter offers.
+
+    What an adapter may offer beside it is declared by the protocols below, each checked with
+    `isinstance`: `Writes` (the relay sends the outbox through its sinks) and `Reconcilable`
+    (reconciliation compares its listings with the store).
+    """
+
+    def streams(self) -> Sequence[Stream]:
+        """The streams `sync` reads, in order (none for a platform that is only written)."""
         ...
 
     def close(self) -> None:
         """Release connections."""
+        ...
+
+
+@runtime_checkable
+class Writes(Protocol):
+    """An adapter that sends the outbox's items: the relay calls `sinks()` before reading."""
+
+    def sinks(self) -> Sequence[Sink]:
+        """One sink per outbox entity, in the order their items go out."""
+        ...
+
+
+@runtime_checkable
+class Reconcilable(Protocol):
+    """An adapter whose platform can list what it holds: `reconcile` compares each listing with
+    the store. An adapter without it is reported as having nothing to compare."""
+
+    def listings(self) -> Sequence[Listing]:
+        """One listing per entity the platform holds."""
         ...
 
 
@@ -145,9 +224,13 @@ class AdapterContext:
 
 
 class SimulatorApp(Protocol):
-    """A platform simulator: answers one HTTP request (see ssj_bridge.simulate)."""
+    """A platform simulator: answers one HTTP request (see ssj_bridge.simulate).
 
-    def __call__(self, request: Any) -> Any:
+    The conformance suite also steers it through the controls of
+    ssj_bridge.testing.controls.SimulatorControls.
+    """
+
+    def __call__(self, request: SimRequest) -> SimResponse:
         """Return the response to `request`."""
         ...
 
@@ -157,7 +240,8 @@ class AdapterSpec:
     """An adapter as a plugin registers it.
 
     `role` is the platform role it serves (`permit`, `credit`, `province`, `publicity`);
-    `factory` builds the adapter for a run; `simulator` builds its simulator from options.
+    `factory` builds the adapter for a run; `simulator` builds its simulator from options;
+    `api` is the ssj_bridge.api version the adapter was written for.
     """
 
     name: str
@@ -167,6 +251,7 @@ class AdapterSpec:
     description: str = ""
     simulator: Callable[[Mapping[str, Any]], SimulatorApp] | None = None
     simulator_options: Mapping[str, Any] = field(default_factory=dict)
+    api: str = API_VERSION
 
 
 def content_hash(payload: bytes) -> str:

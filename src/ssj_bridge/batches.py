@@ -21,15 +21,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from datetime import date
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import orjson
 import structlog
 from sqlalchemy import Connection, func, select, update
 
-from ssj_bridge.adapter import content_hash
-from ssj_bridge.errors import PermanentError
+from ssj_bridge.adapter import BatchSink, content_hash
+from ssj_bridge.errors import BatchNumberTaken, BatchTooLarge, BatchUnknown, DocumentRefused, PermanentError
 from ssj_bridge.model import beijing_now, beijing_today, iso_beijing
 from ssj_bridge.outbox import ACCEPTED, PENDING, REJECTED, OutboxItem, SendOutcome
 from ssj_bridge.outcomes import RelayCounts, settle
@@ -46,60 +45,6 @@ ABANDONED = "abandoned"
 OPEN = (PREPARED, SUBMITTED)
 # A number the platform already knows with other content is replaced at most this often a run.
 MAX_RENUMBER = 5
-
-
-class DocumentRefused(PermanentError):
-    """The platform refused the document as a whole; retrying the same document cannot help."""
-
-
-class BatchNumberTaken(PermanentError):
-    """The platform already holds this batch number with other content."""
-
-
-class BatchTooLarge(PermanentError):
-    """The document holds more items than the platform takes at once."""
-
-
-class BatchUnknown(PermanentError):
-    """The platform has no batch of this number (the submission never arrived)."""
-
-
-@runtime_checkable
-class BatchSink(Protocol):
-    """A sink whose platform takes documents of many items and decides them later.
-
-    `batch_size` items at most per document; `receipt_wait` seconds a run waits for receipts,
-    asking every `poll_interval` seconds.
-    """
-
-    entity: str
-    batch_size: int
-    receipt_wait: float
-    poll_interval: float
-
-    def check(self, item: OutboxItem) -> str | None:
-        """Why the item cannot go into a document (it is rejected at once), or None."""
-        ...
-
-    def number(self, day: date, sequence: int) -> str:
-        """The number of the day's `sequence`-th batch (unique per sender)."""
-        ...
-
-    def document(self, number: str, items: Sequence[OutboxItem]) -> bytes:
-        """The document of batch `number`, the items in this order."""
-        ...
-
-    def submit(self, number: str, document: bytes) -> None:
-        """Send the document; raises DocumentRefused, BatchNumberTaken, BatchTooLarge, or a
-        TransientError (the batch stays prepared and is sent again, unchanged)."""
-        ...
-
-    def poll(self, number: str, items: Sequence[OutboxItem]) -> list[SendOutcome] | None:
-        """One outcome per item once the receipt is done; None while it is processing.
-
-        Raises BatchUnknown when the platform does not know the batch.
-        """
-        ...
 
 
 def relay_batches(store: Store, platform: str, sink: BatchSink) -> RelayCounts:

@@ -1,4 +1,5 @@
-"""Which credit facts are in force on a date (credit.md's rule), from the stored credit records."""
+"""Which credit facts are in force on a date (docs/platforms/credit.md's rule), from the stored
+credit records."""
 
 from __future__ import annotations
 

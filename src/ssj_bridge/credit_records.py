@@ -13,6 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from ssj_bridge.model.compared import (
+    CREDIT_EVALUATION,
+    CREDIT_RISK,
+    EVALUATION_FIELDS,
+    RISK_FIELDS,
+)
 from ssj_bridge.reconcile.entities import EntitySpec, StoreRecord
 from ssj_bridge.store import Store
 from ssj_bridge.store.schema import credit_records
@@ -21,14 +27,6 @@ if TYPE_CHECKING:
     from ssj_bridge.registry import Registry
 
 PLATFORM = "credit"
-EVALUATION_ENTITY = "credit-evaluation"
-RISK_ENTITY = "credit-risk"
-
-EVALUATION_FIELDS = {"uscc": "code", "name": "text", "regionCode": "code", "year": "number",
-                     "level": "text", "tier": "code", "publishedOn": "date",
-                     "validUntil": "date", "inForce": "bool"}
-RISK_FIELDS = {"uscc": "code", "name": "text", "regionCode": "code", "riskClass": "code",
-               "publishedOn": "date"}
 
 
 def _stored(store: Store, kind: str) -> Iterator[StoreRecord]:
@@ -65,11 +63,11 @@ _AT_SOURCE = ("the credit service owns {what}: a record the store lacks is taken
 def register(registry: Registry) -> None:
     """Credit evaluations and risk classes, compared with the credit service's feeds."""
     registry.add_entity(EntitySpec(
-        role=PLATFORM, entity=EVALUATION_ENTITY, fields=EVALUATION_FIELDS,
+        role=PLATFORM, entity=CREDIT_EVALUATION, fields=EVALUATION_FIELDS,
         expected=_stored_evaluations,
         source_hint=_AT_SOURCE.format(what="environmental credit evaluations",
                                       who="the evaluating environment authority")))
     registry.add_entity(EntitySpec(
-        role=PLATFORM, entity=RISK_ENTITY, fields=RISK_FIELDS, expected=_stored_risks,
+        role=PLATFORM, entity=CREDIT_RISK, fields=RISK_FIELDS, expected=_stored_risks,
         source_hint=_AT_SOURCE.format(what="credit risk classes",
                                       who="market regulation (the classifying authority)")))

@@ -11,6 +11,7 @@ import pluggy
 
 from ssj_bridge import hookspecs
 from ssj_bridge.errors import ConfigurationError
+from ssj_bridge.hookspecs import API_VERSION
 
 if TYPE_CHECKING:
     from ssj_bridge.adapter import AdapterSpec
@@ -92,11 +93,17 @@ def load_plugins(extra: list[Any] | None = None) -> PluginHost:
 
 def _collect(host: PluginHost) -> None:
     def register_adapter(spec: AdapterSpec) -> None:
+        if not _compatible(spec.api):
+            raise _Incompatible(f"adapter {spec.name!r} is written for ssj-bridge api "
+                                f"{spec.api}; this is api {API_VERSION}")
         if spec.name in host.adapters:
             raise ConfigurationError(f"two plugins register an adapter named {spec.name!r}")
         host.adapters[spec.name] = spec
 
     def register_policy(spec: PolicySpec) -> None:
+        if not _compatible(spec.api):
+            raise _Incompatible(f"policy {spec.name!r} is written for ssj-bridge api "
+                                f"{spec.api}; this is api {API_VERSION}")
         if spec.name in host.policies:
             raise ConfigurationError(f"two plugins register a policy named {spec.name!r}")
         host.policies[spec.name] = spec
@@ -111,6 +118,14 @@ def _collect(host: PluginHost) -> None:
                 raise
             except Exception as exc:
                 host.failures.append(LoadFailure(hook_name, impl.plugin_name, _describe(exc)))
+
+
+class _Incompatible(Exception):
+    """A plugin written for another major version of the api: reported, not loaded."""
+
+
+def _compatible(version: str) -> bool:
+    return version.partition(".")[0] == API_VERSION.partition(".")[0]
 
 
 def _describe(exc: BaseException) -> str:

@@ -22,6 +22,7 @@ from fractions import Fraction
 from functools import cached_property
 from typing import Any, Protocol, runtime_checkable
 
+from ssj_bridge.hookspecs import API_VERSION
 from ssj_bridge.model import Category, CreditTier, InspectionMode, ManagementClass, RiskClass, Tag
 from ssj_bridge.period import Per, Quarter
 
@@ -486,6 +487,7 @@ class PolicySpec:
     factory: Callable[[], Policy]
     version: str = "0"
     description: str = ""
+    api: str = API_VERSION  # the ssj_bridge.api version the policy was written for
 
 
 # -- the declarative rule book ----------------------------------------------------------------

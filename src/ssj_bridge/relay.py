@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import structlog
 
-from ssj_bridge.adapter import Sink
-from ssj_bridge.batches import BatchSink, relay_batches
+from ssj_bridge.adapter import BatchSink, Sink
+from ssj_bridge.batches import relay_batches
 from ssj_bridge.outbox import PENDING, pending
 from ssj_bridge.outcomes import RelayCounts, settle
 from ssj_bridge.store import Store

@@ -18,10 +18,11 @@ from typing import Any, get_args
 
 import orjson
 import structlog
-from pydantic import AwareDatetime, Field, ValidationError
+from pydantic import ValidationError
 from sqlalchemy import Connection, Row, select, update
 
-from ssj_bridge.model import CanonicalModel, Result, beijing_now, beijing_today, iso_beijing
+from ssj_bridge.model import RecordedResult, Result, beijing_now, beijing_today, iso_beijing
+from ssj_bridge.model.compared import RESULT_FIELDS, result_version
 from ssj_bridge.outbox import ACCEPTED, PENDING, OutboxItem, SendOutcome, enqueue
 from ssj_bridge.reconcile.entities import EntitySpec, StoreRecord
 from ssj_bridge.registry import Registry, default_registry
@@ -41,15 +42,6 @@ PLATFORM = "platform"
 # Fields a correction may change; taskId and uscc identify the result and never change.
 CORRECTABLE = ("resultCode", "inspectedOn", "inspectorIds", "findings", "rectificationDue",
                "caseNo")
-
-
-class RecordedResult(CanonicalModel):
-    """A result as the platform lists it: its resultId, its version and the result itself."""
-
-    result_id: str = Field(min_length=1, max_length=64)
-    version: int = Field(ge=1)
-    update_time: AwareDatetime | None = None
-    result: Result
 
 
 class CorrectionRefused(ValueError):
@@ -255,16 +247,6 @@ def _describe(result_id: str, exc: ValidationError) -> str:
 # The platform records results and keeps every version; the store follows it. A result with a
 # local correction not yet accepted by the platform is in flight. Versions are compared as
 # zero-padded text, so a platform behind a correction the store holds shows as stale.
-
-RESULT_FIELDS = {"taskId": "code", "uscc": "code", "resultCode": "code", "inspectedOn": "date",
-                 "inspectorIds": "list", "findings": "text", "rectificationDue": "date",
-                 "caseNo": "text"}
-
-
-def result_version(version: int) -> str:
-    """A result's version as reconciliation orders it (text that sorts as the number does)."""
-    return f"{int(version):010d}"
-
 
 def _stored_results(store: Store) -> Iterator[StoreRecord]:
     """Every result the platform has given a resultId."""

@@ -14,7 +14,7 @@ from typing import Any
 
 import structlog
 
-from ssj_bridge.adapter import AdapterContext, Batch
+from ssj_bridge.adapter import AdapterContext, Batch, Writes
 from ssj_bridge.classify import classify_current_quarter, resolve_policy
 from ssj_bridge.errors import ConfigurationError, ExitCode, PlatformError, SsjError
 from ssj_bridge.library import LIBRARY_PLATFORM, enqueue_library
@@ -62,6 +62,7 @@ class SyncReport:
     """A whole run: one report per platform; the exit code is the worst that applies."""
 
     platforms: dict[str, PlatformReport] = field(default_factory=dict)
+    hook_failures: list[str] = field(default_factory=list)  # plugins whose after_sync raised
 
     @property
     def exit(self) -> ExitCode:
@@ -80,7 +81,10 @@ class SyncReport:
                  + (f", deferred {p.deferred}" if p.deferred else "")
                  + (f", error: {p.error}" if p.error else "")
                  for name, p in self.platforms.items()]
-        return f"sync exit {int(self.exit)} — " + ("; ".join(parts) or "nothing configured")
+        line = f"sync exit {int(self.exit)} — " + ("; ".join(parts) or "nothing configured")
+        if self.hook_failures:
+            line += f" (after_sync failed in: {', '.join(self.hook_failures)})"
+        return line
 
 
 def configured_roles(settings: Settings, only: list[str] | None) -> list[str]:
@@ -129,7 +133,7 @@ def run_sync(settings: Settings, store: Store, host: PluginHost, *,
                 report.platforms[role] = _sync_platform(settings, store, host, role, progress)
             after_relay(store, deadline_rules)  # a warning for each overdue publication
             synced = [r for r, p in report.platforms.items() if p.error is None]
-            host.manager.hook.after_sync(store=store, platforms=synced)
+            report.hook_failures = call_after_sync(host, report.as_json(), synced)
             if policy is not None:
                 classify_current_quarter(store, policy, settings.region_code)
             queued = enqueue_library(store, settings)
@@ -143,6 +147,19 @@ def run_sync(settings: Settings, store: Store, host: PluginHost, *,
             gc.unfreeze()
             store.finish_run(run_id, int(report.exit), report.as_json())
     return report
+
+
+def call_after_sync(host: PluginHost, report: dict[str, Any], platforms: list[str]) -> list[str]:
+    """Call every `after_sync` implementation on its own; the names of those that raised."""
+    failed = []
+    for impl in host.manager.hook.after_sync.get_hookimpls():
+        try:
+            impl.function(report=report, platforms=list(platforms))
+        except Exception as exc:
+            log.error("plugin failed in after_sync; the run goes on", plugin=impl.plugin_name,
+                      error=redact_text(f"{type(exc).__name__}: {exc}"))
+            failed.append(impl.plugin_name)
+    return failed
 
 
 def _sync_platform(settings: Settings, store: Store, host: PluginHost, role: str,
@@ -163,8 +180,8 @@ def _sync_platform(settings: Settings, store: Store, host: PluginHost, role: str
                                  logger=log.bind(platform=role))
         adapter = spec.factory(context)
         try:
-            # Writes first, so what is read back reflects them; `sinks` is optional.
-            for sink in getattr(adapter, "sinks", list)():
+            # Writes first, so what is read back reflects them.
+            for sink in adapter.sinks() if isinstance(adapter, Writes) else ():
                 sent = relay(store, role, sink)
                 result.sent += sent.sent
                 result.set_aside += sent.rejected

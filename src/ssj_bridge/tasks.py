@@ -9,7 +9,7 @@ held locally each push a task forward.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -25,6 +25,7 @@ from ssj_bridge.model import (
     TaskStatus,
     iso_beijing,
 )
+from ssj_bridge.model.compared import TASK_FIELDS, task_fields
 from ssj_bridge.outbox import PENDING, enqueue
 from ssj_bridge.reconcile.diff import MISSING_ON_PLATFORM
 from ssj_bridge.reconcile.entities import EntitySpec, StoreRecord
@@ -210,27 +211,6 @@ def task_rows(store: Store) -> Iterator[dict[str, Any]]:
 # What is compared is what a draw decides: the task's identity, its proof and each subject with
 # its inspectors and mode. The statuses are left out: both sides move them forward on their own
 # (a publication makes an assignment 已公示 only where it is published).
-
-TASK_FIELDS = {"name": "text", "regionCode": "code", "matterCode": "code", "drawnBy": "code",
-               "drawMode": "text", "period": "code", "plannedStart": "date", "plannedEnd": "date",
-               "drawProof.algorithm": "text", "drawProof.label": "text", "drawProof.k": "number",
-               "drawProof.candidatesHash": "code", "drawProof.commitment": "code",
-               "drawProof.witnessEntropy": "text", "drawProof.secret": "code",
-               "assignments": "list"}
-
-
-def task_fields(task: Mapping[str, Any]) -> dict[str, Any]:
-    """A Task (by alias) as reconciliation compares it: the proof's fields one by one, each
-    assignment as `USCC/inspectorIds/mode` (inspectors sorted: their order carries no meaning)."""
-    proof = task.get("drawProof") or {}
-    fields = {name: task.get(name) for name in TASK_FIELDS if "." not in name}
-    fields |= {f"drawProof.{name}": proof.get(name) for name in (
-        "algorithm", "label", "k", "candidatesHash", "commitment", "witnessEntropy", "secret")}
-    fields["assignments"] = [
-        f"{a.get('uscc')}/{','.join(sorted(a.get('inspectorIds') or []))}/{a.get('mode')}"
-        for a in task.get("assignments") or [] if isinstance(a, Mapping)]
-    return fields
-
 
 def _stored_tasks(store: Store) -> Iterator[StoreRecord]:
     """Every task in the store; a local one still on its way to the platform is in flight."""

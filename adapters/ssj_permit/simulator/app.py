@@ -1,4 +1,5 @@
-"""The permit platform simulator: permit.md's endpoints over the synthetic dataset, with faults.
+"""The permit platform simulator: docs/platforms/permit.md's endpoints over the synthetic
+dataset, with faults.
 
 Pages are assembled from pre-rendered record JSON, so a client is measured, not the simulator.
 Faults (all off by default): error_rate (500/502 HTML/503/504/200+50001), rate_429 (half with
@@ -20,12 +21,16 @@ from typing import Any
 
 import orjson
 
-from ssj_bridge.model import BEIJING, beijing_now
-from ssj_bridge.model.identifiers import region_prefix
-from ssj_bridge.simulate import SimRequest, SimResponse, over_limit
-from ssj_bridge.testing.controls import ForcedFaults
-from ssj_bridge.testing.faults import envelope as _envelope
-from ssj_bridge.testing.faults import forced_answer, random_fault
+from ssj_bridge.api import BEIJING, beijing_now, region_prefix
+from ssj_bridge.api.simulation import (
+    ForcedFaults,
+    SimRequest,
+    SimResponse,
+    forced_answer,
+    over_limit,
+    random_fault,
+)
+from ssj_bridge.api.simulation import envelope as _envelope
 from ssj_permit.simulator.dataset import PermitDataset, build, iso
 
 
@@ -172,7 +177,7 @@ class PermitSimulator:
     # -- HTTP ---------------------------------------------------------------------------------
 
     def __call__(self, request: SimRequest) -> SimResponse:
-        """Answer one request as permit.md describes."""
+        """Answer one request as docs/platforms/permit.md describes."""
         if self.latency:
             time.sleep(self.latency)
         with self.lock:

@@ -1,4 +1,4 @@
-"""A simulator of province-gd.md's gateway: real HTTP on loopback, deterministic data, faults.
+"""A simulator of docs/platforms/province-gd.md's gateway: real HTTP on loopback, deterministic data, faults.
 
 - One endpoint, `POST /gateway/api`, form-encoded, MD5-signed, always HTTP 200 with
   `{"success", "errCode", "errMsg", "result"}`; a timestamp more than 600 s off its clock is
@@ -25,16 +25,16 @@ from urllib.parse import parse_qsl
 
 import orjson
 
-from ssj_bridge.model import BEIJING, normalise_code, region_within, uscc_problem
-from ssj_bridge.model.identifiers import USCC_ALPHABET
-from ssj_bridge.simulate import SimRequest, SimResponse
-from ssj_bridge.synthetic import subjects
-from ssj_bridge.testing.controls import (
+from ssj_bridge.api import BEIJING, USCC_ALPHABET, normalise_code, region_within, uscc_problem
+from ssj_bridge.api.simulation import (
     PERMANENT,
     RATE_LIMIT,
     STALE_SIGNATURE,
     ForcedFault,
     ForcedFaults,
+    SimRequest,
+    SimResponse,
+    subjects,
 )
 from ssj_province_gd.signing import gd_time, parse_gd_time, sign
 
@@ -415,7 +415,7 @@ class Simulator:
 
 
 def _forced(fault: ForcedFault) -> SimResponse:
-    """A forced fault in province-gd.md's words."""
+    """A forced fault in docs/platforms/province-gd.md's words."""
     if fault.kind == PERMANENT:
         return _answer(code="PARAM_ERROR", message="参数错误")
     if fault.kind == STALE_SIGNATURE:

@@ -8,16 +8,15 @@ from typing import TYPE_CHECKING
 import pytest
 from support import Clock
 
-from ssj_bridge.plugins import load_plugins
-from ssj_bridge.synthetic import subjects
-from ssj_bridge.testing import SimulatorControls, WriteSample, WriteSamples
+from ssj_bridge.api.simulation import SimulatorControls, subjects
+from ssj_bridge.api.testing import WriteSample, WriteSamples, installed_adapter
 from ssj_province_gd import pacing
 
 if TYPE_CHECKING:
-    from ssj_bridge.testing.conformance import ConformanceTarget
+    from ssj_bridge.api.testing import ConformanceTarget
 
 # The suite's fixtures; imported by pytest itself so that its assertions explain failures.
-pytest_plugins = ["ssj_bridge.testing.conformance"]
+pytest_plugins = ["ssj_bridge.api.testing"]
 
 ROOT = Path(__file__).resolve().parents[1]
 REGION = "440305"
@@ -70,10 +69,10 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
 @pytest.fixture
 def conformance_target() -> ConformanceTarget:
     """The gd adapter as installed (found through its entry point), against 南山."""
-    from ssj_bridge.testing.conformance import ConformanceTarget
+    from ssj_bridge.api.testing import ConformanceTarget
 
     return ConformanceTarget(
-        spec=load_plugins().adapters["gd"],
+        spec=installed_adapter("gd"),
         region_code=REGION,
         options={"subjects": 30, "tasks": 14, "calls_per_minute": 0},
         bad_record_options={"malformed_rate": 0.3},

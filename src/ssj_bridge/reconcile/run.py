@@ -18,7 +18,7 @@ from typing import Any
 import structlog
 from sqlalchemy import select
 
-from ssj_bridge.adapter import AdapterContext, Listing
+from ssj_bridge.adapter import AdapterContext, Listing, PartialListing, Reconcilable, Writes
 from ssj_bridge.errors import ConfigurationError, ExitCode, SsjError
 from ssj_bridge.log import redact_text
 from ssj_bridge.model import beijing_now, iso_beijing
@@ -105,7 +105,8 @@ def _reconcile_platform(settings: Settings, store: Store, host: PluginHost, role
         status.update(status="failed", error=redact_text(str(exc)))
         return
     try:
-        listings: list[Listing] = list(getattr(adapter, "listings", list)())
+        listings: list[Listing] = (list(adapter.listings()) if isinstance(adapter, Reconcilable)
+                                   else [])
         staged: list[tuple[EntitySpec, set[str], set[str]]] = []
         entities = default_registry().entities
         for listing in listings:
@@ -118,7 +119,8 @@ def _reconcile_platform(settings: Settings, store: Store, host: PluginHost, role
                   entity.fields)
             stage(store, Side(run_id, role, listing.entity, "s"),
                   _expected(entity, store, in_flight, not_owned,
-                            getattr(listing, "covers", None)), entity.fields)
+                            listing.covers if isinstance(listing, PartialListing) else None),
+                  entity.fields)
             staged.append((entity, in_flight, not_owned))
     except SsjError as exc:
         clear(store, run_id, role)
@@ -172,7 +174,7 @@ def _repair(settings: Settings, store: Store, host: PluginHost, role: str,
         spec = host.adapter(section.adapter or role, env_name((role, "adapter")))
         adapter = spec.factory(_context(settings, store, role))
         try:
-            for sink in getattr(adapter, "sinks", list)():
+            for sink in adapter.sinks() if isinstance(adapter, Writes) else ():
                 relay(store, role, sink)
         finally:
             adapter.close()

@@ -8,7 +8,7 @@ same mix of failures for the same `--error-rate` and `--rate-429`.
 from __future__ import annotations
 
 import random
-import threading
+from contextlib import AbstractContextManager
 from typing import Any
 
 import orjson
@@ -30,7 +30,7 @@ def envelope(code: int, msg: str, data: Any = None) -> bytes:
     return orjson.dumps({"code": code, "msg": msg, "data": data})
 
 
-def random_fault(rng: random.Random, lock: threading.Lock, *, error_rate: float,
+def random_fault(rng: random.Random, lock: AbstractContextManager[Any], *, error_rate: float,
                  rate_429: float) -> SimResponse | None:
     """A transient fault, or None for a normal answer.
 
