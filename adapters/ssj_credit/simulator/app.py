@@ -137,6 +137,10 @@ class CreditSimulator:
         """The feeds carry no update time: nothing moves while a client pages."""
         raise NotImplementedError("docs/platforms/credit.md's feeds have no order by update time")
 
+    def set_clock(self, offset: float) -> None:
+        """Nothing is read from this platform by update time."""
+        raise NotImplementedError("nothing on this platform is read by update time")
+
     def revoke_credentials(self) -> None:
         """An API key is not a session: nothing to end."""
         raise NotImplementedError("the credit service has no sessions")

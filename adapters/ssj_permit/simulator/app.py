@@ -61,6 +61,7 @@ class PermitSimulator:
         self.rate_limit = rate_limit
         self.rng = random.Random(f"faults/{seed}")
         self.lock = threading.Lock()
+        self.clock_offset = 0.0  # seconds its stamps run off this machine's clock (set_clock)
         self.tokens: set[str] = set()
         self.data_calls = 0
         self.requests = 0
@@ -143,6 +144,11 @@ class PermitSimulator:
             self._touch(key, {})
             return key
 
+    def set_clock(self, offset: float) -> None:
+        """Stamp changes `offset` seconds off this machine's clock (negative: behind)."""
+        with self.lock:
+            self.clock_offset = offset
+
     def revoke_credentials(self) -> None:
         """Revoke every issued token."""
         self.revoke_tokens()
@@ -164,7 +170,7 @@ class PermitSimulator:
                 del self.order[index]
         else:
             self.order.remove(("", permit_no))
-        stamp = iso(beijing_now())
+        stamp = iso(beijing_now() + timedelta(seconds=self.clock_offset))
         if self.order and self.order[-1][0] > stamp:
             stamp = self.order[-1][0]
         record.update(changes)

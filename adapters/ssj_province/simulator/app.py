@@ -155,6 +155,11 @@ class ProvinceSimulator:
             first["updateTime"] = self.platform.stamp()
             return str(first[key_field])
 
+    def set_clock(self, offset: float) -> None:
+        """Stamp changes `offset` seconds off this machine's clock (negative: behind)."""
+        with self.lock:
+            self.platform.stamp_offset = offset
+
     def revoke_credentials(self) -> None:
         """Every request is signed: there is no session to end."""
         raise NotImplementedError("the provincial platform has no sessions")

@@ -61,6 +61,7 @@ class ProvincePlatform:
         self.region = region
         self.seed = seed
         self.clock = clock
+        self.stamp_offset = 0.0  # seconds the platform's stamps run off `clock`
         self.auto_results = auto_results
         self.results_delay = results_delay
         self.subjects: dict[str, dict[str, Any]] = {}
@@ -87,7 +88,8 @@ class ProvincePlatform:
 
     def stamp(self) -> str:
         """An updateTime for a change now: whole seconds, never before the last one."""
-        now = self.clock().astimezone(BEIJING).isoformat(timespec="seconds")
+        moment = self.clock() + timedelta(seconds=self.stamp_offset)
+        now = moment.astimezone(BEIJING).isoformat(timespec="seconds")
         self._last_stamp = max(now, self._last_stamp)
         return self._last_stamp
 

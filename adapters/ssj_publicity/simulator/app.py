@@ -158,6 +158,10 @@ class PublicitySimulator:
         """The exchange feeds nothing into the store."""
         raise NotImplementedError("the exchange is written to, not read from, by sync")
 
+    def set_clock(self, offset: float) -> None:
+        """Nothing is read from this platform by update time."""
+        raise NotImplementedError("nothing on this platform is read by update time")
+
     def revoke_credentials(self) -> None:
         """The token is not a session: nothing to end."""
         raise NotImplementedError("the exchange has no sessions")

@@ -74,6 +74,7 @@ class Simulator:
         self.app_secret = app_secret
         self.calls_per_minute = calls_per_minute
         self.clock = clock
+        self.clock_offset = 0.0  # seconds its stamps run off `clock` (set_clock)
         self.lock = threading.Lock()
         self.forced = ForcedFaults()
         self.subjects: dict[str, dict[str, Any]] = {}
@@ -205,6 +206,11 @@ class Simulator:
             return str(first["wbbh"] or first["rwbh"]) if entity == "task" else (
                 f"{first['rwbh']}/{normalise_code(first['tyshxydm'])}")
 
+    def set_clock(self, offset: float) -> None:
+        """Stamp changes `offset` seconds off this machine's clock (negative: behind)."""
+        with self.lock:
+            self.clock_offset = offset
+
     def revoke_credentials(self) -> None:
         """Every request is signed; there is no session to end."""
         raise NotImplementedError("the gd platform has no sessions")
@@ -220,7 +226,8 @@ class Simulator:
             return self.bad_signatures
 
     def _stamp(self) -> str:
-        now = datetime.fromtimestamp(self.clock(), BEIJING).replace(microsecond=0)
+        now = datetime.fromtimestamp(self.clock() + self.clock_offset,
+                                     BEIJING).replace(microsecond=0)
         latest = max([r["gxsj"] for r in [*self.tasks.values(), *self.results.values()]],
                      default="")
         if latest and gd_time(now) <= latest:

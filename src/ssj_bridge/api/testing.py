@@ -14,6 +14,7 @@ from ssj_bridge.testing.conformance import (
     ConformanceSuite,
     ConformanceTarget,
     conformance_target,
+    json_body_key,
     json_schema_validator,
 )
 from ssj_bridge.testing.harness import (
@@ -33,5 +34,5 @@ def installed_adapter(name: str) -> AdapterSpec:
 __all__ = [
     "CAPABILITIES", "ConformanceSuite", "ConformanceTarget", "Harness", "Served", "SyncRun",
     "WriteSample", "WriteSamples", "conformance_target", "installed_adapter",
-    "json_schema_validator", "load_plugins",
+    "json_body_key", "json_schema_validator", "load_plugins",
 ]

@@ -101,12 +101,17 @@ class Served:
     """A simulator serving on loopback, with its controls.
 
     `before_request`, when set, runs before the simulator answers each request (a check
-    changes the platform's data while a client pages with it).
+    changes the platform's data while a client pages with it); `intercept`, when set, may
+    answer a request itself (given the request and the simulator), or return None to let the
+    simulator answer. Every request is kept in `requests`.
     """
 
     app: SimulatorControls
     running: RunningSimulator
     before_request: Callable[[], None] | None = None
+    intercept: Callable[[SimRequest, Callable[[SimRequest], SimResponse]],
+                        SimResponse | None] | None = None
+    requests: list[SimRequest] = field(default_factory=list)
 
     @property
     def base_url(self) -> str:
@@ -151,9 +156,14 @@ class Harness:
         holder: list[Served] = []
 
         def tap(request: SimRequest) -> SimResponse:
-            hook = holder[0].before_request if holder else None
-            if hook is not None:
-                hook()
+            served = holder[0]
+            served.requests.append(request)
+            if served.before_request is not None:
+                served.before_request()
+            if served.intercept is not None:
+                answer = served.intercept(request, app)
+                if answer is not None:
+                    return answer
             response: SimResponse = app(request)
             return response
 
