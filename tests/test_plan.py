@@ -18,13 +18,13 @@ from sqlalchemy import text
 
 from ssj_bridge.classify import classification_of, resolve_policy, stored_classifications
 from ssj_bridge.errors import ConfigurationError
-from ssj_bridge.exports import subject_rows
 from ssj_bridge.log import configure_logging
 from ssj_bridge.model import Category, beijing_today
 from ssj_bridge.period import Per, Quarter
 from ssj_bridge.plan import inspected_subjects, plan_text, quarter_k, quarter_need
 from ssj_bridge.plugins import load_plugins
 from ssj_bridge.policy import Obligation, ObligationKind, percent
+from ssj_bridge.registry import default_registry
 from ssj_bridge.store import Store
 
 CLI = Path(sys.executable).with_name("ssj-bridge")
@@ -231,14 +231,15 @@ def test_plan_and_explain_commands_read_the_store(
 
 
 def test_sync_classifies_the_current_quarter_and_export_shows_it(tmp_path: Path) -> None:
-    from ssj_bridge.demo import demo_settings
+    from ssj_bridge.demo import choose_deployment, demo_settings
     from ssj_bridge.simulators import start_simulators
     from ssj_bridge.sync import run_sync
 
     host = load_plugins()
     sims = start_simulators(host, {"region": "371000", "subjects": 40}, roles=["permit"])
     try:
-        settings = demo_settings(sims.environment(), tmp_path / "s.db")
+        deployment = choose_deployment(host, policy="weihai")
+        settings = demo_settings(sims.environment(), tmp_path / "s.db", deployment)
         store = Store(settings.database_url, lock_dir=tmp_path)
         store.migrate()
         run_sync(settings, store, host, only=["permit"])
@@ -247,7 +248,7 @@ def test_sync_classifies_the_current_quarter_and_export_shows_it(tmp_path: Path)
     current = Quarter.of(beijing_today())
     found = stored_classifications(store, current, "weihai")
     assert len(found) == store.count("subjects") > 0
-    rows = {row["uscc"]: row for row in subject_rows(store)}
+    rows = {row["uscc"]: row for row in default_registry().rows("subjects", store)}
     for uscc, classification in found.items():
         category = classification.category.value if classification.category else None
         assert rows[uscc]["category"] == category

@@ -151,4 +151,5 @@ def build() -> RuleBook:
 def register_policies(register: Callable[[PolicySpec], None]) -> None:
     """深圳市南山区 (Guangdong), 2024 方案."""
     register(PolicySpec(NAME, LOCALITY, build, version=VERSION,
-                        description="2024年南山区生态环境领域“双随机、一公开”监管工作方案"))
+                        description="2024年南山区生态环境领域“双随机、一公开”监管工作方案",
+                        region="440305"))

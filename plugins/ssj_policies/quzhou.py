@@ -158,6 +158,6 @@ def register_policies(register: Callable[[PolicySpec], None]) -> None:
     """衢州市 (Zhejiang), 2017 方案: the city and the county level."""
     description = "衢州市污染源日常环境监管“双随机”抽查办法落实细化方案 (2017)"
     register(PolicySpec("quzhou-city", LOCALITY_CITY, build_city, version=VERSION,
-                        description=description + ", 市级"))
+                        description=description + ", 市级", region="330800"))
     register(PolicySpec("quzhou-county", LOCALITY_COUNTY, build_county, version=VERSION,
                         description=description + ", 县级"))

@@ -141,4 +141,6 @@ def build(*, exclude_inspected_clean: bool = True) -> RuleBook:
 def register_policies(register: Callable[[PolicySpec], None]) -> None:
     """威海市 (Shandong), 2023 细则."""
     register(PolicySpec(NAME, LOCALITY, build, version=VERSION,
-                        description="威海市生态环境“双随机、一公开”监管工作实施细则 (2023)"))
+                        description="威海市生态环境“双随机、一公开”监管工作实施细则 (2023)",
+                        region="371000", authority=("11371000MB0000000E", "威海市生态环境局"),
+                        example=True))

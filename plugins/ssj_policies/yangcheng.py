@@ -146,4 +146,5 @@ def build() -> RuleBook:
 def register_policies(register: Callable[[PolicySpec], None]) -> None:
     """晋城市阳城县 (Shanxi), 2024 方案."""
     register(PolicySpec(NAME, LOCALITY, build, version=VERSION,
-                        description="晋城市生态环境局阳城分局2024年度双随机抽查实施方案"))
+                        description="晋城市生态环境局阳城分局2024年度双随机抽查实施方案",
+                        region="140522"))

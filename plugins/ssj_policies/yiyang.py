@@ -154,4 +154,5 @@ def build(*, positive_list_key_as_general: bool = False,
 def register_policies(register: Callable[[PolicySpec], None]) -> None:
     """益阳市 (Hunan), 2021 方案."""
     register(PolicySpec(NAME, LOCALITY, build, version=VERSION,
-                        description="益阳市生态环境“双随机、一公开”监管工作实施方案 (2021)"))
+                        description="益阳市生态环境“双随机、一公开”监管工作实施方案 (2021)",
+                        region="430900"))

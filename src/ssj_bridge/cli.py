@@ -178,11 +178,31 @@ def simulate(region: str, subjects: int, seed: int, only: str | None, ports: tup
 @click.option("--subjects", default=2000, show_default=True, type=int)
 @click.option("--dir", "workdir", type=click.Path(path_type=Path), default=Path("demo-out"),
               show_default=True, help="Where the demo's store and reports go.")
-def demo(subjects: int, workdir: Path) -> None:
-    """The whole cycle against the bundled simulators, on an embedded SQLite store."""
+@click.option("--policy", default=None,
+              help="The locality policy (default: SSJ_POLICY, else the installed example).")
+@click.option("--region", default=None, help="Region code (default: the policy's own).")
+@click.option("--adapter", "chosen", multiple=True, metavar="ROLE=ADAPTER",
+              help="Serve ROLE with this installed adapter and its simulator "
+                   "(default: SSJ_<ROLE>__ADAPTER, else the role's bundled one).")
+@pass_context
+def demo(ctx: Context, subjects: int, workdir: Path, policy: str | None, region: str | None,
+         chosen: tuple[str, ...]) -> None:
+    """The whole cycle against the simulators, on an embedded SQLite store."""
     from ssj_bridge.demo import run_demo
+    from ssj_bridge.settings import PLATFORM_ROLES
 
-    raise SystemExit(run_demo(subjects=subjects, workdir=workdir, echo=click.echo))
+    settings = ctx.settings
+    adapters = {role: section.adapter for role in PLATFORM_ROLES
+                if "adapter" in (section := getattr(settings, role)).model_fields_set
+                and section.adapter}
+    for item in chosen:
+        role, _, name = item.partition("=")
+        if not name:
+            raise click.UsageError(f"--adapter {item!r}: expected ROLE=ADAPTER")
+        adapters[role] = name
+    raise SystemExit(run_demo(subjects=subjects, workdir=workdir, echo=click.echo,
+                              policy=policy or settings.policy, region=region,
+                              adapters=adapters))
 
 
 @cli.command()

@@ -1,42 +1,94 @@
-"""`ssj-bridge demo`: the whole cycle against the bundled simulators, on embedded SQLite."""
+"""`ssj-bridge demo`: the whole cycle against the simulators, on embedded SQLite.
+
+Any installed adapter with a simulator can serve a role (`--adapter ROLE=NAME`, or
+SSJ_<ROLE>__ADAPTER), any installed policy can decide (`--policy`, or SSJ_POLICY), in any region
+(`--region`, else the policy's own). With none named, the policy is the one its plugin marks as
+its worked example; the core knows no locality of its own.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ssj_bridge.classify import resolve_policy
-from ssj_bridge.errors import ExitCode
+from ssj_bridge.errors import ConfigurationError, ExitCode
 from ssj_bridge.model import beijing_today
 from ssj_bridge.period import Quarter
 from ssj_bridge.plan import make_plan, plan_text
 from ssj_bridge.plugins import PluginHost, load_plugins
-from ssj_bridge.settings import PlatformSettings, Settings
+from ssj_bridge.policy import PolicySpec
+from ssj_bridge.settings import PLATFORM_ROLES, PlatformSettings, Settings
 from ssj_bridge.simulators import start_simulators
 from ssj_bridge.store import Store
 from ssj_bridge.sync import run_sync
 
-DEMO_REGION = "371000"  # 威海市
-DEMO_ORG = ("11371000MB0000000E", "威海市生态环境局")
-DEMO_POLICY = "weihai"
 # A few faults, so the demo shows retries and the quarantine doing their work.
 DEMO_FAULTS = {"error_rate": 0.03, "rate_429": 0.02, "malformed_rate": 0.01, "quirk_rate": 0.02,
                "live_updates": 1, "rate_limit": 0}
 
 
-def run_demo(*, subjects: int, workdir: Path, echo: Callable[[str], Any]) -> int:
+@dataclass(frozen=True)
+class Deployment:
+    """Who the demo runs as: the policy, its region and authority, the adapter of each role."""
+
+    policy: str
+    region: str
+    org_code: str
+    org_name: str
+    adapters: Mapping[str, str]
+
+
+def choose_deployment(host: PluginHost, *, policy: str | None = None, region: str | None = None,
+                      adapters: Mapping[str, str] | None = None) -> Deployment:
+    """The deployment the demo runs; ConfigurationError naming what is missing or unknown."""
+    spec = _policy(host, policy)
+    region = region or spec.region
+    if not region or not (len(region) == 6 and region.isdigit()):
+        raise ConfigurationError(f"--region: policy {spec.name!r} names no region of its own; "
+                                 "give a 6-digit region code", "--region")
+    org_code, org_name = spec.authority if spec.authority and region == spec.region else (
+        f"11{region}MB0000000E", f"{spec.locality}生态环境主管部门")
+    for role, name in (adapters or {}).items():
+        if role not in PLATFORM_ROLES:
+            raise ConfigurationError(f"--adapter {role}={name}: unknown role {role!r} (known: "
+                                     f"{', '.join(PLATFORM_ROLES)})", "--adapter")
+        host.adapter(name, f"SSJ_{role.upper()}__ADAPTER")
+    return Deployment(spec.name, region, org_code, org_name, dict(adapters or {}))
+
+
+def _policy(host: PluginHost, name: str | None) -> PolicySpec:
+    if name is not None:
+        return host.policy(name, "--policy")
+    examples = [spec for spec in host.policies.values() if spec.example]
+    if len(examples) != 1:
+        known = ", ".join(sorted(host.policies)) or "none"
+        raise ConfigurationError(f"--policy: name the policy the demo runs (installed: {known})",
+                                 "--policy")
+    return examples[0]
+
+
+def run_demo(*, subjects: int, workdir: Path, echo: Callable[[str], Any],
+             policy: str | None = None, region: str | None = None,
+             adapters: Mapping[str, str] | None = None) -> int:
     """The whole cycle: sync, plan, draw with a witness, push the tasks, read the results back,
     publish them, reconcile, and write the compliance report; prints what each step did."""
+    host = load_plugins()
+    deployment = choose_deployment(host, policy=policy, region=region, adapters=adapters)
     workdir.mkdir(parents=True, exist_ok=True)
     database = workdir / "demo.db"
     for stale in workdir.glob("demo.db*"):
         stale.unlink()
-    host = load_plugins()
-    sims = start_simulators(host, {"region": DEMO_REGION, "subjects": subjects, **DEMO_FAULTS})
+    sims = start_simulators(host, {"region": deployment.region, "subjects": subjects,
+                                   **DEMO_FAULTS}, adapters=deployment.adapters)
     try:
-        settings = demo_settings(sims.environment(), database)
+        settings = demo_settings(sims.environment(), database, deployment)
+        echo(f"deployment: policy {deployment.policy}, region {deployment.region}, "
+             f"{deployment.org_name}; adapters "
+             + ", ".join(f"{role} {settings.platform(role).adapter}" for role in sims.running))
         store = Store(settings.database_url)
         store.migrate()
         echo("simulators: " + ", ".join(f"{r} {s.base_url}" for r, s in sims.running.items()))
@@ -50,7 +102,7 @@ def run_demo(*, subjects: int, workdir: Path, echo: Callable[[str], Any]) -> int
              f"quarantined: {store.count('quarantine')}")
         for entry in store.quarantined()[:5]:
             echo(f"  set aside {entry['key']}: {entry['reason']}")
-        ensure_demo_roster(store, workdir, echo)
+        ensure_demo_roster(store, settings, workdir, echo)
         echo_plan(store, settings, host, echo)
         drawn = echo_draw(store, settings, host, echo)
         # The drawn tasks and the roster go to the provincial platform, whose inspectors record
@@ -80,33 +132,37 @@ def echo_plan(store: Store, settings: Settings, host: PluginHost, echo: Callable
     echo(plan_text(make_plan(store, active, quarter, region=settings.region_code)).rstrip())
 
 
-# The demo roster: 20 people of 威海, the first 15 certified, the other 5 auxiliary experts.
+# The demo roster: 20 people of the demo's region, the first 15 certified, the other 5 auxiliary
+# experts.
 _DEMO_NAMES = ("张伟", "王芳", "李娜", "刘洋", "陈静", "杨帆", "赵磊", "黄敏", "周杰", "吴婷",
                "徐强", "孙丽", "马超", "朱琳", "胡军", "郭峰", "何雪", "林涛", "高远", "罗佳")
 _DEMO_EXPERTISE = ("大气;水", "固废;危废", "辐射;监测", "环评;大气", "噪声;土壤", "海洋;水",
                    "移动源;大气")
 
 
-def demo_roster_csv(path: Path, region: str = DEMO_REGION, org: str = DEMO_ORG[0]) -> Path:
+def demo_roster_csv(path: Path, region: str, org: str) -> Path:
     """Write a roster file (interface.md's columns) of 20 inspectors, 15 of them certified."""
     lines = ["inspectorId,name,certNo,orgCode,regionCode,expertise,auxiliary,active,conflicts"]
     for index, name in enumerate(_DEMO_NAMES):
         certified = index < 15
         cert_no = f"{region[:4]}01202{index % 5}{index + 1:06d}" if certified else ""
-        lines.append(f"WH-{index + 1:03d},{name},{cert_no},{org},{region},"
+        lines.append(f"DEMO-{index + 1:03d},{name},{cert_no},{org},{region},"
                      f"{_DEMO_EXPERTISE[index % len(_DEMO_EXPERTISE)]},"
                      f"{'false' if certified else 'true'},true,")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
 
-def ensure_demo_roster(store: Store, workdir: Path, echo: Callable[[str], Any]) -> None:
+def ensure_demo_roster(store: Store, settings: Settings, workdir: Path,
+                       echo: Callable[[str], Any]) -> None:
     """Import the generated roster when no inspector is in the store yet (as a data manager would)."""
     from ssj_bridge.imports import import_roster
 
     if store.count("inspectors"):
         return
-    loaded = import_roster(store, demo_roster_csv(workdir / "demo-roster.csv"), "demo")
+    roster = demo_roster_csv(workdir / "demo-roster.csv", settings.region_code or "",
+                             settings.org_code or "")
+    loaded = import_roster(store, roster, "demo")
     echo(f"roster: {loaded.rows} inspectors imported from {loaded.file_name}")
 
 
@@ -122,8 +178,8 @@ def echo_draw(store: Store, settings: Settings, host: PluginHost,
 
     active = resolve_policy(host, settings.policy)
     today = beijing_today()
-    quarter, region = Quarter.of(today), settings.region_code or DEMO_REGION
-    org = settings.org_code or DEMO_ORG[0]
+    quarter, region = Quarter.of(today), settings.region_code or ""
+    org = settings.org_code or ""
     try:
         committed = commit_draws(store, active, region_code=region, quarter=quarter,
                                  matter_code="M01", own_org=org)
@@ -193,16 +249,20 @@ def echo_compliance(store: Store, settings: Settings, host: PluginHost, workdir:
     return path
 
 
-def demo_settings(environment: dict[str, str], database: Path) -> Settings:
-    """Settings pointing at the running simulators (environment variables still win)."""
+def demo_settings(environment: dict[str, str], database: Path,
+                  deployment: Deployment) -> Settings:
+    """Settings pointing at the running simulators, run as `deployment`."""
     sections: dict[str, PlatformSettings] = {}
-    for role in ("permit", "credit", "province", "publicity"):
+    for role in PLATFORM_ROLES:
         prefix = f"SSJ_{role.upper()}__"
         fields = {k[len(prefix):].lower(): v for k, v in environment.items()
                   if k.startswith(prefix)}
+        if role in deployment.adapters:
+            fields["adapter"] = deployment.adapters[role]
         if fields:
             sections[role] = PlatformSettings(**fields)
     values: dict[str, Any] = {"database_url": f"sqlite:///{database}",
-                              "region_code": DEMO_REGION, "org_code": DEMO_ORG[0],
-                              "org_name": DEMO_ORG[1], "policy": DEMO_POLICY, **sections}
+                              "region_code": deployment.region, "org_code": deployment.org_code,
+                              "org_name": deployment.org_name, "policy": deployment.policy,
+                              **sections}
     return Settings(**values)

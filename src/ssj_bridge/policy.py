@@ -480,13 +480,21 @@ class Policy(Protocol):
 
 @dataclass(frozen=True)
 class PolicySpec:
-    """A locality policy as a plugin registers it: a name, the locality, and a factory."""
+    """A locality policy as a plugin registers it: a name, the locality, and a factory.
+
+    `region` is the locality's region code and `authority` its environment authority's
+    (USCC, name), where the plugin knows them: `demo` runs a policy's locality from them.
+    `example` marks the plugin's worked example, which a bare `demo` runs.
+    """
 
     name: str
     locality: str
     factory: Callable[[], Policy]
     version: str = "0"
     description: str = ""
+    region: str | None = None
+    authority: tuple[str, str] | None = None
+    example: bool = False
     api: str = API_VERSION  # the ssj_bridge.api version the policy was written for
 
 

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ssj_bridge.errors import ConfigurationError
 from ssj_bridge.plugins import PluginHost
 from ssj_bridge.settings import DEFAULT_ADAPTERS
 from ssj_bridge.simulate import RunningSimulator, serve
@@ -46,8 +47,18 @@ def start_simulators(host: PluginHost, options: Mapping[str, Any], *,
     """Start one simulator per role, from the adapter chosen for it.
 
     Default: the role's default adapter (settings.DEFAULT_ADAPTERS) when it has a simulator,
-    else the first found, so an extra adapter installed for a role does not replace it.
+    else the first found, so an extra adapter installed for a role does not replace it. An
+    adapter named in `adapters` that is not installed, serves another role or has no
+    simulator is a ConfigurationError: never a quiet fallback to another one.
     """
+    for role, name in (adapters or {}).items():
+        spec = host.adapter(name, f"--adapter {role}={name}")
+        if spec.role != role:
+            raise ConfigurationError(f"--adapter {role}={name}: adapter {name!r} serves the "
+                                     f"{spec.role} role, not {role}", f"SSJ_{role.upper()}__ADAPTER")
+        if spec.simulator is None:
+            raise ConfigurationError(f"--adapter {role}={name}: adapter {name!r} registers no "
+                                     "simulator", f"SSJ_{role.upper()}__ADAPTER")
     chosen: dict[str, Any] = {}
     preferred = {**DEFAULT_ADAPTERS, **(adapters or {})}
     for spec in host.adapters.values():
