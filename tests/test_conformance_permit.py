@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ssj_bridge.plugins import load_plugins
+from ssj_bridge.plugins.host import load_plugins
 from ssj_bridge.testing.conformance import ConformanceSuite, ConformanceTarget
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ssj_bridge.plugins import load_plugins
-from ssj_bridge.synthetic import subjects
+from ssj_bridge.plugins.host import load_plugins
+from ssj_bridge.simulation.synthetic import subjects
 from ssj_bridge.testing import SimulatorControls, WriteSample, WriteSamples
 from ssj_bridge.testing.conformance import ConformanceSuite, ConformanceTarget, json_body_key
 

@@ -9,7 +9,6 @@ import httpx
 import pytest
 import respx
 
-from ssj_bridge.adapter import AdapterContext, Batch, Fetched, Rejected
 from ssj_bridge.errors import (
     ConfigurationError,
     ExitCode,
@@ -18,6 +17,7 @@ from ssj_bridge.errors import (
 )
 from ssj_bridge.model import CreditRecord, CreditTier, RiskClass
 from ssj_bridge.model.identifiers import uscc_check_character
+from ssj_bridge.platform.adapter import AdapterContext, Batch, Fetched, Rejected
 from ssj_bridge.settings import PlatformSettings
 from ssj_bridge.store.credit_writer import credit_record_key
 from ssj_credit.client import CreditClient
@@ -210,7 +210,7 @@ def test_a_doctype_found_only_after_parsing_is_still_refused(monkeypatch: pytest
                                                             tmp_path: Path) -> None:
     # Were the scan before parsing to miss it, the parsed document's info still refuses it,
     # and its entity is left unresolved.
-    import ssj_bridge.safexml as safexml
+    import ssj_bridge.platform.safexml as safexml
     import ssj_credit.xmldoc as xmldoc
 
     secret = tmp_path / "secret.txt"

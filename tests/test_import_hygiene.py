@@ -32,7 +32,7 @@ for module in sys.stdin.read().split():
         os.close(reader)
         try:
             importlib.import_module(module)
-            from ssj_bridge.registry import registry_built
+            from ssj_bridge.plugins.registry import registry_built
             problem = "importing it built the feature registry" if registry_built() else ""
         except BaseException:
             problem = traceback.format_exc()
@@ -64,8 +64,8 @@ def test_every_module_imports_alone_without_registering_anything() -> None:
 
 def test_the_registry_is_built_from_the_feature_list_on_first_use() -> None:
     script = """
-from ssj_bridge.registry import DEFAULT_FEATURES, default_registry, registry_built
-import ssj_bridge.results, ssj_bridge.publications, ssj_bridge.exports
+from ssj_bridge.plugins.registry import DEFAULT_FEATURES, default_registry, registry_built
+import ssj_bridge.features.results, ssj_bridge.features.publications, ssj_bridge.report.export
 assert not registry_built()
 built = default_registry()
 assert registry_built()
@@ -115,7 +115,7 @@ def test_no_module_imports_in_a_circle() -> None:
     assert not circles, f"modules importing in a circle: {circles}"
 
 
-@pytest.mark.parametrize("module", ["ssj_bridge.results", "ssj_bridge.api"])
+@pytest.mark.parametrize("module", ["ssj_bridge.features.results", "ssj_bridge.api"])
 def test_a_feature_loads_a_fraction_of_the_core(module: str) -> None:
     script = f"""
 import sys, {module}

@@ -16,15 +16,15 @@ import pytest
 from policy_world import World, active_policy, plan_for
 from sqlalchemy import text
 
-from ssj_bridge.classify import classification_of, resolve_policy, stored_classifications
 from ssj_bridge.errors import ConfigurationError
 from ssj_bridge.log import configure_logging
 from ssj_bridge.model import Category, beijing_today
-from ssj_bridge.period import Per, Quarter
-from ssj_bridge.plan import inspected_subjects, plan_text, quarter_k, quarter_need
-from ssj_bridge.plugins import load_plugins
-from ssj_bridge.policy import Obligation, ObligationKind, percent
-from ssj_bridge.registry import default_registry
+from ssj_bridge.model.periods import Per, Quarter
+from ssj_bridge.plugins.host import load_plugins
+from ssj_bridge.plugins.registry import default_registry
+from ssj_bridge.policy.classify import classification_of, resolve_policy, stored_classifications
+from ssj_bridge.policy.plan import inspected_subjects, plan_text, quarter_k, quarter_need
+from ssj_bridge.policy.rules import Obligation, ObligationKind, percent
 from ssj_bridge.store import Store
 
 CLI = Path(sys.executable).with_name("ssj-bridge")
@@ -124,7 +124,7 @@ def test_plan_json_has_exactly_the_shape_of_the_interface(store: Store) -> None:
 def test_plan_of_an_unclassified_quarter_classifies_it_first(store: Store) -> None:
     small_weihai(store)
     active = active_policy("weihai")
-    from ssj_bridge.plan import make_plan
+    from ssj_bridge.policy.plan import make_plan
 
     plan = make_plan(store, active, Quarter(2025, 1), region="371000")
     assert {c.category.value: c.population for c in plan.categories} == {
@@ -231,8 +231,8 @@ def test_plan_and_explain_commands_read_the_store(
 
 
 def test_sync_classifies_the_current_quarter_and_export_shows_it(tmp_path: Path) -> None:
-    from ssj_bridge.demo import choose_deployment, demo_settings
-    from ssj_bridge.simulators import start_simulators
+    from ssj_bridge.simulation.demo import choose_deployment, demo_settings
+    from ssj_bridge.simulation.launch import start_simulators
     from ssj_bridge.sync import run_sync
 
     host = load_plugins()

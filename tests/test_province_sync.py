@@ -17,15 +17,15 @@ from sqlalchemy import Connection, select
 
 from ssj_bridge.cli import cli
 from ssj_bridge.errors import ExitCode
-from ssj_bridge.imports import import_designations, import_roster
+from ssj_bridge.intake import import_designations, import_roster
 from ssj_bridge.model import Result, beijing_today
 from ssj_bridge.model.identifiers import uscc_check_character
-from ssj_bridge.outbox import enqueue
-from ssj_bridge.period import Quarter
-from ssj_bridge.plugins import PluginHost
-from ssj_bridge.registry import default_registry
+from ssj_bridge.model.periods import Quarter
+from ssj_bridge.outbox.queue import enqueue
+from ssj_bridge.plugins.host import PluginHost
+from ssj_bridge.plugins.registry import default_registry
 from ssj_bridge.settings import PlatformSettings, Settings
-from ssj_bridge.simulators import SimulatorSet, start_simulators
+from ssj_bridge.simulation.launch import SimulatorSet, start_simulators
 from ssj_bridge.store import Store
 from ssj_bridge.store.schema import classifications, result_versions, results, tasks
 from ssj_bridge.sync import SyncReport, run_sync

@@ -16,10 +16,10 @@ from publicity_support import (
     publication_rows,
 )
 
-from ssj_bridge.batches import BatchSink, batches
-from ssj_bridge.outbox import OutboxItem, SendOutcome
-from ssj_bridge.registry import default_registry
-from ssj_bridge.relay import relay
+from ssj_bridge.outbox.batches import BatchSink, batches
+from ssj_bridge.outbox.queue import OutboxItem, SendOutcome
+from ssj_bridge.outbox.relay import relay
+from ssj_bridge.plugins.registry import default_registry
 from ssj_bridge.store import Store
 from ssj_publicity.sink import PublicationSink
 

@@ -17,13 +17,13 @@ from publicity_support import (
 )
 from sqlalchemy import select, update
 
+from ssj_bridge.features.publications import current_rules, refresh_due_dates
+from ssj_bridge.features.results import record_version
 from ssj_bridge.model import Result, ResultCode, beijing_today
-from ssj_bridge.outbox import pending
-from ssj_bridge.plugins import load_plugins
-from ssj_bridge.publications import current_rules, refresh_due_dates
-from ssj_bridge.registry import default_registry
-from ssj_bridge.relay import relay
-from ssj_bridge.results import record_version
+from ssj_bridge.outbox.queue import pending
+from ssj_bridge.outbox.relay import relay
+from ssj_bridge.plugins.host import load_plugins
+from ssj_bridge.plugins.registry import default_registry
 from ssj_bridge.store import Store
 from ssj_bridge.store.schema import outbox, tasks
 from ssj_bridge.sync import run_sync

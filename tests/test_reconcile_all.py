@@ -21,26 +21,26 @@ import pytest
 from sqlalchemy import select
 from sync_support import run_cli
 
-from ssj_bridge.adapter import AdapterContext
-from ssj_bridge.classify import resolve_policy
-from ssj_bridge.demo import demo_roster_csv
 from ssj_bridge.draw.commit import commit_draws
 from ssj_bridge.draw.run import run_draws
 from ssj_bridge.errors import ExitCode
-from ssj_bridge.imports import import_roster
+from ssj_bridge.intake import import_roster
 from ssj_bridge.model import beijing_now, beijing_today, iso_beijing
-from ssj_bridge.outbox import ACCEPTED, enqueue
-from ssj_bridge.period import Quarter
-from ssj_bridge.plugins import PluginHost
+from ssj_bridge.model.periods import Quarter
+from ssj_bridge.outbox.queue import ACCEPTED, enqueue
+from ssj_bridge.platform.adapter import AdapterContext
+from ssj_bridge.plugins.host import PluginHost
+from ssj_bridge.policy.classify import resolve_policy
 from ssj_bridge.reconcile.normalise import items, text
 from ssj_bridge.reconcile.run import reconcile
 from ssj_bridge.settings import PlatformSettings, Settings
-from ssj_bridge.simulate import SimRequest, SimResponse
-from ssj_bridge.simulators import SimulatorSet, start_simulators
+from ssj_bridge.simulation.demo import demo_roster_csv
+from ssj_bridge.simulation.launch import SimulatorSet, start_simulators
+from ssj_bridge.simulation.server import SimRequest, SimResponse
+from ssj_bridge.simulation.synthetic import make_uscc
 from ssj_bridge.store import Store
 from ssj_bridge.store.schema import breaks, credit_records, outbox
 from ssj_bridge.sync import run_sync
-from ssj_bridge.synthetic import make_uscc
 from ssj_credit.simulator.app import CreditSimulator
 from ssj_credit.vocabulary import SCHEMES
 from ssj_permit.simulator.app import PermitSimulator

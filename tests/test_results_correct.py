@@ -13,14 +13,14 @@ from click.testing import Result as CliResult
 from sqlalchemy import Connection, select
 
 from ssj_bridge.cli import cli
+from ssj_bridge.features.results import record_version
 from ssj_bridge.model import Result, beijing_today
 from ssj_bridge.model.identifiers import uscc_check_character
-from ssj_bridge.outbox import pending
-from ssj_bridge.plugins import load_plugins
-from ssj_bridge.registry import default_registry
-from ssj_bridge.results import record_version
+from ssj_bridge.outbox.queue import pending
+from ssj_bridge.plugins.host import load_plugins
+from ssj_bridge.plugins.registry import default_registry
 from ssj_bridge.settings import PlatformSettings, Settings
-from ssj_bridge.simulators import start_simulators
+from ssj_bridge.simulation.launch import start_simulators
 from ssj_bridge.store import Store
 from ssj_bridge.store.schema import result_versions, results
 from ssj_bridge.sync import run_sync

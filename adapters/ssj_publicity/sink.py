@@ -1,6 +1,6 @@
 """Publications to the exchange: batches of at most 500 records, decided later in a receipt.
 
-The core's batch relay (ssj_bridge.batches) records each batch's number and document before
+The core's batch relay (ssj_bridge.outbox.batches) records each batch's number and document before
 this sink sends it, so a resumed run sends the same number with the same bytes; this sink
 numbers batches, builds documents, submits them and turns a DONE receipt into one outcome per
 record. Batch numbers are `<region>-<yyyymmdd>-<seq>` (e.g. `371000-20250612-0001`).
@@ -46,7 +46,7 @@ RETRY = "ssj-bridge publications retry"
 
 
 class PublicationSink:
-    """The `publication` entity's sink on the exchange (a ssj_bridge.batches.BatchSink)."""
+    """The `publication` entity's sink on the exchange (a ssj_bridge.outbox.batches.BatchSink)."""
 
     entity = ENTITY
 

@@ -14,15 +14,15 @@ from typing import Any
 
 import structlog
 
-from ssj_bridge.adapter import AdapterContext, Batch, Writes
-from ssj_bridge.classify import classify_current_quarter, resolve_policy
 from ssj_bridge.errors import ConfigurationError, ExitCode, PlatformError, SsjError
-from ssj_bridge.library import LIBRARY_PLATFORM, enqueue_library
+from ssj_bridge.features.library import LIBRARY_PLATFORM, enqueue_library
+from ssj_bridge.features.publications import after_relay, before_relay
 from ssj_bridge.log import redact_text
-from ssj_bridge.pipeline import prefetch
-from ssj_bridge.plugins import PluginHost
-from ssj_bridge.publications import after_relay, before_relay
-from ssj_bridge.relay import relay
+from ssj_bridge.outbox.relay import relay
+from ssj_bridge.platform.adapter import AdapterContext, Batch, Writes
+from ssj_bridge.platform.prefetch import prefetch
+from ssj_bridge.plugins.host import PluginHost
+from ssj_bridge.policy.classify import classify_current_quarter, resolve_policy
 from ssj_bridge.settings import PLATFORM_ROLES, Settings, env_name
 from ssj_bridge.store import Store
 

@@ -1,7 +1,7 @@
 """What the simulated platform holds before anyone writes: a higher level's draws and results.
 
 Deterministic for one (region, subjects, seed, today): the tasks are drawn over the same
-synthetic population the permit simulator serves (ssj_bridge.synthetic), by the province's
+synthetic population the permit simulator serves (ssj_bridge.simulation.synthetic), by the province's
 own bureau, with the province's inspectors.
 """
 

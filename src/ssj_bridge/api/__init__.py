@@ -7,7 +7,7 @@ major `API_VERSION`. A plugin states the version it was written for in its spec 
 this version by default); the host does not load one written for another major version.
 
 What is here, by use:
-- registering: `hookimpl`, `AdapterSpec`, `PolicySpec` (the hooks: ssj_bridge.hookspecs);
+- registering: `hookimpl`, `AdapterSpec`, `PolicySpec` (the hooks: ssj_bridge.plugins.hookspecs);
 - an adapter for one run: `AdapterContext` (settings section, region, allow-list, logger),
   the `Adapter` protocol and its optional capabilities `Writes` (sinks) and `Reconcilable`
   (listings), each declared by a typed protocol and checked with isinstance;
@@ -23,25 +23,6 @@ What is here, by use:
 - policies: the rule book and what it is built from.
 """
 
-from ssj_bridge.adapter import (
-    Adapter,
-    AdapterContext,
-    AdapterSpec,
-    Batch,
-    BatchSink,
-    Fetched,
-    ListedRecord,
-    Listing,
-    PartialListing,
-    Reconcilable,
-    Rejected,
-    SimulatorApp,
-    Sink,
-    Stream,
-    Writes,
-    canonical_payload,
-    content_hash,
-)
 from ssj_bridge.errors import (
     BatchNumberTaken,
     BatchTooLarge,
@@ -55,19 +36,6 @@ from ssj_bridge.errors import (
     RateLimited,
     SsjError,
     TransientError,
-)
-from ssj_bridge.hookspecs import API_VERSION, hookimpl
-from ssj_bridge.http import (
-    NotAnEnvelope,
-    PlatformSession,
-    RateLimiter,
-    RetryPolicy,
-    call_with_retry,
-    envelope_message,
-    make_client,
-    read_envelope,
-    retry_after_seconds,
-    transport_error,
 )
 from ssj_bridge.model import (
     BEIJING,
@@ -116,9 +84,42 @@ from ssj_bridge.model.compared import (
     task_fields,
 )
 from ssj_bridge.model.identifiers import USCC_ALPHABET, region_prefix, uscc_check_character
-from ssj_bridge.outbox import ACCEPTED, PENDING, REJECTED, OutboxItem, SendOutcome
-from ssj_bridge.period import Per, Quarter
-from ssj_bridge.policy import (
+from ssj_bridge.model.periods import Per, Quarter
+from ssj_bridge.outbox.queue import ACCEPTED, PENDING, REJECTED, OutboxItem, SendOutcome
+from ssj_bridge.platform.adapter import (
+    Adapter,
+    AdapterContext,
+    AdapterSpec,
+    Batch,
+    BatchSink,
+    Fetched,
+    ListedRecord,
+    Listing,
+    PartialListing,
+    Reconcilable,
+    Rejected,
+    SimulatorApp,
+    Sink,
+    Stream,
+    Writes,
+    canonical_payload,
+    content_hash,
+)
+from ssj_bridge.platform.http import (
+    NotAnEnvelope,
+    PlatformSession,
+    RateLimiter,
+    RetryPolicy,
+    call_with_retry,
+    envelope_message,
+    make_client,
+    read_envelope,
+    retry_after_seconds,
+    transport_error,
+)
+from ssj_bridge.platform.safexml import UnsafeDocument, parse_xml, safe_parser
+from ssj_bridge.plugins.hookspecs import API_VERSION, hookimpl
+from ssj_bridge.policy.rules import (
     CheckLimit,
     ConflictAction,
     ConflictRule,
@@ -145,7 +146,6 @@ from ssj_bridge.policy import (
     SubjectFacts,
     percent,
 )
-from ssj_bridge.safexml import UnsafeDocument, parse_xml, safe_parser
 from ssj_bridge.settings import SecretStr, env_name, is_secret_name
 
 __all__ = [

@@ -5,9 +5,9 @@ controls the conformance suite steers it with (`SimulatorControls`); `ForcedFaul
 bookkeeping of the faults a check forces, so a simulator only words each one its platform's way.
 """
 
-from ssj_bridge.simulate import RunningSimulator, SimRequest, SimResponse, over_limit, serve
-from ssj_bridge.simulators import SimulatorSet, start_simulators
-from ssj_bridge.synthetic import SyntheticSubject, subjects
+from ssj_bridge.simulation.launch import SimulatorSet, start_simulators
+from ssj_bridge.simulation.server import RunningSimulator, SimRequest, SimResponse, over_limit, serve
+from ssj_bridge.simulation.synthetic import SyntheticSubject, subjects
 from ssj_bridge.testing.controls import (
     FAULT_KINDS,
     PERMANENT,

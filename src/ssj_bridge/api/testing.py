@@ -7,8 +7,8 @@ ssj_bridge.testing.conformance). `installed_adapter(name)` is the adapter as its
 registers it.
 """
 
-from ssj_bridge.adapter import AdapterSpec
-from ssj_bridge.plugins import load_plugins
+from ssj_bridge.platform.adapter import AdapterSpec
+from ssj_bridge.plugins.host import load_plugins
 from ssj_bridge.testing.conformance import (
     CAPABILITIES,
     ConformanceSuite,

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ssj_bridge.draw.records import DrawRecord, all_draws
-from ssj_bridge.registry import Registry
+from ssj_bridge.plugins.registry import Registry
 from ssj_bridge.store import Store
 
 

@@ -18,7 +18,7 @@ from ssj_bridge.store import Store
 from ssj_bridge.store.schema import permits
 
 if TYPE_CHECKING:
-    from ssj_bridge.registry import Registry
+    from ssj_bridge.plugins.registry import Registry
 
 
 @dataclass(frozen=True)

@@ -18,17 +18,17 @@ from typing import Any
 import structlog
 from sqlalchemy import select
 
-from ssj_bridge.adapter import AdapterContext, Listing, PartialListing, Reconcilable, Writes
 from ssj_bridge.errors import ConfigurationError, ExitCode, SsjError
 from ssj_bridge.log import redact_text
 from ssj_bridge.model import beijing_now, iso_beijing
-from ssj_bridge.plugins import PluginHost
+from ssj_bridge.outbox.relay import relay
+from ssj_bridge.platform.adapter import AdapterContext, Listing, PartialListing, Reconcilable, Writes
+from ssj_bridge.plugins.host import PluginHost
+from ssj_bridge.plugins.registry import default_registry
 from ssj_bridge.reconcile import history
 from ssj_bridge.reconcile.diff import KINDS, MISSING_IN_STORE, Break, compare
 from ssj_bridge.reconcile.entities import EntitySpec
 from ssj_bridge.reconcile.staging import Side, clear, stage
-from ssj_bridge.registry import default_registry
-from ssj_bridge.relay import relay
 from ssj_bridge.settings import PLATFORM_ROLES, Settings, env_name
 from ssj_bridge.store import Store
 from ssj_bridge.store.schema import outbox, recon_runs

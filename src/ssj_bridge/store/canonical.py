@@ -10,12 +10,12 @@ import orjson
 from sqlalchemy import Connection, Table
 
 from ssj_bridge.model import CanonicalModel, Permit, beijing_now, iso_beijing
-from ssj_bridge.registry import default_registry
+from ssj_bridge.plugins.registry import default_registry
 from ssj_bridge.store.holders import derive_subjects
 from ssj_bridge.store.schema import permits
 
 if TYPE_CHECKING:
-    from ssj_bridge.registry import Registry
+    from ssj_bridge.plugins.registry import Registry
 
 Row = Mapping[str, Any]
 

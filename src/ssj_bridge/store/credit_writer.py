@@ -15,7 +15,7 @@ from ssj_bridge.store.canonical import Writer
 from ssj_bridge.store.schema import credit_records
 
 if TYPE_CHECKING:
-    from ssj_bridge.registry import Registry
+    from ssj_bridge.plugins.registry import Registry
 
 
 def credit_record_key(record: CreditRecord) -> str:

@@ -30,9 +30,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import make_url
 
-from ssj_bridge.adapter import Batch, Rejected
 from ssj_bridge.errors import ConfigurationError, LockHeld, StoreFailed
 from ssj_bridge.model import CanonicalModel, beijing_now, iso_beijing
+from ssj_bridge.platform.adapter import Batch, Rejected
 from ssj_bridge.store.canonical import writer_named
 from ssj_bridge.store.counts import StoreCounts
 from ssj_bridge.store.prepared import PreparedBatch, prepare, rows_suffice

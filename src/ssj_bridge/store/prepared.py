@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from ssj_bridge.adapter import Batch, Rejected
 from ssj_bridge.model import CanonicalModel
-from ssj_bridge.registry import default_registry
+from ssj_bridge.platform.adapter import Batch, Rejected
+from ssj_bridge.plugins.registry import default_registry
 from ssj_bridge.store.canonical import model_name
 
 

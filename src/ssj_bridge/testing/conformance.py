@@ -39,12 +39,12 @@ from typing import Any
 import orjson
 import pytest
 
-from ssj_bridge.adapter import AdapterSpec, Batch, BatchSink, Fetched, Writes
-from ssj_bridge.contracts import canonical_schemas
 from ssj_bridge.errors import ExitCode
 from ssj_bridge.model import CanonicalModel, beijing_now, iso_beijing
+from ssj_bridge.model.schemas import canonical_schemas
+from ssj_bridge.platform.adapter import AdapterSpec, Batch, BatchSink, Fetched, Writes
 from ssj_bridge.settings import is_secret_name
-from ssj_bridge.simulate import SimRequest, SimResponse
+from ssj_bridge.simulation.server import SimRequest, SimResponse
 from ssj_bridge.testing.controls import (
     PERMANENT,
     RATE_LIMIT,

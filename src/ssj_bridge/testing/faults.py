@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from ssj_bridge.simulate import SimResponse
+from ssj_bridge.simulation.server import SimResponse
 from ssj_bridge.testing.controls import PERMANENT, RATE_LIMIT, STALE_SIGNATURE, ForcedFault
 
 GATEWAY_502 = (b"<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad "

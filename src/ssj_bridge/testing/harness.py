@@ -17,12 +17,12 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from ssj_bridge.adapter import Adapter, AdapterContext, AdapterSpec, Batch, Fetched, Rejected
 from ssj_bridge.errors import ExitCode
-from ssj_bridge.outbox import ACCEPTED, PENDING, enqueue
-from ssj_bridge.plugins import PluginHost, load_plugins
+from ssj_bridge.outbox.queue import ACCEPTED, PENDING, enqueue
+from ssj_bridge.platform.adapter import Adapter, AdapterContext, AdapterSpec, Batch, Fetched, Rejected
+from ssj_bridge.plugins.host import PluginHost, load_plugins
 from ssj_bridge.settings import PlatformSettings, Settings
-from ssj_bridge.simulate import RunningSimulator, SimRequest, SimResponse, serve
+from ssj_bridge.simulation.server import RunningSimulator, SimRequest, SimResponse, serve
 from ssj_bridge.store import Store
 from ssj_bridge.store.schema import outbox, source_records
 from ssj_bridge.sync import PlatformReport, run_sync
