@@ -29,11 +29,11 @@ BUGS: dict[str, tuple[str, str, str]] = {
         "mapping.py", 'context={"allowed_usccs": allowed_usccs}',
         'context={"allowed_usccs": type("All", (), {"__contains__": lambda s, x: True})()}'),
     "the last page dropped": (
-        "stream.py", "            batch.cursor = latest\n            yield batch\n"
+        "stream.py", "            yield list(data[\"items\"])\n"
                      "            after = data.get(\"next\")\n            if not after:\n"
                      "                return\n",
-        "            batch.cursor = latest\n            after = data.get(\"next\")\n"
-        "            if not after:\n                return\n            yield batch\n"),
+        "            after = data.get(\"next\")\n            if not after:\n"
+        "                return\n            yield list(data[\"items\"])\n"),
     "a cursor that never advances": (
         "stream.py", "batch.cursor = latest", "batch.cursor = cursor"),
     "a cursor from the local clock": (
