@@ -16,6 +16,9 @@ from ssj_bridge.simulation.server import RunningSimulator, serve
 from ssj_bridge.store import Store
 
 POSTGRES_URL = os.environ.get("SSJ_TEST_POSTGRES_URL")
+# The suite reads what commands print in English, the code's own words; the tests of the
+# Chinese (the default) set SSJ_LANGUAGE=zh themselves (test_language.py).
+os.environ["SSJ_LANGUAGE"] = "en"
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 

@@ -20,7 +20,7 @@ def point_tests_at_spec(root: Path, name: str, package: str) -> None:
 
 def run_suite(root: Path, *options: str) -> subprocess.CompletedProcess[str]:
     """pytest in the package, with the package importable and none of the caller's settings."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SSJ_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SSJ_") or k == "SSJ_LANGUAGE"}
     env["PYTHONPATH"] = os.pathsep.join([str(root), env.get("PYTHONPATH", "")])
     return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                            *options, "tests"], cwd=root, env=env, text=True,

@@ -90,7 +90,7 @@ def settings(base_url: str, database_url: str, **permit: Any) -> Settings:
 
 def environment(base_url: str, database_url: str, **overrides: str) -> dict[str, str]:
     """The process environment of an `ssj-bridge` run, free of the caller's SSJ_ settings."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SSJ_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SSJ_") or k == "SSJ_LANGUAGE"}
     env.update({"SSJ_DATABASE_URL": database_url, "SSJ_REGION_CODE": REGION,
                 "SSJ_PERMIT__BASE_URL": base_url, "SSJ_PERMIT__APP_ID": APP_ID,
                 "SSJ_PERMIT__APP_SECRET": APP_SECRET})

@@ -40,7 +40,7 @@ def test_help_loads_neither_the_engine_nor_the_logging() -> None:
 
 def test_a_command_that_only_reads_does_not_migrate_the_store(tmp_path: Path) -> None:
     database = tmp_path / "fresh.db"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SSJ_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SSJ_") or k == "SSJ_LANGUAGE"}
     env["SSJ_DATABASE_URL"] = f"sqlite:///{database}"
     for args in (["export", "subjects"], ["report", "breaks"], ["draw", "verify", "T-1"],
                  ["explain", "91371000MA3C1234X1"]):

@@ -11,7 +11,7 @@ from sync_support import run_cli
 
 
 def clean_environment(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SSJ_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SSJ_") or k == "SSJ_LANGUAGE"}
     env.update(extra)
     return env
 

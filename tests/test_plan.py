@@ -146,7 +146,7 @@ def test_done_is_empty_when_the_store_keeps_no_results(sqlite_store: Store) -> N
 
 def run_cli(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     """ssj-bridge in a clean environment (no SSJ_* of the caller), from an empty directory."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("SSJ_")}
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("SSJ_") or k == "SSJ_LANGUAGE"}
     return subprocess.run([str(CLI), *args], capture_output=True, text=True, cwd=tmp_path,
                           env={**clean, **env}, timeout=120, check=False)
 
@@ -167,10 +167,11 @@ def invoke(monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str], t
 
     # The log goes to a sink: set up on a captured stream, it would outlive the capture.
     sink = io.StringIO()
-    monkeypatch.setattr(log, "configure_logging", lambda: configure_logging(sink, json=True))
+    monkeypatch.setattr(log, "configure_logging",
+                        lambda **_: configure_logging(sink, json=True))
 
     def run(*args: str, **env: str) -> tuple[int, str, str]:
-        for name in [k for k in os.environ if k.startswith("SSJ_")]:
+        for name in [k for k in os.environ if k.startswith("SSJ_") and k != "SSJ_LANGUAGE"]:
             monkeypatch.delenv(name)
         for name, value in env.items():
             monkeypatch.setenv(name, value)

@@ -161,7 +161,7 @@ def test_html_escapes_what_the_store_holds_and_needs_no_network(store: Store) ->
 
 def run_cli(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     """ssj-bridge in a clean environment (no SSJ_* of the caller), from an empty directory."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("SSJ_")}
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("SSJ_") or k == "SSJ_LANGUAGE"}
     return subprocess.run([str(CLI), *args], capture_output=True, text=True, cwd=tmp_path,
                           env={**clean, **env}, timeout=120, check=False)
 

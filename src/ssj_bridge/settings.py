@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     org_code: str | None = None
     org_name: str | None = None
     policy: str | None = None
+    # The language of everything a person reads (ssj_bridge.i18n): zh (default) or en.
+    language: str = "zh"
     lock_dir: Path | None = None
     # Holiday file for years the chinesecalendar package does not carry (ssj_bridge.model.calendar).
     holidays_file: Path | None = None
@@ -80,6 +82,15 @@ class Settings(BaseSettings):
         if value is not None and not (len(value) == 6 and value.isdigit()):
             raise ValueError("must be 6 digits")
         return value
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        from ssj_bridge.i18n import is_known, normalise
+
+        if not is_known(value):
+            raise ValueError("must be zh or en")
+        return normalise(value)
 
     @classmethod
     def settings_customise_sources(

@@ -75,15 +75,26 @@ class SyncReport:
                 "platforms": {n: p.as_json() for n, p in self.platforms.items()}}
 
     def summary_line(self) -> str:
-        """The one-line summary printed at the end of a run."""
-        parts = [f"{name}: fetched {p.fetched}, stored {p.stored}, set aside {p.set_aside}"
-                 + (f", sent {p.sent}" if p.sent else "")
-                 + (f", deferred {p.deferred}" if p.deferred else "")
-                 + (f", error: {p.error}" if p.error else "")
-                 for name, p in self.platforms.items()]
-        line = f"sync exit {int(self.exit)} — " + ("; ".join(parts) or "nothing configured")
+        """The one-line summary printed at the end of a run, in the language in force."""
+        from ssj_bridge.i18n import _
+        from ssj_bridge.model import words
+
+        parts = []
+        for name, p in self.platforms.items():
+            part = _("{platform}: fetched {fetched}, stored {stored}, set aside {set_aside}").format(
+                platform=words.role(name), fetched=p.fetched, stored=p.stored,
+                set_aside=p.set_aside)
+            if p.sent:
+                part += _(", sent {count}").format(count=p.sent)
+            if p.deferred:
+                part += _(", deferred {count}").format(count=p.deferred)
+            if p.error:
+                part += _(", error: {error}").format(error=p.error)
+            parts.append(part)
+        line = _("sync exit {code} — {platforms}").format(
+            code=int(self.exit), platforms="; ".join(parts) or _("nothing configured"))
         if self.hook_failures:
-            line += f" (after_sync failed in: {', '.join(self.hook_failures)})"
+            line += _(" (after_sync failed in: {names})").format(names=", ".join(self.hook_failures))
         return line
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,6 +15,9 @@ from ssj_province_gd import pacing
 
 if TYPE_CHECKING:
     from ssj_bridge.api.testing import ConformanceTarget
+
+# Messages in English, as the assertions read them (the default is Chinese).
+os.environ["SSJ_LANGUAGE"] = "en"
 
 # The suite's fixtures; imported by pytest itself so that its assertions explain failures.
 pytest_plugins = ["ssj_bridge.api.testing"]

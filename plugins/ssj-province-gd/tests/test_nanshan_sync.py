@@ -42,7 +42,7 @@ def sync(env: dict[str, str], cwd: Path) -> tuple[int, dict[str, object]]:
 def test_nanshan_syncs_through_the_gd_adapter(platforms: SimulatorSet, tmp_path: Path) -> None:
     gd = platforms.running["province"].app
     assert isinstance(gd, Simulator)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SSJ_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SSJ_") or k == "SSJ_LANGUAGE"}
     env.update(platforms.environment())
     env.update({"SSJ_PROVINCE__ADAPTER": "gd", "SSJ_POLICY": "nanshan",
                 "SSJ_REGION_CODE": REGION, "SSJ_ORG_CODE": "11440305MB2C00000X",

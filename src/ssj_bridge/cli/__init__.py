@@ -14,7 +14,9 @@ from typing import Any
 import click
 
 from ssj_bridge.cli.context import Context, exit_code
+from ssj_bridge.cli.localise import localise, use_catalogue
 from ssj_bridge.errors import ExitCode, SsjError
+from ssj_bridge.i18n import _, set_language
 
 # Command name → the module and object that implement it.
 COMMANDS = {
@@ -49,10 +51,17 @@ class CommandGroup(click.Group):
         target = COMMANDS.get(cmd_name)
         if target is None:
             return None
-        module, _, name = target.partition(":")
+        module, _sep, name = target.partition(":")
         command: click.Command = getattr(importlib.import_module(f"ssj_bridge.cli.{module}"),
                                          name)
-        return command
+        return localise(command)
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        """Run in the language in force: help, click's own words, and what commands print."""
+        use_catalogue()
+        set_language(None)  # a settings file read by an earlier run in this process is forgotten
+        localise(self)
+        return super().main(*args, **kwargs)
 
     def invoke(self, ctx: click.Context) -> object:
         """Note whether a command's help is asked for: then nothing else is set up."""
@@ -67,14 +76,18 @@ _HELP = "ssj_bridge.help"
 @click.group(cls=CommandGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", type=click.Path(path_type=Path), default=None,
               help="TOML settings file (default ./ssj-bridge.toml when present).")
+@click.option("-v", "--verbose", "verbosity", count=True,
+              help="On a terminal, also log what the run does (-vv: the details).")
+@click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write every log line, as JSON, to this file.")
 @click.version_option(package_name="ssj-bridge")
 @click.pass_context
-def cli(ctx: click.Context, config: Path | None) -> None:
+def cli(ctx: click.Context, config: Path | None, verbosity: int, log_file: Path | None) -> None:
     """ssj-bridge: 双随机、一公开 supervision data, kept in step across platforms."""
     if not ctx.meta.get(_HELP):  # help is printed before anything is logged
         from ssj_bridge.log import configure_logging
 
-        configure_logging()
+        configure_logging(verbosity=min(verbosity, 2), log_file=log_file)
     ctx.obj = Context(config)
 
 
@@ -85,7 +98,7 @@ def main() -> None:
     except click.exceptions.Exit as exc:
         raise SystemExit(exc.exit_code) from None
     except click.exceptions.Abort:
-        click.echo("aborted", err=True)
+        click.echo(_("aborted"), err=True)
         raise SystemExit(ExitCode.USAGE) from None
     except click.ClickException as exc:
         exc.show()
@@ -96,7 +109,7 @@ def main() -> None:
         code, message = exit_code(exc), redact_text(str(exc))
         # One line either way: plain words for a person, the JSON log line for a collector.
         if sys.stderr.isatty():
-            click.echo(f"error: {message}", err=True)
+            click.echo(_("error: {message}").format(message=message), err=True)
         else:
             _log().error("command failed", error=message, exit=code)
         raise SystemExit(code) from None

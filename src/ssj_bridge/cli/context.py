@@ -30,6 +30,11 @@ class Context:
             from ssj_bridge.settings import load_settings
 
             self._settings = load_settings(self.config)
+            if "language" in self._settings.model_fields_set:
+                from ssj_bridge.i18n import set_language
+
+                # The settings file may choose the language too; the environment still wins.
+                set_language(self._settings.language)
         return self._settings
 
     def store(self, *, migrate: bool = True) -> Store:

@@ -10,6 +10,7 @@ import orjson
 
 from ssj_bridge.cli.context import Context, parse_quarter, pass_context, report_failures
 from ssj_bridge.errors import ExitCode
+from ssj_bridge.i18n import _, ngettext
 
 
 @click.group()
@@ -34,12 +35,13 @@ def _counts(items: tuple[str, ...]) -> dict[Any, int]:
 
     counts: dict[Any, int] = {}
     for item in items:
-        name, _, number = item.partition("=")
+        name, _sep, number = item.partition("=")
         try:
             counts[Category(name.strip().upper())] = int(number)
         except ValueError:
-            raise click.BadParameter(f"{item!r}: expected CATEGORY=N with CATEGORY one of "
-                                     f"KEY SIMPLIFIED GENERAL SPECIAL", param_hint="--count") from None
+            raise click.BadParameter(_("{item!r}: expected CATEGORY=N with CATEGORY one of "
+                                       "KEY SIMPLIFIED GENERAL SPECIAL").format(item=item),
+                                     param_hint="--count") from None
     return counts
 
 
@@ -54,6 +56,7 @@ def draw_commit(ctx: Context, period: str, matter: str, count_items: tuple[str, 
                 as_json: bool) -> None:
     """Fix each category's candidates, k and inspectors, and print the commitments."""
     from ssj_bridge.draw.commit import commit_draws
+    from ssj_bridge.model import words
 
     quarter = parse_quarter(period)
     counts = _counts(count_items)
@@ -64,15 +67,18 @@ def draw_commit(ctx: Context, period: str, matter: str, count_items: tuple[str, 
         if as_json:
             click.echo(orjson.dumps(item.as_json()).decode())
         else:
-            click.echo(f"{item.label}  k={item.k} of {item.candidates} candidates, "
-                       f"{item.inspector_candidates} inspectors")
+            click.echo(_("{label}  k={k} of {candidates} candidates, {inspectors} inspectors")
+                       .format(label=item.label, k=item.k, candidates=item.candidates,
+                               inspectors=item.inspector_candidates))
             click.echo(f"  candidatesHash           {item.candidates_hash}")
             click.echo(f"  inspectorCandidatesHash  {item.inspector_candidates_hash}")
             click.echo(f"  commitment               {item.commitment}")
     for skipped in report.not_drawn:
-        click.echo(f"{skipped.category.value}: not drawn ({skipped.reason})", err=as_json)
+        click.echo(_("{category}: not drawn ({reason})").format(
+            category=words.category(skipped.category.value), reason=skipped.reason), err=as_json)
     if not report.committed:
-        click.echo(f"nothing to draw for {quarter.label} {matter}", err=as_json)
+        click.echo(_("nothing to draw for {period} {matter}").format(
+            period=words.period(quarter.label), matter=matter), err=as_json)
 
 
 def _witness_text(witness: str | None) -> str:
@@ -82,7 +88,7 @@ def _witness_text(witness: str | None) -> str:
     if witness is None:
         if not sys.stdin.isatty():
             return ""
-        witness = click.prompt("witness's text (after seeing the commitments; empty: none)",
+        witness = click.prompt(_("witness's text (after seeing the commitments; empty: none)"),
                                default="", show_default=False)
     return re.sub(r"\r?\n\Z", "", witness)
 
@@ -104,7 +110,7 @@ def draw_run(ctx: Context, period: str, matter: str, witness: str | None, unmask
     settings, store, active = _draw_setup(ctx, "policy", "org_code")
     text = _witness_text(witness)
     if text == "":
-        click.echo("unwitnessed: no witness's text was given; witnessEntropy is the empty string")
+        click.echo(_("unwitnessed: no witness's text was given; witnessEntropy is the empty string"))
     report = run_draws(store, active, region_code=settings.region_code, quarter=quarter,
                        matter_code=matter, witness=text, drawn_by=settings.org_code,
                        org_name=settings.org_name)
@@ -115,9 +121,10 @@ def draw_run(ctx: Context, period: str, matter: str, witness: str | None, unmask
                     tasks=[t.task_id for t in report.tasks])
     for line in task_lines(store, report.tasks, unmask):
         click.echo(line)
-    click.echo(f"{len(report.tasks)} tasks drawn, "
-               + ("witnessed" if report.witnessed else "unwitnessed")
-               + "; queued for the provincial platform")
+    drawn = ngettext("{count} task drawn", "{count} tasks drawn", len(report.tasks)).format(
+        count=len(report.tasks))
+    click.echo(_("{drawn}, {witnessed}; queued for the provincial platform").format(
+        drawn=drawn, witnessed=_("witnessed") if report.witnessed else _("unwitnessed")))
 
 
 @draw.command("verify")
@@ -129,14 +136,15 @@ def draw_verify(ctx: Context, task_id: str) -> None:
 
     result = verify_task(ctx.store(migrate=False), task_id)
     if result.ok:
-        click.echo(f"{task_id} {result.label}: matches (subjects {len(result.selected)}, "
-                   f"groups re-derived with the recorded redraws)")
+        click.echo(_("{task} {label}: matches (subjects {count}, groups re-derived with the "
+                     "recorded redraws)").format(task=task_id, label=result.label,
+                                                 count=len(result.selected)))
     else:
-        click.echo(f"{task_id} {result.label}: MISMATCH")
+        click.echo(_("{task} {label}: MISMATCH").format(task=task_id, label=result.label))
         for difference in result.differences:
             click.echo(f"  - {difference}")
     for note in result.notes:
-        click.echo(f"  note: {note}")
+        click.echo(_("  note: {note}").format(note=note))
     raise SystemExit(int(ExitCode.OK if result.ok else ExitCode.MISMATCH))
 
 
@@ -153,5 +161,7 @@ def draw_redraw(ctx: Context, task_id: str, uscc_code: str, inspector_id: str,
     from ssj_bridge.draw.redraw import CONFLICT_REASON, redraw_task
 
     entry = redraw_task(ctx.store(), task_id, uscc_code, inspector_id, reason or CONFLICT_REASON)
-    click.echo(f"{task_id} {entry.uscc}: {entry.replaced} replaced by {entry.replacement} "
-               f"(redraw {entry.seq}: {entry.reason}); the task is queued again")
+    click.echo(_("{task} {uscc}: {replaced} replaced by {replacement} (redraw {seq}: {reason}); "
+                 "the task is queued again").format(
+        task=task_id, uscc=entry.uscc, replaced=entry.replaced, replacement=entry.replacement,
+        seq=entry.seq, reason=entry.reason))

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from ssj_bridge.cli.context import Context, pass_context
+from ssj_bridge.i18n import _
 
 
 @click.group()
@@ -16,8 +17,8 @@ def uscc() -> None:
 
 @uscc.command("allow")
 @click.argument("code")
-@click.option("--reason", required=True)
-@click.option("--by", "accepted_by", required=True)
+@click.option("--reason", required=True, help="Why the code is accepted (the issuing document).")
+@click.option("--by", "accepted_by", required=True, help="Who accepts it.")
 @pass_context
 def uscc_allow(ctx: Context, code: str, reason: str, accepted_by: str) -> None:
     """Accept CODE: its quarantined records are read again by the next sync."""
@@ -25,12 +26,15 @@ def uscc_allow(ctx: Context, code: str, reason: str, accepted_by: str) -> None:
 
     normal = normalise_code(code)
     if len(normal) != 18:
-        raise click.BadParameter(f"{code!r} has {len(normal)} characters, not 18")
+        raise click.BadParameter(_("{code!r} has {count} characters, not 18").format(
+            code=code, count=len(normal)))
     store = ctx.store()
     store.allow_uscc(normal, reason, accepted_by)
     problem = uscc_problem(normal)
-    note = f" (it {problem})" if problem else " (it passes the check anyway)"
-    click.echo(f"allowed {normal}{note}; accepted by {accepted_by}: {reason}")
+    note = (_(" (it {problem})").format(problem=problem) if problem
+            else _(" (it passes the check anyway)"))
+    click.echo(_("allowed {code}{note}; accepted by {by}: {reason}").format(
+        code=normal, note=note, by=accepted_by, reason=reason))
 
 
 @click.group()
@@ -48,8 +52,8 @@ def inspectors_import(ctx: Context, file: Path, imported_by: str | None) -> None
     from ssj_bridge.intake import import_roster
 
     result = import_roster(ctx.store(), file, imported_by)
-    click.echo(f"{result.rows} inspectors applied from {result.file_name} "
-               f"(import {result.import_id}, by {result.imported_by})")
+    click.echo(_("{rows} inspectors applied from {file} (import {id}, by {by})").format(
+        rows=result.rows, file=result.file_name, id=result.import_id, by=result.imported_by))
 
 
 @click.group()
@@ -67,5 +71,5 @@ def tags_import(ctx: Context, file: Path, imported_by: str | None) -> None:
     from ssj_bridge.intake import import_designations
 
     result = import_designations(ctx.store(), file, imported_by)
-    click.echo(f"{result.rows} designations applied from {result.file_name} "
-               f"(import {result.import_id}, by {result.imported_by})")
+    click.echo(_("{rows} designations applied from {file} (import {id}, by {by})").format(
+        rows=result.rows, file=result.file_name, id=result.import_id, by=result.imported_by))

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from ssj_bridge.cli.context import Context, pass_context
+from ssj_bridge.i18n import _
 
 
 @click.command()
@@ -16,15 +17,15 @@ def plugins(ctx: Context) -> None:
     from ssj_bridge.plugins.host import load_plugins
 
     host = load_plugins()
-    click.echo("adapters:")
+    click.echo(_("adapters:"))
     for name, spec in sorted(host.adapters.items()):
-        sim = " +simulator" if spec.simulator else ""
+        sim = _(" +simulator") if spec.simulator else ""
         click.echo(f"  {name:<12} {spec.role:<10} {spec.version:<8} {spec.description}{sim}")
-    click.echo("policies:")
+    click.echo(_("policies:"))
     for name, policy in sorted(host.policies.items()):
         click.echo(f"  {name:<14} {policy.version:<8} {policy.locality}")
     if host.failures:
-        click.echo("failed to load:")
+        click.echo(_("failed to load:"))
         for failure in host.failures:
             click.echo(f"  {failure.group}:{failure.name}: {failure.error}")
 
@@ -55,8 +56,9 @@ def adapters_new(name: str, directory: Path, role: str, package: str | None,
     except ScaffoldError as exc:
         raise click.UsageError(str(exc)) from None
     root = directory / names.dist
-    click.echo(f"wrote {len(written)} files into {root}:")
+    click.echo(_("wrote {count} files into {root}:").format(count=len(written), root=root))
     for path in written:
         click.echo(f"  {path.relative_to(root)}")
-    click.echo(f"next: pip install -e '{root}[test]' && (cd {root} && pytest); "
-               f"then SSJ_{role.upper()}__ADAPTER={name} selects it")
+    click.echo(_("next: {install}; then {setting} selects it").format(
+        install=f"pip install -e '{root}[test]' && (cd {root} && pytest)",
+        setting=f"SSJ_{role.upper()}__ADAPTER={name}"))

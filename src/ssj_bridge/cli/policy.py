@@ -6,6 +6,7 @@ import click
 import orjson
 
 from ssj_bridge.cli.context import Context, parse_quarter, pass_context, report_failures
+from ssj_bridge.i18n import _, pgettext
 
 
 @click.command()
@@ -41,7 +42,7 @@ def plan(ctx: Context, period: str, as_json: bool) -> None:
 def explain(ctx: Context, code: str, period: str | None, as_json: bool) -> None:
     """Why the subject is in its categories: each rule, its clause and the facts behind it."""
     from ssj_bridge.errors import InputRefused
-    from ssj_bridge.model import beijing_today, normalise_code
+    from ssj_bridge.model import beijing_today, normalise_code, words
     from ssj_bridge.model.periods import Quarter
     from ssj_bridge.policy.classify import classification_of, iter_reasons, subject_row
 
@@ -50,35 +51,40 @@ def explain(ctx: Context, code: str, period: str | None, as_json: bool) -> None:
     store = ctx.store(migrate=False)
     subject = subject_row(store, uscc_code)
     if subject is None:
-        raise InputRefused(f"{uscc_code}: no subject with this USCC in the store")
+        raise InputRefused(_("{uscc}: no subject with this USCC in the store").format(uscc=uscc_code))
     found = classification_of(store, uscc_code, asked or Quarter.of(beijing_today()))
     if found is None and asked is None:
         found = classification_of(store, uscc_code)
     if found is None:
-        when = asked.label if asked else "any period"
-        raise InputRefused(f"{uscc_code}: not classified for {when} (classification runs after each "
-                           f"sync when SSJ_POLICY is set; `ssj-bridge plan --period YYYYQn` "
-                           f"classifies a quarter)")
+        when = words.period(asked.label) if asked else _("any period")
+        raise InputRefused(_("{uscc}: not classified for {when} (classification runs after each "
+                             "sync when SSJ_POLICY is set; `ssj-bridge plan --period YYYYQn` "
+                             "classifies a quarter)").format(uscc=uscc_code, when=when))
     if as_json:
         click.echo(orjson.dumps({**found.as_json(), "name": subject["name"],
                                  "regionCode": subject["region_code"]}).decode())
         return
-    libraries = ", ".join(c.value for c in found.categories) or "none"
-    click.echo(f"{found.uscc} {subject['name']} (region {subject['region_code']})")
-    click.echo(f"period {found.period} · policy {found.policy} · classified {found.classified_at}")
-    click.echo(f"category: {found.category.value if found.category else 'none'} · "
-               f"libraries: {libraries}"
-               + (f" · inspected {found.inspection_mode.value}" if found.inspection_mode else ""))
+    libraries = "、".join(words.category(c.value) for c in found.categories) or words.category(None)
+    click.echo(_("{uscc} {name} (region {region})").format(
+        uscc=found.uscc, name=subject["name"], region=subject["region_code"]))
+    click.echo(_("period {period} · policy {policy} · classified {at}").format(
+        period=words.period(found.period), policy=found.policy, at=found.classified_at))
+    click.echo(_("category: {category} · libraries: {libraries}").format(
+        category=words.category(found.category.value if found.category else None),
+        libraries=libraries)
+        + (_(" · inspected {mode}").format(mode=found.inspection_mode.value)
+           if found.inspection_mode else ""))
     heading = None
     for status, reason in iter_reasons(found):
         if status != heading:
-            click.echo("rules that apply:" if status == "applies"
-                       else "rules that also hold but are outranked:")
+            click.echo(_("rules that apply:") if status == "applies"
+                       else _("rules that also hold but are outranked:"))
             heading = status
-        category = reason.category.value if reason.category else "left out"
-        click.echo(f"  {category:<10} {reason.rule} — {reason.clause or 'common rule'}")
+        category = (words.category(reason.category.value) if reason.category
+                    else pgettext("category", "left out"))
+        click.echo(f"  {category}  {reason.rule} — {reason.clause or _('common rule')}")
         facts = ", ".join(f"{k}={v}" for k, v in reason.facts.items() if v is not None)
         if facts:
-            click.echo(f"             facts: {facts}")
+            click.echo("      " + _("facts: {facts}").format(facts=facts))
         if reason.quote:
-            click.echo(f"             text: {reason.quote}")
+            click.echo("      " + _("text: {quote}").format(quote=reason.quote))

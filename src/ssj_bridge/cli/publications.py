@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from ssj_bridge.cli.context import Context, pass_context
+from ssj_bridge.i18n import _
 
 
 @click.group()
@@ -24,6 +25,7 @@ def publications_retry(ctx: Context, keys: tuple[str, ...], error_code: str | No
     store = ctx.store()
     with store.engine.begin() as conn:
         queued = retry(conn, keys, error_code)
-    click.echo(f"{len(queued)} publications queued again; the next sync sends them in a new batch")
+    click.echo(_("{count} publications queued again; the next sync sends them in a new batch").format(
+        count=len(queued)))
     for key in queued:
         click.echo(f"  {key}")

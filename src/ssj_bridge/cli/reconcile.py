@@ -6,6 +6,7 @@ import click
 import orjson
 
 from ssj_bridge.cli.context import Context, pass_context, report_failures
+from ssj_bridge.i18n import _
 
 
 @click.command()
@@ -24,15 +25,12 @@ def reconcile(ctx: Context, platform: str | None, repair: bool, as_json: bool) -
     if as_json:
         click.echo(orjson.dumps(report.as_json(), default=str).decode())
     else:
-        for name, summary in report.summary.items():
-            counts = {k: v for k, v in summary.items() if isinstance(v, dict)}
-            line = ", ".join(f"{entity}: " + " ".join(f"{kind}={n}" for kind, n in c.items() if n)
-                             for entity, c in counts.items())
-            click.echo(f"{name}: {summary['status']}"
-                       + (f" ({summary['error']})" if summary["error"] else "") + f" {line}")
+        from ssj_bridge.reconcile.words import summary_lines
+
+        for line in summary_lines(report.summary):
+            click.echo(line)
         for item in report.fix_at_source[:50]:
-            click.echo(f"  fix at source: {item['entity']} {item['key']} {item['kind']}: "
-                       f"{item['hint']}")
+            click.echo(_("  fix at source: {entity} {key} {kind}: {hint}").format(**item))
         if report.repaired:
-            click.echo(f"repaired: {len(report.repaired)} re-sent")
+            click.echo(_("repaired: {count} re-sent").format(count=len(report.repaired)))
     raise SystemExit(int(report.exit))

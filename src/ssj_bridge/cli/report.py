@@ -9,6 +9,7 @@ import click
 import orjson
 
 from ssj_bridge.cli.context import Context, parse_quarter, pass_context, report_failures
+from ssj_bridge.i18n import _
 
 
 @click.group()
@@ -70,7 +71,7 @@ def report_compliance(ctx: Context, period: str, as_json: bool, html_path: Path 
         for line in render_text(result):
             click.echo(line)
     if written is not None:
-        click.echo(f"report: {written}", err=as_json)
+        click.echo(_("report: {path}").format(path=written), err=as_json)
 
 
 @report.command("breaks")
@@ -85,8 +86,8 @@ def report_breaks(ctx: Context, fmt: str, out: Path | None, include_resolved: bo
     from ssj_bridge.report.breaks_export import export_breaks
 
     if fmt == "xlsx" and out is None:
-        raise click.BadParameter("xlsx needs a file", param_hint="--out")
+        raise click.BadParameter(_("xlsx needs a file"), param_hint="--out")
     count = export_breaks(ctx.store(migrate=False), fmt, out if out is not None else sys.stdout,
                           include_resolved=include_resolved)
     if out is not None:
-        click.echo(f"{count} breaks written to {out}")
+        click.echo(_("{count} breaks written to {path}").format(count=count, path=out))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from ssj_bridge.cli.context import Context, pass_context
+from ssj_bridge.i18n import _
 
 
 @click.group()
@@ -33,5 +34,7 @@ def results_correct(ctx: Context, result_id: str, changes: tuple[str, ...], appr
     except CorrectionRefused as exc:
         raise click.UsageError(str(exc)) from None
     fields = ", ".join(f"{name}={value!r}" for name, value in correction.changes.items())
-    click.echo(f"result {correction.result_id} ({correction.task_id} {correction.uscc}) is now "
-               f"version {correction.version}: {fields}; queued for the provincial platform")
+    click.echo(_("result {id} ({task} {uscc}) is now version {version}: {fields}; queued for the "
+                 "provincial platform").format(id=correction.result_id, task=correction.task_id,
+                                              uscc=correction.uscc, version=correction.version,
+                                              fields=fields))

@@ -11,13 +11,16 @@ from typing import Any
 import click
 
 from ssj_bridge.cli.context import Context, pass_context
+from ssj_bridge.i18n import _
 
 
 @click.command()
 @click.option("--region", default=None,
               help="Region code the simulators serve (default: SSJ_REGION_CODE).")
-@click.option("--subjects", default=1000, show_default=True, type=int)
-@click.option("--seed", default=1, show_default=True, type=int)
+@click.option("--subjects", default=1000, show_default=True, type=int,
+              help="How many subjects the simulators hold.")
+@click.option("--seed", default=1, show_default=True, type=int,
+              help="Seed of the simulated data (the same seed, the same data).")
 @click.option("--only", default=None, help="Comma-separated platform roles to serve.")
 @click.option("--port", "ports", multiple=True, help="ROLE=PORT (default: a free port).")
 @click.option("--error-rate", type=float, default=None, help="Share of calls failing transiently.")
@@ -39,8 +42,8 @@ def simulate(ctx: Context, /, region: str | None, subjects: int, seed: int, only
     """Serve the platform simulators on 127.0.0.1 until interrupted."""
     region = region or ctx.settings.region_code
     if not region:
-        raise click.UsageError("give --region (or set SSJ_REGION_CODE): the region the "
-                               "simulators serve")
+        raise click.UsageError(_("give --region (or set SSJ_REGION_CODE): the region the "
+                                 "simulators serve"))
     from ssj_bridge.plugins.host import load_plugins
     from ssj_bridge.simulation.launch import start_simulators
 
@@ -49,22 +52,22 @@ def simulate(ctx: Context, /, region: str | None, subjects: int, seed: int, only
                **{k: v for k, v in faults.items() if v is not None}}
     per_role: dict[str, dict[str, Any]] = {}
     for item in extra:
-        target, _, value = item.partition("=")
-        role, _, key = target.partition(".")
-        if not key or not _:
-            raise click.UsageError(f"--set {item!r}: expected ROLE.OPTION=VALUE")
+        target, _sep, value = item.partition("=")
+        role, dot, key = target.partition(".")
+        if not key or not dot:
+            raise click.UsageError(_("--set {item!r}: expected ROLE.OPTION=VALUE").format(item=item))
         per_role.setdefault(role, {})[key.replace("-", "_")] = value
     port_map = {}
     for item in ports:
-        role, _, port = item.partition("=")
+        role, _sep, port = item.partition("=")
         if not port.isdigit():
-            raise click.UsageError(f"--port {item!r}: expected ROLE=PORT")
+            raise click.UsageError(_("--port {item!r}: expected ROLE=PORT").format(item=item))
         port_map[role] = int(port)
     adapter_map = {}
     for item in chosen:
-        role, _, name = item.partition("=")
+        role, _sep, name = item.partition("=")
         if not name:
-            raise click.UsageError(f"--adapter {item!r}: expected ROLE=ADAPTER")
+            raise click.UsageError(_("--adapter {item!r}: expected ROLE=ADAPTER").format(item=item))
         adapter_map[role] = name
     roles = [r.strip() for r in only.split(",")] if only else None
     sims = start_simulators(host, options, roles=roles, adapters=adapter_map, per_role=per_role,
@@ -87,7 +90,8 @@ def simulate(ctx: Context, /, region: str | None, subjects: int, seed: int, only
 
 
 @click.command()
-@click.option("--subjects", default=2000, show_default=True, type=int)
+@click.option("--subjects", default=2000, show_default=True, type=int,
+              help="How many subjects the simulators hold.")
 @click.option("--dir", "workdir", type=click.Path(path_type=Path), default=Path("demo-out"),
               show_default=True, help="Where the demo's store and reports go.")
 @click.option("--policy", default=None,
@@ -108,9 +112,9 @@ def demo(ctx: Context, subjects: int, workdir: Path, policy: str | None, region:
                 if "adapter" in (section := getattr(settings, role)).model_fields_set
                 and section.adapter}
     for item in chosen:
-        role, _, name = item.partition("=")
+        role, _sep, name = item.partition("=")
         if not name:
-            raise click.UsageError(f"--adapter {item!r}: expected ROLE=ADAPTER")
+            raise click.UsageError(_("--adapter {item!r}: expected ROLE=ADAPTER").format(item=item))
         adapters[role] = name
     raise SystemExit(run_demo(subjects=subjects, workdir=workdir, echo=click.echo,
                               policy=policy or settings.policy, region=region,

@@ -49,11 +49,16 @@ def publication_deadline(policy: Policy | None) -> Deadline:
 
 def describe_deadline(deadline: Deadline) -> str:
     """`20 working days after the task is complete (企业信息公示暂行条例 第七条)`."""
-    unit = "working days" if deadline.working_days else "days"
-    start = ("the task is complete" if deadline.counted_from == CountedFrom.TASK_COMPLETE
-             else "the inspection")
+    from ssj_bridge.i18n import _
+
+    if deadline.counted_from == CountedFrom.TASK_COMPLETE:
+        text = (_("{days} working days after the task is complete") if deadline.working_days
+                else _("{days} days after the task is complete"))
+    else:
+        text = (_("{days} working days after the inspection") if deadline.working_days
+                else _("{days} days after the inspection"))
     source = " ".join(part for part in (deadline.document, deadline.clause) if part)
-    return f"{deadline.days} {unit} after {start}" + (f" ({source})" if source else "")
+    return text.format(days=deadline.days) + (f" ({source})" if source else "")
 
 
 @dataclass(frozen=True)
@@ -357,49 +362,66 @@ def _iso(day: date | None) -> str | None:
 
 def provisional_note(years: Mapping[int, Any] | Iterable[int]) -> str:
     """The sentence reports print under provisional due dates."""
+    from ssj_bridge.i18n import _
+
     listed = ", ".join(str(y) for y in sorted(years))
-    return (f"* provisional: no published holiday schedule for {listed} in chinesecalendar or "
-            "the holiday file (SSJ_HOLIDAYS_FILE); counted as Monday–Friday until the file "
-            "covers it")
+    return _("* provisional: no published holiday schedule for {years} in chinesecalendar or "
+             "the holiday file (SSJ_HOLIDAYS_FILE); counted as Monday–Friday until the file "
+             "covers it").format(years=listed)
 
 
 def render_text(report: DeadlineReport) -> list[str]:
     """The report as lines for a terminal; provisional due dates carry `*` and a note."""
-    policy = f", policy {report.rules.policy}" if report.rules.policy else ""
-    lines = [f"publication deadlines on {report.today} — {report.rules.describe()}{policy}",
-             f"publications {report.total}: published {report.published} "
-             f"(on time {report.published_on_time}, late {len(report.published_late)}), "
-             f"overdue {len(report.overdue)}, due within {report.within} working days "
-             f"(until {report.within_until}) {len(report.due_soon)}, awaiting task completion "
-             f"{report.awaiting_completion}"]
-    headings = {"overdue": "overdue", "dueWithin": f"due within {report.within} working days",
-                "publishedLate": "published late", "publishedOnTime": "published on time"}
+    from ssj_bridge.i18n import _
+    from ssj_bridge.model import words
+
+    policy = _(", policy {policy}").format(policy=report.rules.policy) if report.rules.policy else ""
+    lines = [_("publication deadlines on {today} — {rule}{policy}").format(
+                 today=report.today, rule=report.rules.describe(), policy=policy),
+             _("publications {total}: published {published} (on time {on_time}, late {late}), "
+               "overdue {overdue}, due within {within} working days (until {until}) {due_soon}, "
+               "awaiting task completion {awaiting}").format(
+                 total=report.total, published=report.published,
+                 on_time=report.published_on_time, late=len(report.published_late),
+                 overdue=len(report.overdue), within=report.within, until=report.within_until,
+                 due_soon=len(report.due_soon), awaiting=report.awaiting_completion)]
+    headings = {"overdue": _("overdue"),
+                "dueWithin": _("due within {within} working days").format(within=report.within),
+                "publishedLate": _("published late"), "publishedOnTime": _("published on time")}
     for period in report.periods():
-        lines += ["", period]
+        lines += ["", words.period(period)]
         for kind, items in report.in_period(period).items():
             if not items:
                 continue
             lines.append(f"  {headings[kind]} ({len(items)})")
             lines += [f"    {_line(kind, i)}" for i in items]
     if not report.periods():
-        lines += ["", "nothing overdue, due soon or published late"]
+        lines += ["", _("nothing overdue, due soon or published late")]
     if report.provisional_years:
         lines += ["", provisional_note(report.provisional_years)]
     return lines
 
 
 def _line(kind: str, item: DeadlineItem) -> str:
+    from ssj_bridge.i18n import _, ngettext
+
     mark = "*" if item.provisional else ""
-    days = f"{item.working_days} working day{'' if item.working_days == 1 else 's'}"
-    tail = {"overdue": f"{days} late", "dueWithin": f"{days} left",
-            "publishedLate": f"published {item.published_on}, {days} late",
-            "publishedOnTime": f"published {item.published_on}"}[kind]
+    days = ngettext("{n} working day", "{n} working days", item.working_days).format(
+        n=item.working_days)
+    tail = {"overdue": _("{days} late").format(days=days),
+            "dueWithin": _("{days} left").format(days=days),
+            "publishedLate": _("published {date}, {days} late").format(date=item.published_on,
+                                                                        days=days),
+            "publishedOnTime": _("published {date}").format(date=item.published_on)}[kind]
+    name = item.name or "?"
     if item.due is None:
-        return (f"{item.task_id}  {item.uscc}  {item.name or '?'}  inspected "
-                f"{item.inspected_on}  not due yet (task not complete)  {tail}")
+        return _("{task}  {uscc}  {name}  inspected {inspected}  not due yet (task not complete)"
+                 "  {tail}").format(task=item.task_id, uscc=item.uscc, name=name,
+                                    inspected=item.inspected_on, tail=tail)
     error = f"  [{item.status} {item.error_code}]" if item.error_code and kind == "overdue" else ""
-    return (f"{item.task_id}  {item.uscc}  {item.name or '?'}  inspected {item.inspected_on}  "
-            f"due {item.due}{mark}  {tail}{error}")
+    return _("{task}  {uscc}  {name}  inspected {inspected}  due {due}{mark}  {tail}").format(
+        task=item.task_id, uscc=item.uscc, name=name, inspected=item.inspected_on, due=item.due,
+        mark=mark, tail=tail) + error
 
 
 def report_deadlines(store: Store, rules: DeadlineRules, today: date,

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from rich import box
+from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import inspect, select
@@ -224,39 +226,96 @@ def _scoped_members(store: Store, quarter: Quarter, obligations: Sequence[Obliga
 
 
 def plan_table(plan: Plan) -> Table:
-    """The plan as a rich table: one row per obligation, grouped by category."""
-    where = f" · region {plan.region}" if plan.region else ""
-    table = Table(title=f"{plan.quarter.label} · {plan.policy} ({plan.locality}){where} · "
-                        f"{plan.inspectors} certified inspectors",
-                  title_justify="left")
-    table.add_column("category", no_wrap=True)
-    table.add_column("population", justify="right")
-    table.add_column("period", no_wrap=True)
-    table.add_column("share", no_wrap=True)
-    table.add_column("rule", ratio=1, overflow="fold")
-    table.add_column("clause", no_wrap=True)
-    table.add_column("required", justify="right")
-    table.add_column("done", justify="right")
-    table.add_column("this quarter", justify="right")
+    """The plan as a rich table: one row per obligation, grouped by category.
+
+    Readable at 80 columns and when piped: the numbers never shrink (each column is at least
+    as wide as its heading and its widest number), the words wrap instead of vanishing, and
+    the rules' text is printed under the table (`rule_lines`), not squeezed into a column.
+    """
+    from ssj_bridge.i18n import _, pgettext
+    from ssj_bridge.model import words
+
+    where = _(" · region {region}").format(region=plan.region) if plan.region else ""
+    table = Table(title=_("{period} · {policy} ({locality}){where} · {count} certified inspectors")
+                  .format(period=words.period(plan.quarter.label), policy=plan.policy,
+                          locality=plan.locality, where=where, count=plan.inspectors),
+                  title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, expand=False)
+    rows: list[list[str]] = []
     for category in plan.categories:
-        label = f"{category.category.value} {CATEGORY_NAMES[category.category]}"
+        label = f"{CATEGORY_NAMES[category.category]}\n{category.category.value}"
         if not category.obligations:
-            table.add_row(label, str(category.population), "", "", "(no obligation)", "", "", "", "")
+            rows.append([label, str(category.population), "", "", _("(no obligation)"),
+                         "", "", ""])
         for index, line in enumerate(category.obligations):
             ob = line.obligation
-            scope = f" of {ob.scope} ({line.population})" if ob.scope else ""
-            table.add_row(label if index == 0 else "", str(category.population) if index == 0 else "",
-                          f"{ob.per.value} {line.period}", f"{ob.describe_value()}{scope}", ob.rule,
-                          ob.clause, str(line.required), str(line.done), str(line.need),
-                          end_section=index == len(category.obligations) - 1)
+            scope = (_(" of {scope} ({population})").format(scope=ob.scope,
+                                                              population=line.population)
+                     if ob.scope else "")
+            rows.append([label if index == 0 else "",
+                         str(category.population) if index == 0 else "",
+                         words.period(line.period), f"{ob.describe_value()}{scope}", ob.clause,
+                         str(line.required), str(line.done), str(line.need)])
+    headings = [(pgettext("plan", "category"), "left"), (pgettext("plan", "population"), "right"),
+                (pgettext("plan", "period"), "left"), (pgettext("plan", "share"), "left"),
+                (pgettext("plan", "clause"), "left"),
+                (pgettext("plan", "required"), "right"), (pgettext("plan", "done"), "right"),
+                (pgettext("plan", "this quarter"), "right")]
+    for column, (heading, justify) in enumerate(headings):
+        numbers = justify == "right"
+        widest = max((cell_len(part) for row in rows for part in row[column].split("\n")),
+                     default=0)
+        table.add_column(heading, justify=justify,  # type: ignore[arg-type]
+                         no_wrap=numbers, overflow="fold",
+                         min_width=(max(cell_len(heading), widest) if numbers or column == 0
+                                    else min(widest, 10)))
+    section_ends = {i for i, row in enumerate(rows) if i + 1 == len(rows) or rows[i + 1][0]}
+    for index, row in enumerate(rows):
+        table.add_row(*row, end_section=index in section_ends)
     return table
 
 
+def plan_lines(plan: Plan) -> list[str]:
+    """The table's content as lines, for a terminal too narrow for the table."""
+    from ssj_bridge.i18n import _
+    from ssj_bridge.model import words
+
+    lines = [str(plan_table(plan).title)]
+    for category in plan.categories:
+        for line in category.obligations:
+            lines.append(_("{name} {code} ({population}): {period} {share} ({clause}) required "
+                           "{required}, done {done}, this quarter {need}").format(
+                name=CATEGORY_NAMES[category.category], code=category.category.value,
+                population=category.population, period=words.period(line.period),
+                share=line.obligation.describe_value(), clause=line.obligation.clause,
+                required=line.required, done=line.done, need=line.need))
+    return lines
+
+
+def rule_lines(plan: Plan) -> list[str]:
+    """Each obligation's rule in words, by category and clause (printed under the table)."""
+    return [f"  {c.category.value} {line.obligation.clause}: {line.obligation.rule}"
+            for c in plan.categories for line in c.obligations]
+
+
 def print_plan(plan: Plan, console: Console) -> None:
-    """The table, then the advisory notes (which change no count)."""
-    console.print(plan_table(plan))
+    """The table, the rules' text, then the advisory notes (which change no count)."""
+    from ssj_bridge.i18n import _
+
+    table = plan_table(plan)
+    # Each column's least width plus the space between columns.
+    least = sum(column.min_width or 1 for column in table.columns) + 2 * len(table.columns)
+    if least <= console.width:
+        console.print(table)
+    else:  # narrower than the table can be: one line per obligation, wrapped by the terminal
+        for line in plan_lines(plan):
+            console.print(line, markup=False)
+    rules = rule_lines(plan)
+    if rules:
+        console.print(_("rules:"), markup=False)
+        for line in rules:
+            console.print(line, markup=False)
     if plan.notes:
-        console.print("advisory (no count changes):")
+        console.print(_("advisory (no count changes):"), markup=False)
         for note in plan.notes:
             console.print(f"  • {note.text} ({note.clause})", markup=False)
 

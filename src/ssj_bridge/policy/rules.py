@@ -254,12 +254,14 @@ class Obligation:
         return min(population, math.ceil(self.value * base))
 
     def describe_value(self) -> str:
-        """`25%`, `2.5 × inspectors` or `all`."""
+        """`25%`, `2.5 × inspectors` or `all` (in the language in force)."""
+        from ssj_bridge.i18n import _, pgettext
+
         if self.kind is ObligationKind.FULL_COVERAGE:
-            return "all"
+            return pgettext("share", "all")
         if self.kind is ObligationKind.RATIO:
             return f"{_decimal(self.value * 100)}%"
-        return f"{_decimal(self.value)} × inspectors"
+        return _("{value} × inspectors").format(value=_decimal(self.value))
 
 
 def _decimal(value: Fraction) -> str:

@@ -433,34 +433,49 @@ def percent_text(value: float | None) -> str:
 
 def render_text(report: ComplianceReport) -> list[str]:
     """The report as lines for a terminal (the HTML report has the tables and charts)."""
-    where = f", region {report.region}" if report.region else ""
+    from ssj_bridge.i18n import _, pgettext
+    from ssj_bridge.model import words
+    from ssj_bridge.reconcile.words import kind
+
+    period = words.period(report.period)
+    where = _(", region {region}").format(region=report.region) if report.region else ""
     counts = report.obligation_counts()
     pub = report.publication
-    lines = [f"compliance {report.period} — policy {report.policy} ({report.locality}){where}, "
-             f"{report.inspectors} certified inspectors; as of {report.today}",
-             f"obligations: {counts[MET]} met, {counts[SHORT]} short, {counts[OPEN]} open", ""]
+    lines = [_("compliance {period} — policy {policy} ({locality}){where}, {inspectors} certified "
+               "inspectors; as of {today}").format(
+                 period=period, policy=report.policy, locality=report.locality, where=where,
+                 inspectors=report.inspectors, today=report.today),
+             _("obligations: {met} met, {short} short, {open} open").format(
+                 met=counts[MET], short=counts[SHORT], open=counts[OPEN]), ""]
     for category in report.categories:
-        lines.append(f"{category.category.value} {category.name}: population "
-                     f"{category.population}, drawn {category.drawn}, inspected "
-                     f"{category.inspected} in {report.period}")
+        lines.append(_("{code} {name}: population {population}, drawn {drawn}, inspected "
+                       "{inspected} in {period}").format(
+            code=category.category.value, name=category.name, population=category.population,
+            drawn=category.drawn, inspected=category.inspected, period=period))
         for o in category.obligations:
-            scope = f" of {o.scope}" if o.scope else ""
-            lines.append(f"  {o.per} {o.period} {o.share}{scope} ({o.clause}): required "
-                         f"{o.required}, done {o.done} — {o.status}")
-    lines += ["", f"publication ({pub.rule}): {pub.published} of {pub.results} results "
-                  f"published ({percent_text(pub.rate)}), on time {pub.on_time} "
-                  f"({percent_text(pub.timeliness)}), late {pub.late}, pending {pub.pending}, "
-                  f"refused {pub.rejected}, not queued {pub.not_queued}"]
-    lines.append(f"overdue in {report.period}: {len(report.overdue)}"
-                 + (f" (other periods: {report.overdue_other_periods})"
+            scope = _(" of {scope}").format(scope=o.scope) if o.scope else ""
+            lines.append("  " + _("{per} {period} {share}{scope} ({clause}): required {required}, "
+                                  "done {done} — {status}").format(
+                per=words.per(o.per), period=words.period(o.period), share=o.share, scope=scope,
+                clause=o.clause, required=o.required, done=o.done, status=words.status(o.status)))
+    lines += ["", _("publication ({rule}): {published} of {results} results published ({rate}), "
+                    "on time {on_time} ({timeliness}), late {late}, pending {pending}, refused "
+                    "{refused}, not queued {not_queued}").format(
+        rule=pub.rule, published=pub.published, results=pub.results, rate=percent_text(pub.rate),
+        on_time=pub.on_time, timeliness=percent_text(pub.timeliness), late=pub.late,
+        pending=pub.pending, refused=pub.rejected, not_queued=pub.not_queued)]
+    lines.append(_("overdue in {period}: {count}").format(period=period, count=len(report.overdue))
+                 + (_(" (other periods: {count})").format(count=report.overdue_other_periods)
                     if report.overdue_other_periods else ""))
-    lines += [f"  {i.task_id}  {i.uscc}  {i.name or '?'}  due {i.due}  "
-              f"{i.working_days} working days late" for i in report.overdue[:20]]
-    kinds = ", ".join(f"{k}={n}" for k, n in report.breaks.open_by_kind.items() if n) or "none"
-    lines += ["", f"breaks open: {report.breaks.open} ({kinds})"]
+    lines += ["  " + _("{task}  {uscc}  {name}  due {due}  {days} working days late").format(
+        task=i.task_id, uscc=i.uscc, name=i.name or "?", due=i.due, days=i.working_days)
+        for i in report.overdue[:20]]
+    kinds = (", ".join(f"{kind(k)} {n}" for k, n in report.breaks.open_by_kind.items() if n)
+             or pgettext("breaks", "none"))
+    lines += ["", _("breaks open: {count} ({kinds})").format(count=report.breaks.open, kinds=kinds)]
     if report.breaks.runs:
-        lines.append("last runs: " + ", ".join(f"{r.run_at[:16]} {r.total}"
-                                               for r in report.breaks.runs))
+        lines.append(_("last runs: {runs}").format(runs=", ".join(
+            f"{r.run_at[:16]} {r.total}" for r in report.breaks.runs)))
     return lines
 
 
