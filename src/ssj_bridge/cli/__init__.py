@@ -88,7 +88,7 @@ def cli(ctx: click.Context, config: Path | None, verbosity: int, log_file: Path 
         from ssj_bridge.log import configure_logging
 
         configure_logging(verbosity=min(verbosity, 2), log_file=log_file)
-    ctx.obj = Context(config)
+    ctx.obj = Context(config, verbosity=min(verbosity, 2), log_file=log_file)
 
 
 def main() -> None:

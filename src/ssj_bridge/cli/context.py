@@ -17,10 +17,13 @@ if TYPE_CHECKING:
 
 
 class Context:
-    """The config file and, once read, the settings."""
+    """The config file, the logging asked for (`-v`, `--log-file`) and, once read, the settings."""
 
-    def __init__(self, config: Path | None) -> None:
+    def __init__(self, config: Path | None, *, verbosity: int = 0,
+                 log_file: Path | None = None) -> None:
         self.config = config
+        self.verbosity = verbosity
+        self.log_file = log_file
         self._settings: Settings | None = None
 
     @property

@@ -1,23 +1,35 @@
-"""`export`: the store's canonical records, one per line. Reads only: never migrates."""
+"""`export`: the store's canonical records. Reads only: never migrates."""
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
 from ssj_bridge.cli.context import Context, pass_context
+from ssj_bridge.i18n import _
 
 
 @click.command()
 @click.argument("what", type=click.Choice(["subjects", "inspectors", "tasks", "results", "draws",
                                            "quarantine"]))
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl",
-              show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "xlsx"]), default="jsonl",
+              show_default=True,
+              help="jsonl: the documented records; csv, xlsx: a table to read in a spreadsheet.")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The file to write (required for xlsx; else standard output).")
 @pass_context
-def export(ctx: Context, what: str, fmt: str) -> None:
-    """The store's canonical records, one per line."""
+def export(ctx: Context, what: str, fmt: str, out: Path | None) -> None:
+    """The store's canonical records: one per line, or a table with Chinese headers."""
     from ssj_bridge.plugins.registry import default_registry
     from ssj_bridge.report.export import write_rows
 
-    write_rows(default_registry().rows(what, ctx.store(migrate=False)), sys.stdout, fmt)
+    if fmt == "xlsx" and out is None:
+        raise click.BadParameter(_("xlsx needs a file"), param_hint="--out")
+    if fmt == "jsonl" and out is not None:
+        raise click.BadParameter(_("jsonl goes to standard output"), param_hint="--out")
+    rows = default_registry().rows(what, ctx.store(migrate=False))
+    count = write_rows(rows, out if out is not None else sys.stdout, fmt, what)
+    if out is not None:
+        click.echo(_("{count} rows written to {path}").format(count=count, path=out))

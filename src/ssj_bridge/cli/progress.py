@@ -1,4 +1,8 @@
-"""The progress display of a run on a terminal (rich); nothing when not on one."""
+"""The progress display of a run on a terminal (rich); nothing when not on one.
+
+The bars are drawn on the same rich console the log lines go through (ssj_bridge.log), so a
+warning logged mid-run is printed above the bars instead of breaking them.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,9 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from ssj_bridge.i18n import _
+from ssj_bridge.log import terminal_console
+from ssj_bridge.model import words
 from ssj_bridge.platform.adapter import Batch
 from ssj_bridge.sync import Progress as ProgressCallback
 
@@ -25,13 +32,15 @@ def batch_progress(*, enabled: bool) -> Iterator[ProgressCallback | None]:
         yield None
         return
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), transient=True) as bars:
+                  TimeElapsedColumn(), transient=True, console=terminal_console()) as bars:
         tasks: dict[str, TaskID] = {}
 
         def advance(platform: str, stream: str, batch: Batch) -> None:
             key = f"{platform}/{stream}"
             if key not in tasks:
-                tasks[key] = bars.add_task(key, total=batch.total)
+                label = _("{platform} {stream}").format(platform=words.role(platform),
+                                                         stream=stream)
+                tasks[key] = bars.add_task(label, total=batch.total)
             bars.update(tasks[key], advance=len(batch.records) + len(batch.rejects))
 
         yield advance

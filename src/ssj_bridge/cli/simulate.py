@@ -103,9 +103,21 @@ def simulate(ctx: Context, /, region: str | None, subjects: int, seed: int, only
 @pass_context
 def demo(ctx: Context, subjects: int, workdir: Path, policy: str | None, region: str | None,
          chosen: tuple[str, ...]) -> None:
-    """The whole cycle against the simulators, on an embedded SQLite store."""
+    """The whole cycle against the simulators, on an embedded SQLite store.
+
+    Prints one screen: a line per step and the documents written. The simulators inject
+    faults, so the run logs many warnings: they go to demo.log in the demo's directory (or
+    --log-file), and to the terminal only with -v.
+    """
+    import logging
+
+    from ssj_bridge.log import configure_logging
     from ssj_bridge.settings import PLATFORM_ROLES
     from ssj_bridge.simulation.demo import run_demo
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    configure_logging(level=logging.ERROR if ctx.verbosity == 0 else None,
+                      verbosity=ctx.verbosity, log_file=ctx.log_file or workdir / "demo.log")
 
     settings = ctx.settings
     adapters = {role: section.adapter for role in PLATFORM_ROLES

@@ -7,6 +7,7 @@ from datetime import date
 
 from pydantic import ValidationError
 
+from ssj_bridge.i18n import _
 from ssj_bridge.intake import fields
 from ssj_bridge.intake.files import Problems, Row, Sheet
 from ssj_bridge.model import Category, Designation, Tag
@@ -76,8 +77,9 @@ def parse_designations(sheet: Sheet, allowed_usccs: Collection[str]) -> list[Des
         key = (item.uscc, item.tag, item.since)
         if key in first_row:
             problems.add(row.number, "since", row.cells["since"],
-                         f"{item.uscc} {item.tag.value} since {item.since or '(open)'} is "
-                         f"already in row {first_row[key]}")
+                         _("{uscc} {tag} since {since} is already in row {row}").format(
+                             uscc=item.uscc, tag=item.tag.value,
+                             since=item.since or _("(open)"), row=first_row[key]))
             continue
         first_row[key] = row.number
         found.append(item)
@@ -94,7 +96,8 @@ def _row_designation(row: Row, allowed_usccs: Collection[str],
     since = fields.checked(problems, row, "since", fields.day)
     until = fields.checked(problems, row, "until", fields.day)
     if since is not None and until is not None and since > until:
-        problems.add(row.number, "until", row.cells["until"], f"before since {since.isoformat()}")
+        problems.add(row.number, "until", row.cells["until"],
+                     _("before since {since}").format(since=since.isoformat()))
     if uscc is None or tag is None:
         return None
     try:

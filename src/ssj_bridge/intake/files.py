@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from ssj_bridge.errors import InputRefused
+from ssj_bridge.i18n import _, ngettext
+from ssj_bridge.model.columns import aliases
 
 _XLSX_SUFFIXES = {".xlsx", ".xlsm"}
 
@@ -29,8 +31,9 @@ class FileRefused(InputRefused):
         self.file_name = file_name
         self.problems = list(problems)
         count = len(self.problems)
-        heading = (f"{file_name} refused, nothing applied "
-                   f"({count} problem{'s' if count != 1 else ''}):")
+        heading = ngettext("{file} refused, nothing applied ({count} problem):",
+                           "{file} refused, nothing applied ({count} problems):", count).format(
+            file=file_name, count=count)
         super().__init__("\n".join([heading, *(f"  {p}" for p in self.problems)]))
 
 
@@ -43,7 +46,8 @@ class Problems:
 
     def add(self, row: int, column: str, value: str, reason: str) -> None:
         """Note that `column` of spreadsheet row `row` holds `value`, which breaks `reason`."""
-        self.items.append(f"row {row}: field {column!r} value {value!r}: {reason}")
+        self.items.append(_("row {row}: field {column!r} value {value!r}: {reason}").format(
+            row=row, column=column, value=value, reason=reason))
 
     def raise_if_any(self) -> None:
         """Refuse the file when anything was noted."""
@@ -68,24 +72,28 @@ class Sheet:
     rows: list[Row]
 
 
-def read_sheet(path: Path, columns: Sequence[str]) -> Sheet:
+def read_sheet(path: Path, columns: Sequence[str], kind: str | None = None) -> Sheet:
     """Read `path` (CSV or XLSX, first worksheet) whose header must be exactly `columns`.
 
-    The columns may come in any order; an unknown, repeated or missing column refuses the
-    file. Blank rows are skipped (row numbers still count them).
+    Each column may be headed by its field name or its Chinese header (the export's, in
+    ssj_bridge.model.columns, for the file `kind`). The columns may come in any order; an
+    unknown, repeated or missing column refuses the file. Blank rows are skipped (row numbers
+    still count them).
     """
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise InputRefused(f"{path}: cannot be read: {exc.strerror or exc}") from None
+        raise InputRefused(_("{path}: cannot be read: {error}").format(
+            path=path, error=exc.strerror or exc)) from None
     name = path.name
     records = _xlsx_records(data, name) if _is_xlsx(path, data) else _csv_records(data, name)
     table = [(number, cells) for number, cells in records if any(cells)]
     if not table or table[0][0] != 1:
-        raise FileRefused(name, [f"row 1: field '' value '': the header row is missing; "
-                                 f"expected the columns {','.join(columns)}"])
+        raise FileRefused(name, [_("row 1: the header row is missing; expected the columns "
+                                   "{columns}").format(columns=",".join(columns))])
     problems = Problems(name)
-    header = _check_header(table[0][1], columns, problems)
+    names = aliases(columns, kind)
+    header = _check_header([names.get(cell, cell) for cell in table[0][1]], columns, problems)
     rows: list[Row] = []
     for number, cells in table[1:]:
         padded = list(cells) + [""] * (len(header) - len(cells))
@@ -95,7 +103,8 @@ def read_sheet(path: Path, columns: Sequence[str]) -> Sheet:
             if column:
                 named[column] = value
             elif value:
-                problems.add(number, "", value, f"cell in column {index + 1}, which has no header")
+                problems.add(number, "", value, _("cell in column {index}, which has no header")
+                             .format(index=index + 1))
         rows.append(Row(number, named))
     problems.raise_if_any()
     return Sheet(name, hashlib.sha256(data).hexdigest(), rows)
@@ -107,14 +116,16 @@ def _check_header(cells: Sequence[str], columns: Sequence[str], problems: Proble
     header: list[str] = []
     for cell in cells:
         if cell and cell not in columns:
-            problems.add(1, cell, cell, f"unknown column; the columns are {expected}")
+            problems.add(1, cell, cell, _("unknown column; the columns are {expected}").format(
+                expected=expected))
         elif cell and cell in seen:
-            problems.add(1, cell, cell, "column appears twice")
+            problems.add(1, cell, cell, _("column appears twice"))
         seen.add(cell)
         header.append(cell if cell in columns else "")
     for column in columns:
         if column not in seen:
-            problems.add(1, column, "", f"missing column; the columns are {expected}")
+            problems.add(1, column, "", _("missing column; the columns are {expected}").format(
+                expected=expected))
     problems.raise_if_any()
     return header
 
@@ -132,14 +143,15 @@ def _csv_records(data: bytes, name: str) -> list[tuple[int, list[str]]]:
         try:
             text = data.decode("gb18030")
         except UnicodeDecodeError as exc:
-            raise InputRefused(f"{name}: neither UTF-8 nor GB18030 text "
-                               f"(byte {exc.start}): save it as CSV UTF-8 or XLSX") from None
+            raise InputRefused(_("{name}: neither UTF-8 nor GB18030 text (byte {byte}): save it "
+                                 "as CSV UTF-8 or XLSX").format(name=name, byte=exc.start)) from None
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         return [(number, [cell.strip() for cell in cells])
                 for number, cells in enumerate(reader, start=1)]
     except csv.Error as exc:
-        raise InputRefused(f"{name}: not a readable CSV file (row {reader.line_num}): {exc}") from None
+        raise InputRefused(_("{name}: not a readable CSV file (row {row}): {error}").format(
+            name=name, row=reader.line_num, error=exc)) from None
 
 
 def _xlsx_records(data: bytes, name: str) -> list[tuple[int, list[str]]]:
@@ -148,7 +160,8 @@ def _xlsx_records(data: bytes, name: str) -> list[tuple[int, list[str]]]:
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise InputRefused(f"{name}: not a readable XLSX workbook: {exc}") from None
+        raise InputRefused(_("{name}: not a readable XLSX workbook: {error}").format(
+            name=name, error=exc)) from None
     try:
         sheet = book.worksheets[0]
         return [(number, [_cell_text(value) for value in values])

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from ssj_bridge.i18n import _
 from ssj_bridge.intake import fields
 from ssj_bridge.intake.files import Problems, Row, Sheet
 from ssj_bridge.model import Expertise, Inspector
@@ -32,7 +33,7 @@ def parse_roster(sheet: Sheet, allowed_usccs: Collection[str]) -> list[Inspector
         inspector_id = values["inspectorId"]
         if inspector_id in first_row:
             problems.add(row.number, "inspectorId", inspector_id,
-                         f"listed again (first in row {first_row[inspector_id]})")
+                         _("listed again (first in row {row})").format(row=first_row[inspector_id]))
         elif inspector_id:
             first_row[inspector_id] = row.number
         if len(problems.items) > before:
@@ -54,7 +55,7 @@ def _row_values(row: Row, allowed_usccs: Collection[str], problems: Problems) ->
                               ("inspectorId", "name", "certNo", "orgCode")}
     for column in ("inspectorId", "name"):
         if not values[column]:
-            problems.add(row.number, column, cells[column], "is required")
+            problems.add(row.number, column, cells[column], _("is required"))
     values["certNo"] = values["certNo"] or None
     values["orgCode"] = values["orgCode"] or None
     values["regionCode"] = fields.checked(problems, row, "regionCode", fields.region)
@@ -68,7 +69,8 @@ def _row_values(row: Row, allowed_usccs: Collection[str], problems: Problems) ->
             expertise.append(_EXPERTISE[word])
         else:
             problems.add(row.number, "expertise", word,
-                         f"not a field of expertise (one of {_EXPERTISE_WORDS})")
+                         _("not a field of expertise (one of {words})").format(
+                             words=_EXPERTISE_WORDS))
     values["expertise"] = list(dict.fromkeys(expertise))
     conflicts: list[str] = []
     for code in fields.split_list(cells["conflicts"]):

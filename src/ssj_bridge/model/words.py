@@ -46,9 +46,17 @@ def status(code: str) -> str:
     return words.get(code, code)
 
 
+def publication(code: str) -> str:
+    """A publication's status: pending → 待公示, published → 已公示, rejected → 被拒绝."""
+    found = {"pending": pgettext("publication", "pending"),
+             "published": pgettext("publication", "published"),
+             "rejected": pgettext("publication", "rejected")}
+    return found.get(code, code)
+
+
 def yes_no(value: bool) -> str:
-    """是/否 (yes/no in English)."""
-    return pgettext("boolean", "yes") if value else pgettext("boolean", "no")
+    """是/否; `true`/`false` in English, as the roster file writes them (interface.md)."""
+    return pgettext("boolean", "true") if value else pgettext("boolean", "false")
 
 
 def period(label: str) -> str:

@@ -1,9 +1,10 @@
 """`report breaks --format csv|xlsx`: the reconciliation breaks as a file a data manager opens.
 
 One row per break (open ones; `--all` adds resolved ones): platform, entity, key, kind,
-status, the differing fields in words (`validTo: 2026-01-01 → 2026-02-01`, store → platform)
-and as JSON, and the history (first and last seen, runs open, resolved, repair sent). The XLSX
-has a second sheet, `fields`, with one row per differing field, to filter by field.
+status, the differing fields in words (`validTo: 2026-01-01 → 2026-02-01`, store → platform),
+and the history (first and last seen, runs open, resolved, repair sent). The XLSX has a second
+sheet with one row per differing field, to filter by field. Headers, codes and dates as every
+table the project writes (ssj_bridge.report.sheets); `reconcile --json` keeps the codes.
 
 Text that a spreadsheet would take for a formula is kept as text (ssj_bridge.spreadsheet).
 """
@@ -15,29 +16,34 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import orjson
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.views import Pane, Selection
-from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import select
 
-from ssj_bridge.spreadsheet import csv_cell, csv_writer, xlsx_cell
+from ssj_bridge.i18n import _, pgettext
+from ssj_bridge.model import words
+from ssj_bridge.reconcile.words import entity, kind
+from ssj_bridge.report.sheets import Shape, Workbook, write_table
 from ssj_bridge.store import Store
 from ssj_bridge.store.schema import breaks
 
-COLUMNS = ("platform", "entity", "key", "kind", "status", "differences", "fields", "firstSeen",
+COLUMNS = ("platform", "entity", "key", "kind", "status", "differences", "firstSeen",
            "lastSeen", "runsOpen", "resolvedAt", "repairedAt")
 FIELD_COLUMNS = ("platform", "entity", "key", "kind", "status", "field", "store", "platformValue")
-WIDTHS = {"platform": 11, "entity": 12, "key": 26, "kind": 20, "status": 10, "differences": 60,
-          "fields": 40, "firstSeen": 26, "lastSeen": 26, "runsOpen": 10, "resolvedAt": 26,
-          "repairedAt": 26, "field": 20, "store": 30, "platformValue": 30}
 FORMATS = ("csv", "xlsx")
 
 
+def _status(code: str) -> str:
+    return pgettext("break", "open") if code == "open" else pgettext("break", "resolved")
+
+
+# Codes in words for people (the JSON of `reconcile --json` keeps the codes).
+_WORDS = {"platform": words.role, "entity": entity, "kind": kind, "status": _status}
+SHAPE = Shape(COLUMNS, table="breaks", values=_WORDS)
+FIELD_SHAPE = Shape(FIELD_COLUMNS, table="breaks", values=_WORDS)
+
+
 def break_rows(store: Store, *, include_resolved: bool = False) -> Iterator[dict[str, Any]]:
-    """Breaks in COLUMNS' names, by platform, entity, kind and key (open ones, or all)."""
+    """Breaks in COLUMNS' names (and their `fields`), by platform, entity, kind and key (open
+    ones, or all)."""
     stmt = select(breaks).order_by(breaks.c.platform, breaks.c.entity, breaks.c.kind,
                                    breaks.c.key)
     if not include_resolved:
@@ -67,68 +73,49 @@ def _side(value: Any) -> str:
     return str(value)
 
 
-def write_csv(rows: Iterable[Mapping[str, Any]], out: TextIO) -> int:
-    """Rows as CSV with a header (fields as JSON); returns how many rows."""
-    writer = csv_writer(out)
-    writer.writerow(COLUMNS)
-    count = 0
+def _main(rows: Iterable[Mapping[str, Any]]) -> Iterator[dict[str, Any]]:
     for row in rows:
-        writer.writerow([csv_cell(_plain(row.get(column))) for column in COLUMNS])
-        count += 1
-    return count
+        yield {column: row.get(column) for column in COLUMNS}
 
 
-def _plain(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, list | dict):
-        return orjson.dumps(value).decode() if value else ""
-    return value
+def _per_field(rows: Iterable[Mapping[str, Any]]) -> Iterator[dict[str, Any]]:
+    for row in rows:
+        for name, sides in (row.get("fields") or {}).items():
+            yield {"platform": row["platform"], "entity": row["entity"], "key": row["key"],
+                   "kind": row["kind"], "status": row["status"], "field": name,
+                   "store": _value(sides.get("store")),
+                   "platformValue": _value(sides.get("platform"))}
+
+
+def _value(value: Any) -> Any:
+    return differences_side(value) if isinstance(value, list | dict) else value
+
+
+def differences_side(value: Any) -> str:
+    """A list or object value of a differing field, in words."""
+    if isinstance(value, list):
+        return ";".join(str(v) for v in value)
+    return "; ".join(f"{k}: {v}" for k, v in value.items())
+
+
+def write_csv(rows: Iterable[Mapping[str, Any]], out: TextIO | Path) -> int:
+    """Rows as CSV with a header (the differing fields in words); returns how many rows."""
+    return write_table(_main(rows), SHAPE, "csv", out)
 
 
 def write_xlsx(rows: Iterable[Mapping[str, Any]], path: Path) -> int:
     """Rows as an XLSX workbook (sheets `breaks` and `fields`); returns how many breaks."""
-    book = Workbook(write_only=True)
-    main = _sheet(book, "breaks", COLUMNS)
-    per_field = _sheet(book, "fields", FIELD_COLUMNS)
-    count = 0
-    for row in rows:
-        main.append([xlsx_cell(main, _plain(row.get(column))) for column in COLUMNS])
-        for name, sides in (row.get("fields") or {}).items():
-            values = [row["platform"], row["entity"], row["key"], row["kind"], row["status"],
-                      name, _value(sides.get("store")), _value(sides.get("platform"))]
-            per_field.append([xlsx_cell(per_field, v) for v in values])
-        count += 1
-    path.parent.mkdir(parents=True, exist_ok=True)
+    kept = list(rows)
+    book = Workbook()
+    count = book.add(_("breaks"), _main(kept), SHAPE)
+    book.add(_("fields"), _per_field(kept), FIELD_SHAPE)
     book.save(path)
     return count
 
 
-def _value(value: Any) -> Any:
-    return orjson.dumps(value).decode() if isinstance(value, list | dict) else value
-
-
-def _sheet(book: Workbook, title: str, columns: tuple[str, ...]) -> Worksheet:
-    sheet: Worksheet = book.create_sheet(title)
-    # Write-only sheets take the frozen header through the sheet view, not `freeze_panes`.
-    sheet.sheet_view.pane = Pane(ySplit=1, topLeftCell="A2", activePane="bottomLeft",
-                                 state="frozen")
-    sheet.sheet_view.selection = [Selection(pane="bottomLeft", activeCell="A2", sqref="A2")]
-    for index, column in enumerate(columns, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = WIDTHS.get(column, 16)
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}1"
-    header = []
-    for column in columns:
-        cell = WriteOnlyCell(sheet, value=column)
-        cell.font = Font(bold=True)
-        header.append(cell)
-    sheet.append(header)
-    return sheet
-
-
 def export_breaks(store: Store, fmt: str, out: Path | TextIO, *,
                   include_resolved: bool = False) -> int:
-    """Write the breaks as `fmt` to a path (CSV with a BOM, for spreadsheets) or a text stream."""
+    """Write the breaks as `fmt` to a path or (CSV) a text stream; CSV carries a BOM."""
     if fmt not in FORMATS:
         raise ValueError(f"format {fmt!r} is not one of {', '.join(FORMATS)}")
     rows = break_rows(store, include_resolved=include_resolved)
@@ -136,8 +123,4 @@ def export_breaks(store: Store, fmt: str, out: Path | TextIO, *,
         if not isinstance(out, Path):
             raise ValueError("xlsx needs a file: give --out PATH")
         return write_xlsx(rows, out)
-    if isinstance(out, Path):
-        out.parent.mkdir(parents=True, exist_ok=True)
-        with out.open("w", encoding="utf-8-sig", newline="") as handle:
-            return write_csv(rows, handle)
     return write_csv(rows, out)

@@ -1,18 +1,20 @@
-"""The store's canonical records in the shapes interface.md fixes (JSON lines or CSV)."""
+"""The store's canonical records in the shapes interface.md fixes (JSON lines), or as
+spreadsheets to read (CSV or XLSX: ssj_bridge.report.sheets)."""
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any, TextIO
 
 import orjson
 from sqlalchemy import select
 
-from ssj_bridge.model import CreditTier
+from ssj_bridge.i18n import N_, _
+from ssj_bridge.model import CreditTier, words
 from ssj_bridge.plugins.registry import Registry
-from ssj_bridge.spreadsheet import csv_cell, csv_dict_writer
+from ssj_bridge.report.sheets import Shape, flat_rows, write_table
 from ssj_bridge.store import Store
 from ssj_bridge.store.schema import quarantine, subjects
 
@@ -52,40 +54,67 @@ def quarantine_rows(store: Store) -> Iterator[dict[str, Any]]:
                    "lastSeen": row.last_seen, "count": row.count}
 
 
-def write_rows(rows: Iterator[dict[str, Any]], out: TextIO, fmt: str) -> int:
-    """Write rows as JSON lines or CSV (lists joined by `;`, objects as JSON); returns the count.
+def _draw_row(item: dict[str, Any]) -> dict[str, Any]:
+    """A draw for reading: counts for its long lists (the JSON lines keep them whole), one
+    row per drawn group, what re-derivation needs left to the JSON lines."""
+    item = dict(item)
+    for name in ("candidates", "inspectorCandidates"):
+        item[name] = len(item.get(name) or [])
+    item["redraws"] = len(item.get("redraws") or [])
+    item.pop("matching", None)
+    item.pop("selected", None)
+    return item
 
-    CSV cells that a spreadsheet would run as a formula are kept as text (ssj_bridge.spreadsheet).
-    """
-    count = 0
+
+TASK_COLUMNS = ("taskId", "name", "regionCode", "matterCode", "drawnBy", "drawMode", "period",
+                "plannedStart", "plannedEnd", "status", "updateTime", "drawProof.algorithm",
+                "drawProof.label", "drawProof.k", "drawProof.candidatesHash",
+                "drawProof.commitment", "drawProof.witnessEntropy", "drawProof.secret",
+                "assignments.uscc", "assignments.inspectorIds", "assignments.mode",
+                "assignments.status")
+SHEETS = {"subjects": N_("subjects"), "inspectors": N_("inspectors"), "tasks": N_("tasks"),
+          "results": N_("results"), "draws": N_("draws"), "quarantine": N_("quarantine")}
+# How each export becomes the rows of a spreadsheet (ssj_bridge.report.sheets).
+SHAPES: dict[str, Shape] = {
+    "subjects": Shape(("uscc", "name", "regionCode", "industryCode", "category", "categories",
+                       "managementClass", "keyDischargeUnit", "creditLevel", "riskClass", "tags",
+                       "active"), table="subjects"),
+    "inspectors": Shape(("inspectorId", "name", "certNo", "orgCode", "regionCode", "expertise",
+                         "auxiliary", "active", "conflicts"), table="inspectors"),
+    "tasks": Shape(TASK_COLUMNS, table="tasks", explode="assignments"),
+    "results": Shape(("resultId", "version", "taskId", "uscc", "resultCode", "inspectedOn",
+                      "inspectorIds", "findings", "rectificationDue", "caseNo",
+                      "publication.status", "publication.date", "publication.code"),
+                     table="results", values={"publication.status": words.publication}),
+    "draws": Shape(("taskId", "label", "algorithm", "candidates", "candidatesHash", "k",
+                    "inspectorCandidates", "inspectorCandidatesHash", "commitment",
+                    "witnessEntropy", "witnessed", "secret", "committedAt", "revealedAt",
+                    "redraws", "groups.uscc", "groups.inspectorIds"),
+                   table="draws", explode="groups", prepare=_draw_row),
+    "quarantine": Shape(("platform", "entity", "key", "reason", "firstSeen", "lastSeen",
+                         "count"), table="quarantine"),
+}
+
+
+def write_rows(rows: Iterator[dict[str, Any]], out: TextIO | Path, fmt: str,
+               what: str = "data") -> int:
+    """Write `what`'s rows as JSON lines (the contract), or as a CSV or XLSX to read
+    (ssj_bridge.report.sheets: headers always, no JSON in a cell); returns the count."""
     if fmt == "jsonl":
+        if isinstance(out, Path):
+            raise ValueError("jsonl is written to standard output")
+        count = 0
         for row in rows:
             out.write(orjson.dumps(row).decode() + "\n")
             count += 1
         return count
-    writer: csv.DictWriter[str] | None = None
-    for row in rows:
-        flat = {k: csv_cell(_cell(v)) for k, v in row.items()}
-        if writer is None:
-            writer = csv_dict_writer(out, list(flat))
-            writer.writeheader()
-        writer.writerow(flat)
-        count += 1
-    return count
+    shape = SHAPES.get(what, Shape(()))
+    title = _(SHEETS[what]) if what in SHEETS else what
+    return write_table(flat_rows(rows, shape), shape, fmt, out, sheet=title)
 
 
-def _cell(value: Any) -> Any:
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return ";".join(value)
-    if isinstance(value, list | dict):
-        return orjson.dumps(value).decode()
-    if value is None:
-        return ""
-    return value
-
-
-def render(rows: Iterator[dict[str, Any]], fmt: str) -> str:
+def render(rows: Iterator[dict[str, Any]], fmt: str, what: str = "data") -> str:
     """Rows as one string (tests)."""
     buffer = io.StringIO()
-    write_rows(rows, buffer, fmt)
+    write_rows(rows, buffer, fmt, what)
     return buffer.getvalue()

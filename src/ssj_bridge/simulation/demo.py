@@ -8,14 +8,17 @@ its worked example; the core knows no locality of its own.
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rich.cells import cell_len
+
 from ssj_bridge.errors import ConfigurationError, ExitCode
-from ssj_bridge.model import beijing_today
+from ssj_bridge.features.deadlines import DeadlineReport
+from ssj_bridge.i18n import _, pgettext
+from ssj_bridge.model import beijing_today, words
 from ssj_bridge.model.periods import Quarter
 from ssj_bridge.plugins.host import PluginHost, load_plugins
 from ssj_bridge.policy.classify import resolve_policy
@@ -24,7 +27,7 @@ from ssj_bridge.policy.rules import PolicySpec
 from ssj_bridge.settings import PLATFORM_ROLES, PlatformSettings, Settings
 from ssj_bridge.simulation.launch import start_simulators
 from ssj_bridge.store import Store
-from ssj_bridge.sync import run_sync
+from ssj_bridge.sync import SyncReport, run_sync
 
 # A few faults, so the demo shows retries and the quarantine doing their work.
 DEMO_FAULTS = {"error_rate": 0.03, "rate_429": 0.02, "malformed_rate": 0.01, "quirk_rate": 0.02,
@@ -71,52 +74,91 @@ def _policy(host: PluginHost, name: str | None) -> PolicySpec:
     return examples[0]
 
 
+@dataclass
+class Story:
+    """What the demo tells: one line per step on the screen, the details in the documents it
+    writes into its directory (listed at the end)."""
+
+    echo: Callable[[str], Any]
+    workdir: Path
+    documents: list[tuple[str, Path]] = field(default_factory=list)
+
+    def step(self, text: str) -> None:
+        """One line of the story."""
+        self.echo(text)
+
+    def write(self, what: str, name: str, lines: Iterable[str]) -> Path:
+        """A text document of the demo directory, listed at the end as `what`."""
+        path = self.workdir / name
+        path.write_text("\n".join(lines).rstrip() + "\n", encoding="utf-8")
+        return self.keep(what, path)
+
+    def keep(self, what: str, path: Path) -> Path:
+        """List `path` among the documents written."""
+        self.documents.append((what, path))
+        return path
+
+    def close(self) -> None:
+        """The documents, the report last (interface.md: `make demo` says where it is)."""
+        self.echo(_("documents written:"))
+        width = max((cell_len(what) for what, _path in self.documents), default=0)
+        for what, path in self.documents:
+            self.echo(f"  {what}{' ' * (width - cell_len(what))}  {path}")
+
+
 def run_demo(*, subjects: int, workdir: Path, echo: Callable[[str], Any],
              policy: str | None = None, region: str | None = None,
              adapters: Mapping[str, str] | None = None) -> int:
     """The whole cycle: sync, plan, draw with a witness, push the tasks, read the results back,
-    publish them, reconcile, and write the compliance report; prints what each step did."""
+    publish them, reconcile, and write the compliance report. Prints one screen: a line per
+    step and the paths of the documents it wrote."""
     host = load_plugins()
     deployment = choose_deployment(host, policy=policy, region=region, adapters=adapters)
     workdir.mkdir(parents=True, exist_ok=True)
     database = workdir / "demo.db"
     for stale in workdir.glob("demo.db*"):
         stale.unlink()
+    story = Story(echo, workdir)
     sims = start_simulators(host, {"region": deployment.region, "subjects": subjects,
                                    **DEMO_FAULTS}, adapters=deployment.adapters)
     try:
         settings = demo_settings(sims.environment(), database, deployment)
-        echo(f"deployment: policy {deployment.policy}, region {deployment.region}, "
-             f"{deployment.org_name}; adapters "
-             + ", ".join(f"{role} {settings.platform(role).adapter}" for role in sims.running))
+        story.step(_("ssj-bridge demo · {org} · policy {policy} · region {region}").format(
+            org=deployment.org_name, policy=deployment.policy, region=deployment.region))
+        story.step(_("simulated platforms on 127.0.0.1, with faults: {platforms}").format(
+            platforms="、".join(f"{words.role(role)}（{settings.platform(role).adapter}）"
+                               for role in sims.running)))
         store = Store(settings.database_url)
         store.migrate()
-        echo("simulators: " + ", ".join(f"{r} {s.base_url}" for r, s in sims.running.items()))
-        echo(f"store: {database}")
         exit_code = ExitCode.OK
-        for attempt in ("first sync", "second sync"):
-            report = run_sync(settings, store, host)
-            echo(f"{attempt}: {report.summary_line()}")
-            exit_code = report.exit
-        echo(f"subjects in store: {store.count('subjects')}, permits: {store.count('permits')}, "
-             f"quarantined: {store.count('quarantine')}")
-        for entry in store.quarantined()[:5]:
-            echo(f"  set aside {entry['key']}: {entry['reason']}")
-        ensure_demo_roster(store, settings, workdir, echo)
-        echo_plan(store, settings, host, echo)
-        drawn = echo_draw(store, settings, host, echo)
+        runs = [run_sync(settings, store, host) for _attempt in range(2)]
+        exit_code = runs[-1].exit
+        quarantine = story.keep(_("records set aside"), export_file(store, "quarantine", workdir))
+        story.step(_("1 sync: fetched {fetched}, stored {stored}, set aside {set_aside} (reasons "
+                     "in {file}); the second run stored {again}").format(
+            fetched=fetched(runs[0]), stored=stored(runs[0]), set_aside=store.count("quarantine"),
+            file=quarantine.name, again=stored(runs[1])))
+        ensure_demo_roster(store, settings, workdir, story)
+        plan_step(store, settings, host, story)
+        drawn = draw_step(store, settings, host, story)
         # The drawn tasks and the roster go to the provincial platform, whose inspectors record
         # results; the next runs read them back, publish them and poll the receipts.
-        for attempt in ("sync after the draw", "sync to publish", "sync to read receipts"):
+        for _attempt in range(3):
             report = run_sync(settings, store, host)
-            echo(f"{attempt}: {report.summary_line()}")
             exit_code = report.exit
-        echo(f"tasks: {store.count('tasks')}, results: {store.count('results')}, "
-             f"publications: {store.count('publications')}")
-        echo_deadlines(store, settings, host, echo)
-        # Last, so the demo's final line says where the report is (interface.md, `make demo`).
-        echo_compliance(store, settings, host, workdir, echo)
+        deadlines = deadlines_step(store, settings, host, story)
+        story.step(_("4 tasks sent, results read back and published: tasks {tasks}, results "
+                     "{results}, publications {publications} (on time {on_time}, overdue "
+                     "{overdue})").format(tasks=store.count("tasks"), results=store.count("results"),
+                                          publications=store.count("publications"),
+                                          on_time=deadlines.published_on_time,
+                                          overdue=len(deadlines.overdue)))
+        story.keep(_("tasks"), export_file(store, "tasks", workdir))
+        story.keep(_("results"), export_file(store, "results", workdir))
+        story.keep(_("store"), database)
+        compliance_step(store, settings, host, workdir, story)
         store.dispose()
+        story.close()
         if drawn is not ExitCode.OK:
             return int(drawn)
         return int(ExitCode.OK if exit_code in (ExitCode.OK, ExitCode.SET_ASIDE) else exit_code)
@@ -124,12 +166,39 @@ def run_demo(*, subjects: int, workdir: Path, echo: Callable[[str], Any],
         sims.stop()
 
 
-def echo_plan(store: Store, settings: Settings, host: PluginHost, echo: Callable[[str], Any]) -> None:
+def fetched(report: SyncReport) -> int:
+    """Records one run fetched, every platform together."""
+    return sum(p.fetched for p in report.platforms.values())
+
+
+def stored(report: SyncReport) -> int:
+    """Records one run stored (new or changed), every platform together."""
+    return sum(p.stored for p in report.platforms.values())
+
+
+def export_file(store: Store, what: str, workdir: Path) -> Path:
+    """`export WHAT --format xlsx` into the demo directory."""
+    from ssj_bridge.plugins.registry import default_registry
+    from ssj_bridge.report.export import write_rows
+
+    path = workdir / f"{what}.xlsx"
+    write_rows(default_registry().rows(what, store), path, "xlsx", what)
+    return path
+
+
+def plan_step(store: Store, settings: Settings, host: PluginHost, story: Story) -> None:
     """The current quarter's plan under the demo policy (classified by the syncs above)."""
     active = resolve_policy(host, settings.policy)
     quarter = Quarter.of(beijing_today())
-    echo(f"plan for {quarter.label} under policy {active.name} ({active.policy.locality}):")
-    echo(plan_text(make_plan(store, active, quarter, region=settings.region_code)).rstrip())
+    plan = make_plan(store, active, quarter, region=settings.region_code)
+    path = story.write(_("plan"), f"plan-{quarter.label}.txt", [plan_text(plan, width=100)])
+    required = "、".join(_("{category} {required}").format(
+        category=words.category(c.category.value),
+        required=max((o.required for o in c.obligations), default=0)) for c in plan.categories)
+    story.step(_("2 plan for {period} under {policy} ({locality}): required {required} "
+                 "({file})").format(period=words.period(quarter.label), policy=active.name,
+                                    locality=active.policy.locality, required=required,
+                                    file=path.name))
 
 
 # The demo roster: 20 people of the demo's region, the first 15 certified, the other 5 auxiliary
@@ -153,8 +222,7 @@ def demo_roster_csv(path: Path, region: str, org: str) -> Path:
     return path
 
 
-def ensure_demo_roster(store: Store, settings: Settings, workdir: Path,
-                       echo: Callable[[str], Any]) -> None:
+def ensure_demo_roster(store: Store, settings: Settings, workdir: Path, story: Story) -> None:
     """Import the generated roster when no inspector is in the store yet (as a data manager would)."""
     from ssj_bridge.intake import import_roster
 
@@ -163,13 +231,15 @@ def ensure_demo_roster(store: Store, settings: Settings, workdir: Path,
     roster = demo_roster_csv(workdir / "demo-roster.csv", settings.region_code or "",
                              settings.org_code or "")
     loaded = import_roster(store, roster, "demo")
-    echo(f"roster: {loaded.rows} inspectors imported from {loaded.file_name}")
+    story.keep(_("inspector roster"), roster)
+    story.step(_("  roster: {rows} inspectors imported from {file}").format(
+        rows=loaded.rows, file=loaded.file_name))
 
 
-def echo_draw(store: Store, settings: Settings, host: PluginHost,
-              echo: Callable[[str], Any]) -> ExitCode:
-    """Draw the current quarter's M01 tasks: commit, show the commitments, run with a witness,
-    verify every task. Names stay masked (the tasks have not started)."""
+def draw_step(store: Store, settings: Settings, host: PluginHost, story: Story) -> ExitCode:
+    """Draw the current quarter's M01 tasks: commit, run with a witness, verify every task.
+    The commitments and the drawn tasks (names masked: the tasks have not started) go to the
+    draw record."""
     from ssj_bridge.draw.commit import commit_draws
     from ssj_bridge.draw.run import run_draws
     from ssj_bridge.draw.show import task_lines
@@ -180,72 +250,88 @@ def echo_draw(store: Store, settings: Settings, host: PluginHost,
     today = beijing_today()
     quarter, region = Quarter.of(today), settings.region_code or ""
     org = settings.org_code or ""
+    record: list[str] = []
     try:
         committed = commit_draws(store, active, region_code=region, quarter=quarter,
                                  matter_code="M01", own_org=org)
-        echo(f"draw commit {quarter.label} M01: {len(committed.committed)} draws committed")
         for item in committed.committed:
-            echo(f"  {item.label} k={item.k} of {item.candidates} candidates, "
-                 f"{item.inspector_candidates} inspectors; commitment {item.commitment}")
+            record.append(_("{label}  k={k} of {candidates} candidates, {inspectors} inspectors")
+                          .format(label=item.label, k=item.k, candidates=item.candidates,
+                                  inspectors=item.inspector_candidates))
+            record.append(f"  commitment {item.commitment}")
         for skipped in committed.not_drawn:
-            echo(f"  {skipped.category.value}: not drawn ({skipped.reason})")
+            record.append(_("{category}: not drawn ({reason})").format(
+                category=words.category(skipped.category.value), reason=skipped.reason))
         if not committed.committed:
+            story.step(_("3 draw M01: nothing to draw"))
             return ExitCode.OK
         witness = f"demo-witness-{today.isoformat()}"
         report = run_draws(store, active, region_code=region, quarter=quarter, matter_code="M01",
                            witness=witness, drawn_by=org, org_name=settings.org_name)
     except InputRefused as exc:
-        echo(f"draw refused: {exc}")
+        story.step(_("3 draw refused: {reason}").format(reason=exc))
         return ExitCode.INPUT_REFUSED
-    echo(f"draw run with witness {witness!r}: {len(report.tasks)} tasks, queued for the "
-         f"provincial platform")
-    for line in task_lines(store, report.tasks)[:12]:
-        echo(f"  {line}")
-    failed = 0
+    record += ["", _("witness's text: {text}").format(text=witness), *task_lines(store, report.tasks)]
+    failed = []
     for task in report.tasks:
         result = verify_task(store, task.task_id)
-        failed += not result.ok
-        echo(f"  draw verify {task.task_id}: {'matches' if result.ok else 'MISMATCH'}")
-        for difference in result.differences:
-            echo(f"    - {difference}")
+        record.append(f"draw verify {task.task_id}: " + ("matches" if result.ok else "MISMATCH"))
+        record += [f"  - {difference}" for difference in result.differences]
+        if not result.ok:
+            failed.append(task.task_id)
+    path = story.write(_("draw record"), f"draw-{quarter.label}-M01.txt", record)
+    verdict = (_("all match") if not failed
+               else _("MISMATCH: {tasks}").format(tasks=", ".join(failed)))
+    story.step(_("3 draw M01: {committed} commitments, witness {witness!r}, {tasks} tasks "
+                 "drawn; draw verify: {verdict} ({file})").format(
+        committed=len(committed.committed), witness=witness, tasks=len(report.tasks),
+        verdict=verdict, file=path.name))
     return ExitCode.MISMATCH if failed else ExitCode.OK
 
 
-def echo_deadlines(store: Store, settings: Settings, host: PluginHost,
-                   echo: Callable[[str], Any]) -> None:
-    """Every publication of the demo's results: on time, late or due, with its due date."""
+def deadlines_step(store: Store, settings: Settings, host: PluginHost,
+                   story: Story) -> DeadlineReport:
+    """Every publication of the demo's results, on time, late or due, into a document."""
     from ssj_bridge.features.deadlines import DeadlineRules, render_text, report_deadlines
 
     report = report_deadlines(store, DeadlineRules.from_settings(settings, host), beijing_today(),
                               list_on_time=True)
-    for line in render_text(report):
-        echo(line)
+    story.write(_("publication deadlines"), "deadlines.txt", render_text(report))
+    return report
 
 
-def echo_compliance(store: Store, settings: Settings, host: PluginHost, workdir: Path,
-                    echo: Callable[[str], Any]) -> Path:
+def compliance_step(store: Store, settings: Settings, host: PluginHost, workdir: Path,
+                    story: Story) -> Path:
     """Reconcile the store with the simulators, then write the current quarter's compliance
-    report (HTML) into the demo directory and print where it is."""
+    report (HTML) into the demo directory."""
     from ssj_bridge.features.deadlines import DeadlineRules
     from ssj_bridge.reconcile.run import reconcile
-    from ssj_bridge.report.compliance import compliance_report
+    from ssj_bridge.reconcile.words import breaks_of
+    from ssj_bridge.report.compliance import MET, OPEN, SHORT, compliance_report
     from ssj_bridge.report.html import write_html
 
     found = reconcile(settings, store, host)
+    verdicts = []
     for role, summary in found.summary.items():
-        counts: Counter[str] = Counter()
-        for entity in summary.values():
-            if isinstance(entity, dict):
-                counts.update({kind: n for kind, n in entity.items() if kind != "matched" and n})
-        detail = ", ".join(f"{kind} {n}" for kind, n in sorted(counts.items())) or "no breaks"
-        echo(f"reconcile {role}: {summary['status']} ({detail})")
+        total = sum(breaks_of(summary).values())
+        verdicts.append(f"{words.role(role)} " + (
+            _("not checked") if summary["status"] == "failed"
+            else _("{count} breaks").format(count=total) if total
+            else pgettext("reconcile", "in step")))
+    story.step(_("5 reconcile: {platforms}").format(platforms="; ".join(verdicts)))
     today = beijing_today()
     quarter = Quarter.of(today)
     report = compliance_report(store, resolve_policy(host, settings.policy), quarter,
                                DeadlineRules.from_settings(settings, host), today=today,
                                region=settings.region_code, authority=settings.org_name)
     path = write_html(report, workdir / f"compliance-{quarter.label}.html")
-    echo(f"compliance report {quarter.label}: {path}")
+    counts = report.obligation_counts()
+    story.step(_("6 compliance {period}: obligations met {met}, short {short}, open {open}; "
+                 "{published} of {results} results published").format(
+        period=words.period(quarter.label), met=counts[MET], short=counts[SHORT],
+        open=counts[OPEN], published=report.publication.published,
+        results=report.publication.results))
+    story.keep(_("compliance report"), path)
     return path
 
 
