@@ -299,7 +299,7 @@ def rule_lines(plan: Plan) -> list[str]:
 
 def print_plan(plan: Plan, console: Console) -> None:
     """The table, the rules' text, then the advisory notes (which change no count)."""
-    from ssj_bridge.i18n import _
+    from ssj_bridge.i18n import _, language
 
     table = plan_table(plan)
     # Each column's least width plus the space between columns.
@@ -317,7 +317,9 @@ def print_plan(plan: Plan, console: Console) -> None:
     if plan.notes:
         console.print(_("advisory (no count changes):"), markup=False)
         for note in plan.notes:
-            console.print(f"  • {note.text} ({note.clause})", markup=False)
+            # In Chinese the policy's own words, where the policy quotes them.
+            text = note.quote if note.quote and language() == "zh" else note.text
+            console.print(f"  • {text} ({note.clause})", markup=False)
 
 
 def plan_text(plan: Plan, width: int = 140) -> str:
