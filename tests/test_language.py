@@ -101,6 +101,39 @@ def test_words_for_codes_follow_the_language() -> None:
         assert words.yes_no(False) == "false"
 
 
+def test_templates_translate_through_the_jinja_extension() -> None:
+    from jinja2 import Environment
+
+    from ssj_bridge.i18n import jinja_environment_i18n
+
+    env = Environment(extensions=["jinja2.ext.i18n"], autoescape=True)
+    template = env.from_string("{{ _('Usage:') }} {% trans %}Options{% endtrans %} "
+                               "{{ _('%(prog)s, version %(version)s', prog='<x>', version=1) }}")
+    rendered = {}
+    for lang in ("zh", "en"):
+        with use_language(lang):
+            jinja_environment_i18n(env)
+            rendered[lang] = template.render()
+    assert rendered == {"zh": "用法： 选项 &lt;x&gt;，版本 1", "en": "Usage: Options &lt;x&gt;, version 1"}
+
+
+def test_the_blank_files_of_the_guide_are_what_the_imports_read(tmp_path: Path) -> None:
+    from ssj_bridge.intake.files import read_sheet
+    from ssj_bridge.report.blanks import BLANKS, write_blanks
+
+    shipped = Path(__file__).parents[1] / "docs" / "zh" / "templates"
+    fresh = write_blanks(tmp_path)
+    assert sorted(p.name for p in fresh) == sorted(p.name for p in shipped.iterdir())
+    for name, (kind, columns, _title) in BLANKS.items():
+        for suffix in ("csv", "xlsx"):
+            sheet = read_sheet(shipped / f"{name}.{suffix}", columns, kind=kind)
+            assert sheet.rows == []
+        header = (shipped / f"{name}.csv").read_text(encoding="utf-8-sig").strip().split(",")
+        assert header == (tmp_path / f"{name}.csv").read_text(
+            encoding="utf-8-sig").strip().split(",")
+        assert all(re.search(r"[\u4e00-\u9fff]", cell) for cell in header)
+
+
 # -- every command's help ---------------------------------------------------------------------
 
 

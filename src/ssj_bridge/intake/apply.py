@@ -62,7 +62,7 @@ def _import(store: Store, path: Path, kind: str, columns: Sequence[str],
             parse: Callable[[Sheet, Collection[str]], list[R]],
             write: Callable[[Connection, list[R], int, str], None],
             imported_by: str | None) -> ImportResult:
-    sheet = read_sheet(path, columns, kind)
+    sheet = read_sheet(path, columns, kind=kind)
     records = parse(sheet, store.allowed_usccs())
     who = imported_by or current_user()
     now = iso_beijing(beijing_now())

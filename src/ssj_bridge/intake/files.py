@@ -72,7 +72,7 @@ class Sheet:
     rows: list[Row]
 
 
-def read_sheet(path: Path, columns: Sequence[str], kind: str | None = None) -> Sheet:
+def read_sheet(path: Path, columns: Sequence[str], *, kind: str | None = None) -> Sheet:
     """Read `path` (CSV or XLSX, first worksheet) whose header must be exactly `columns`.
 
     Each column may be headed by its field name or its Chinese header (the export's, in

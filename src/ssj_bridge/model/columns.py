@@ -15,7 +15,8 @@ LABELS: dict[str, str] = {
     # the inspector roster
     "inspectorId": "执法人员编号", "name": "名称", "certNo": "执法证号", "orgCode": "所属机构代码",
     "regionCode": "行政区划代码", "expertise": "专业领域", "auxiliary": "辅助人员",
-    "active": "在岗", "conflicts": "回避对象",
+    "active": "在岗", "conflicts": "回避对象", "post": "职务岗位", "staffStatus": "在编在岗",
+    "gender": "性别", "serviceYears": "工作年限",
     # subject designations
     "uscc": "统一社会信用代码", "tag": "标识", "value": "标识值", "since": "起始日期",
     "until": "截止日期", "source": "依据文件",
@@ -45,6 +46,10 @@ LABELS: dict[str, str] = {
     "witnessEntropy": "见证人文本", "witnessed": "有见证", "secret": "秘密值",
     "committedAt": "承诺时间", "revealedAt": "揭示时间", "redraws": "重抽次数",
     "groups.uscc": "抽中对象", "groups.inspectorIds": "检查组执法人员",
+    # the matter list (随机抽查事项清单) and the object library
+    "objectKind": "对象类型", "level": "抽取层级", "departments": "实施部门",
+    "ratio": "抽查比例", "minCount": "最少抽查数", "perInspector": "人均抽查数", "mode": "检查方式",
+    "basis": "依据条款", "objectId": "对象编号", "subkind": "对象子类",
     # quarantine and breaks
     "platform": "平台", "entity": "数据类型", "key": "主键", "reason": "原因",
     "firstSeen": "首次发现", "lastSeen": "最近发现", "count": "次数", "kind": "差异类型",
@@ -55,7 +60,11 @@ LABELS: dict[str, str] = {
 
 
 # Where one file calls a field otherwise: a person's name is 姓名, not 名称.
-TABLE_LABELS: dict[str, dict[str, str]] = {"inspectors": {"name": "姓名"}}
+TABLE_LABELS: dict[str, dict[str, str]] = {
+    "inspectors": {"name": "姓名"},
+    "matters": {"name": "事项名称", "period": "抽查周期", "category": "抽查类别"},
+    "objects": {"kind": "对象类型"},
+}
 
 
 def label(name: str, table: str | None = None) -> str:
