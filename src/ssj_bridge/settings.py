@@ -20,6 +20,7 @@ from pydantic_settings import (
 )
 
 from ssj_bridge.errors import ConfigurationError
+from ssj_bridge.i18n import _
 
 ENV_PREFIX = "SSJ_"
 DEFAULT_CONFIG = Path("ssj-bridge.toml")
@@ -120,7 +121,8 @@ class Settings(BaseSettings):
         """Raise ConfigurationError naming the first of `names` that is not set."""
         for name in names:
             if getattr(self, name) in (None, ""):
-                raise ConfigurationError(f"{env_name((name,))} is not set", env_name((name,)))
+                raise ConfigurationError(_("{setting} is not set").format(setting=env_name((name,))),
+                                         env_name((name,)))
 
 
 PLATFORM_ROLES = ("permit", "credit", "province", "publicity")
@@ -137,7 +139,8 @@ def env_name(loc: tuple[Any, ...]) -> str:
 def load_settings(config_file: Path | None = None) -> Settings:
     """Read the settings; a malformed one raises ConfigurationError naming the variable."""
     if config_file is not None and not config_file.exists():
-        raise ConfigurationError(f"config file {config_file} does not exist", "--config")
+        raise ConfigurationError(_("config file {path} does not exist").format(path=config_file),
+                                 "--config")
     Settings.config_file = config_file
     try:
         return Settings()
@@ -150,8 +153,9 @@ def configuration_error(exc: ValidationError, section: tuple[str, ...] = ()) -> 
     problems = []
     for error in exc.errors():
         name = env_name(section + tuple(error["loc"]))
-        what = "is not set" if error["type"] == "missing" else f"is invalid: {error['msg']}"
-        problems.append(f"{name} {what}")
+        problems.append(_("{setting} is not set").format(setting=name) if error["type"] == "missing"
+                        else _("{setting} is invalid: {reason}").format(setting=name,
+                                                                        reason=error["msg"]))
     first = env_name(section + tuple(exc.errors()[0]["loc"]))
     return ConfigurationError("; ".join(problems), first)
 

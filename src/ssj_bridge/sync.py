@@ -17,6 +17,7 @@ import structlog
 from ssj_bridge.errors import ConfigurationError, ExitCode, PlatformError, SsjError
 from ssj_bridge.features.library import LIBRARY_PLATFORM, enqueue_library
 from ssj_bridge.features.publications import after_relay, before_relay
+from ssj_bridge.i18n import _
 from ssj_bridge.log import redact_text
 from ssj_bridge.outbox.relay import relay
 from ssj_bridge.platform.adapter import AdapterContext, Batch, Writes
@@ -104,17 +105,19 @@ def configured_roles(settings: Settings, only: list[str] | None) -> list[str]:
         unknown = [r for r in only if r not in PLATFORM_ROLES]
         if unknown:
             raise ConfigurationError(
-                f"--only: unknown platform {', '.join(unknown)} (known: {', '.join(PLATFORM_ROLES)})",
+                _("--only: unknown platform {names} (known: {known})").format(
+                    names=", ".join(unknown), known=", ".join(PLATFORM_ROLES)),
                 "--only")
         for role in only:
             if not settings.platform(role).base_url:
-                raise ConfigurationError(f"{env_name((role, 'base_url'))} is not set",
+                raise ConfigurationError(_("{setting} is not set").format(
+                                             setting=env_name((role, "base_url"))),
                                          env_name((role, "base_url")))
         return list(only)
     roles = [r for r in PLATFORM_ROLES if settings.platform(r).base_url]
     if not roles:
-        raise ConfigurationError("no platform is configured: set SSJ_PERMIT__BASE_URL "
-                                 "(and the other platforms' base URLs)", "SSJ_PERMIT__BASE_URL")
+        raise ConfigurationError(_("no platform is configured: set SSJ_PERMIT__BASE_URL "
+                                   "(and the other platforms' base URLs)"), "SSJ_PERMIT__BASE_URL")
     return roles
 
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from ssj_bridge.errors import ConfigurationError, ExitCode, SsjError
+from ssj_bridge.i18n import _
 
 if TYPE_CHECKING:
     from ssj_bridge.model.periods import Quarter
@@ -52,9 +53,9 @@ class Context:
         if migrate:
             store.migrate()
         elif not store.schema_current():
-            raise ConfigurationError("the store at SSJ_DATABASE_URL is not at the newest schema; "
-                                     "a command that writes (e.g. `ssj-bridge sync`) brings it "
-                                     "there", "SSJ_DATABASE_URL")
+            raise ConfigurationError(_("the store at SSJ_DATABASE_URL is not at the newest schema; "
+                                       "a command that writes (e.g. `ssj-bridge sync`) brings "
+                                       "it there"), "SSJ_DATABASE_URL")
         return store
 
 

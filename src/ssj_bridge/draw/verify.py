@@ -33,6 +33,7 @@ from ssj_bridge.draw.sampler import (
 )
 from ssj_bridge.errors import InputRefused
 from ssj_bridge.features.tasks import load_tasks
+from ssj_bridge.i18n import _
 from ssj_bridge.intake.queries import inspectors
 from ssj_bridge.model import AssignmentStatus, Task
 from ssj_bridge.store import Store
@@ -67,10 +68,11 @@ def verify_task(store: Store, task_id: str) -> Verification:
     task = found[0] if found else None
     if draw is None:
         if task is None:
-            raise InputRefused(f"task {task_id}: not in the store")
+            raise InputRefused(_("task {task}: not in the store").format(task=task_id))
         algorithm = task.draw_proof.algorithm if task.draw_proof else "no draw proof"
-        raise InputRefused(f"task {task_id}: drawn by {task.drawn_by} ({algorithm}); the store "
-                           f"holds no local draw of it to re-derive")
+        raise InputRefused(_("task {task}: drawn by {by} ({algorithm}); the store holds no local "
+                             "draw of it to re-derive").format(task=task_id, by=task.drawn_by,
+                                                               algorithm=algorithm))
     result = Verification(task_id, draw.label)
     _check_draw(draw, result)
     if task is None:

@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from sqlalchemy import Connection, Row, select, update
 
 from ssj_bridge.features.tasks import refresh_tasks
+from ssj_bridge.i18n import _
 from ssj_bridge.model import RecordedResult, Result, beijing_now, beijing_today, iso_beijing
 from ssj_bridge.model.compared import RESULT_FIELDS, result_version
 from ssj_bridge.outbox.queue import ACCEPTED, PENDING, OutboxItem, SendOutcome, enqueue
@@ -163,12 +164,12 @@ def parse_changes(arguments: Sequence[str]) -> dict[str, str]:
         name, sep, value = text.partition("=")
         name = name.strip()
         if not sep or not name:
-            raise CorrectionRefused(f"{text!r}: expected FIELD=VALUE")
+            raise CorrectionRefused(_("{text!r}: expected FIELD=VALUE").format(text=text))
         if name not in CORRECTABLE:
-            raise CorrectionRefused(f"{name!r} cannot be corrected; correctable fields: "
-                                    f"{', '.join(CORRECTABLE)}")
+            raise CorrectionRefused(_("{name!r} cannot be corrected; correctable fields: {fields}")
+                                    .format(name=name, fields=", ".join(CORRECTABLE)))
         if name in changes:
-            raise CorrectionRefused(f"{name!r} is given twice")
+            raise CorrectionRefused(_("{name!r} is given twice").format(name=name))
         changes[name] = value
     return changes
 
@@ -194,17 +195,18 @@ def correct_result(store: Store, result_id: str, changes: Mapping[str, str], *,
     unknown resultId, for a field the Result model refuses, or when nothing would change.
     """
     if not approved_by.strip():
-        raise CorrectionRefused("--approved-by is required: a recorded result changes only "
-                                "with an approver")
+        raise CorrectionRefused(_("--approved-by is required: a recorded result changes only "
+                                  "with an approver"))
     if not reason.strip():
-        raise CorrectionRefused("--reason is required: a recorded result changes only with a reason")
+        raise CorrectionRefused(_("--reason is required: a recorded result changes only with a "
+                                  "reason"))
     if not changes:
-        raise CorrectionRefused("give at least one FIELD=VALUE to correct")
+        raise CorrectionRefused(_("give at least one FIELD=VALUE to correct"))
     with store.engine.begin() as conn:
         row = conn.execute(select(results).where(results.c.result_id == result_id)).first()
         if row is None:
-            raise CorrectionRefused(f"result {result_id!r} is not in the store (see "
-                                    "`ssj-bridge export results`)")
+            raise CorrectionRefused(_("result {id!r} is not in the store (see "
+                                      "`ssj-bridge export results`)").format(id=result_id))
         allowed = _allowed(conn)
         before = stored_result(row, allowed)
         typed = {name: _typed(name, value) for name, value in changes.items()}
@@ -214,13 +216,14 @@ def correct_result(store: Store, result_id: str, changes: Mapping[str, str], *,
         except ValidationError as exc:
             raise CorrectionRefused(_describe(result_id, exc)) from None
         if after.inspected_on > beijing_today():
-            raise CorrectionRefused(f"result {result_id}: inspectedOn "
-                                    f"{after.inspected_on.isoformat()} is in the future")
+            raise CorrectionRefused(_("result {id}: inspectedOn {day} is in the future").format(
+                id=result_id, day=after.inspected_on.isoformat()))
         changed = {name: value for name, value in
                    after.model_dump(mode="json", by_alias=True).items()
                    if name in typed and value != before.model_dump(mode="json", by_alias=True)[name]}
         if not changed:
-            raise CorrectionRefused(f"result {result_id}: the correction changes nothing")
+            raise CorrectionRefused(_("result {id}: the correction changes nothing").format(
+                id=result_id))
         version = int(row.version) + 1
         record_version(conn, after, version, result_id=result_id, origin=row.origin,
                        approved_by=approved_by.strip(), reason=reason.strip(),

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 from ssj_bridge.errors import ConfigurationError
+from ssj_bridge.i18n import _
 from ssj_bridge.plugins import hookspecs
 from ssj_bridge.plugins.hookspecs import API_VERSION
 
@@ -48,7 +49,8 @@ class PluginHost:
         except KeyError:
             known = ", ".join(sorted(self.adapters)) or "none"
             raise ConfigurationError(
-                f"{setting}: no adapter named {name!r} is installed (found: {known})", setting
+                _("{setting}: no adapter named {name!r} is installed (found: {known})").format(
+                    setting=setting, name=name, known=known), setting
             ) from None
 
     def policy(self, name: str, setting: str = "SSJ_POLICY") -> PolicySpec:
@@ -58,7 +60,8 @@ class PluginHost:
         except KeyError:
             known = ", ".join(sorted(self.policies)) or "none"
             raise ConfigurationError(
-                f"{setting}: no policy named {name!r} is installed (found: {known})", setting
+                _("{setting}: no policy named {name!r} is installed (found: {known})").format(
+                    setting=setting, name=name, known=known), setting
             ) from None
 
 

@@ -17,6 +17,7 @@ import structlog
 from sqlalchemy import delete, select
 
 from ssj_bridge.errors import ConfigurationError
+from ssj_bridge.i18n import _
 from ssj_bridge.intake.queries import designations
 from ssj_bridge.model import (
     Category,
@@ -64,8 +65,8 @@ class ActivePolicy:
 def resolve_policy(host: PluginHost, name: str | None) -> ActivePolicy:
     """The policy SSJ_POLICY names; ConfigurationError naming SSJ_POLICY when unset or unknown."""
     if not name:
-        raise ConfigurationError(f"{POLICY_SETTING} is not set (the locality policy, e.g. weihai)",
-                                 POLICY_SETTING)
+        raise ConfigurationError(_("{setting} is not set (the locality policy, e.g. weihai)")
+                                 .format(setting=POLICY_SETTING), POLICY_SETTING)
     spec = host.policy(name, POLICY_SETTING)
     return ActivePolicy(name, spec, spec.factory())
 

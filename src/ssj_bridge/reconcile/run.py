@@ -19,6 +19,7 @@ import structlog
 from sqlalchemy import select
 
 from ssj_bridge.errors import ConfigurationError, ExitCode, SsjError
+from ssj_bridge.i18n import _
 from ssj_bridge.log import redact_text
 from ssj_bridge.model import beijing_now, iso_beijing
 from ssj_bridge.outbox.relay import relay
@@ -69,10 +70,11 @@ def reconcile(settings: Settings, store: Store, host: PluginHost, *,
     roles = [r for r in PLATFORM_ROLES if settings.platform(r).base_url]
     if platform is not None:
         if platform not in PLATFORM_ROLES:
-            raise ConfigurationError(f"--platform: unknown platform {platform!r}", "--platform")
+            raise ConfigurationError(_("--platform: unknown platform {name!r}").format(
+                name=platform), "--platform")
         if platform not in roles:
             name = env_name((platform, "base_url"))
-            raise ConfigurationError(f"{name} is not set", name)
+            raise ConfigurationError(_("{setting} is not set").format(setting=name), name)
         roles = [platform]
     now = iso_beijing(beijing_now())
     report = ReconReport(now)

@@ -51,14 +51,17 @@ def choose_deployment(host: PluginHost, *, policy: str | None = None, region: st
     spec = _policy(host, policy)
     region = region or spec.region
     if not region or not (len(region) == 6 and region.isdigit()):
-        raise ConfigurationError(f"--region: policy {spec.name!r} names no region of its own; "
-                                 "give a 6-digit region code", "--region")
+        raise ConfigurationError(_("--region: policy {policy!r} names no region of its own; "
+                                   "give a 6-digit region code").format(policy=spec.name),
+                                 "--region")
     org_code, org_name = spec.authority if spec.authority and region == spec.region else (
         f"11{region}MB0000000E", f"{spec.locality}生态环境主管部门")
     for role, name in (adapters or {}).items():
         if role not in PLATFORM_ROLES:
-            raise ConfigurationError(f"--adapter {role}={name}: unknown role {role!r} (known: "
-                                     f"{', '.join(PLATFORM_ROLES)})", "--adapter")
+            raise ConfigurationError(_("--adapter {role}={name}: unknown role {role!r} (known: "
+                                       "{known})").format(role=role, name=name,
+                                                          known=", ".join(PLATFORM_ROLES)),
+                                     "--adapter")
         host.adapter(name, f"SSJ_{role.upper()}__ADAPTER")
     return Deployment(spec.name, region, org_code, org_name, dict(adapters or {}))
 
@@ -69,8 +72,8 @@ def _policy(host: PluginHost, name: str | None) -> PolicySpec:
     examples = [spec for spec in host.policies.values() if spec.example]
     if len(examples) != 1:
         known = ", ".join(sorted(host.policies)) or "none"
-        raise ConfigurationError(f"--policy: name the policy the demo runs (installed: {known})",
-                                 "--policy")
+        raise ConfigurationError(_("--policy: name the policy the demo runs (installed: {known})")
+                                 .format(known=known), "--policy")
     return examples[0]
 
 
