@@ -165,7 +165,7 @@ def test_report_deadlines_command_prints_json_and_text(tmp_path: Path,
     assert "371000-T-0001" in text.output and "371000-T-0002" not in text.output
 
 
-def test_sync_warns_about_each_overdue_publication(store: Store) -> None:
+def test_sync_logs_each_overdue_publication_and_warns_with_their_count(store: Store) -> None:
     stuck, fine = who = people(2)
     add_subjects(store, who)
     task(store, "371000-2025Q2-0001", who, date(2025, 6, 3), "2025Q2")  # due 2025-07-01
@@ -177,5 +177,7 @@ def test_sync_warns_about_each_overdue_publication(store: Store) -> None:
     warnings = [e for e in logs if e["event"] == "publication overdue"]
     assert [(w["uscc"], w["due"], w["error_code"]) for w in warnings] == [
         (stuck[0], "2025-07-01", "E102")]
-    assert warnings[0]["log_level"] == "warning"
+    assert warnings[0]["log_level"] == "info"
+    [summary] = [e for e in logs if e["event"] == "publications overdue"]
+    assert summary["log_level"] == "warning" and summary["count"] == 1
     assert publication_rows(store)[fine[0]]["published_on"] == beijing_today()

@@ -216,13 +216,18 @@ def _sync_platform(settings: Settings, store: Store, host: PluginHost, role: str
                         result.set_aside += len(fresh)
                         for reject in fresh:
                             held[(batch.entity, reject.key)] = reject.payload
-                            log.warning("record set aside", platform=role, entity=batch.entity,
-                                        key=reject.key, reason=reject.reason)
+                            # One line per record for the collector; a person at a terminal
+                            # gets the count once the platform is done (below).
+                            log.info("record set aside", platform=role, entity=batch.entity,
+                                     key=reject.key, reason=reject.reason)
                         if progress is not None:
                             progress(role, stream.name, batch)
                 result.stored += writer.totals.stored
         finally:
             adapter.close()
+        if result.set_aside:
+            log.warning("records set aside", platform=role, count=result.set_aside,
+                        see="ssj-bridge export quarantine")
     except (PlatformError, ConfigurationError) as exc:
         result.error = redact_text(str(exc))
         result.exit = exc.exit_code

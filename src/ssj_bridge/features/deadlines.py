@@ -345,14 +345,18 @@ def _publication_rows(conn: Connection) -> Iterator[Any]:
 
 
 def overdue_warnings(store: Store, rules: DeadlineRules, today: date) -> int:
-    """Log one warning per overdue publication (after a sync's relay); returns how many."""
+    """Log each overdue publication (info, for the collector) and one warning with their count
+    (what a person at a terminal sees: `report deadlines` lists them); returns how many."""
     with store.engine.connect() as conn:
         report = deadline_report(conn, rules, today, 0)
     for entry in report.overdue:
-        log.warning("publication overdue", task_id=entry.task_id, uscc=entry.uscc,
-                    due=_iso(entry.due), provisional=entry.provisional,
-                    working_days_late=entry.working_days, status=entry.status,
-                    error_code=entry.error_code)
+        log.info("publication overdue", task_id=entry.task_id, uscc=entry.uscc,
+                 due=_iso(entry.due), provisional=entry.provisional,
+                 working_days_late=entry.working_days, status=entry.status,
+                 error_code=entry.error_code)
+    if report.overdue:
+        log.warning("publications overdue", count=len(report.overdue),
+                    see="ssj-bridge report deadlines")
     return len(report.overdue)
 
 

@@ -97,8 +97,9 @@ def call_with_retry(call: Callable[[], T], *, policy: RetryPolicy, platform: str
 
     def before_sleep(state: RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None
-        log.warning("retrying", platform=platform, call=what, attempt=state.attempt_number,
-                    error=str(exc), wait=round(state.upcoming_sleep, 2))
+        # A retry that succeeds is the normal course: a warning only when the calls give up.
+        log.info("retrying", platform=platform, call=what, attempt=state.attempt_number,
+                 error=str(exc), wait=round(state.upcoming_sleep, 2))
 
     retrying = Retrying(
         retry=retry_if_exception_type(TransientError),
