@@ -40,10 +40,21 @@ def test_the_demo_runs_the_cycle_with_a_second_provinces_adapter_and_policy(
                     "--adapter", "province=gd", "--policy", "nanshan"],
                    clean_environment(), tmp_path, timeout=300)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
-    [deployment] = [line for line in done.stdout.splitlines() if line.startswith("deployment:")]
-    assert deployment.startswith("deployment: policy nanshan, region 440305")
-    assert "province gd" in deployment
-    assert "draw run with witness" in done.stdout
-    assert "reconcile province: reconciled" in done.stdout
-    assert list((tmp_path / "out").glob("compliance-*.html"))
-    assert done.stdout.strip().splitlines()[-1].startswith("compliance report ")
+    lines = done.stdout.strip().splitlines()
+    assert lines[0].startswith("ssj-bridge demo · ") and "policy nanshan · region 440305" in lines[0]
+    assert "provincial platform (gd)" in lines[1]
+    assert any(line.startswith("3 draw M01: ") and "draw verify: all match" in line
+               for line in lines)
+    [reconciled] = [line for line in lines if line.startswith("5 reconcile: ")]
+    assert "provincial platform in step" in reconciled
+    # One screen: a line per step, then the documents it wrote, the report last.
+    assert len(lines) <= 25, done.stdout
+    assert lines[-1].split()[:2] == ["compliance", "report"]
+    report = Path(lines[-1].split()[-1])
+    assert report.exists() and report.parent == tmp_path / "out"
+    documents = [Path(line.split()[-1]) for line in lines[lines.index("documents written:") + 1:]]
+    assert all(path.exists() for path in documents)
+    assert {p.name for p in documents} >= {"tasks.xlsx", "results.xlsx", "quarantine.xlsx",
+                                             "demo.db", "demo-roster.csv"}
+    assert (tmp_path / "out" / "demo.log").stat().st_size > 0  # the warnings went there
+    assert "warning" not in done.stderr

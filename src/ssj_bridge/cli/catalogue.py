@@ -3,9 +3,10 @@
     python -m ssj_bridge.cli.catalogue update   # add new messages to the .po, drop gone ones
     python -m ssj_bridge.cli.catalogue check    # list what has no Chinese yet (exit 1 if any)
 
-Messages come from three places: the core's code and templates (`_`, `N_`, `ngettext`,
-`pgettext`, Jinja2's `{% trans %}`), every command's and option's help (the CLI tree), and the
-messages click words itself ("Usage:", "Missing option …"). A message is complete when its
+Messages come from four places: the core's code and templates (`_`, `N_`, `ngettext`,
+`pgettext`, Jinja2's `{% trans %}`), every command's and option's help (the CLI tree), the
+descriptions of the installed adapters (`ssj-bridge plugins`; one the catalogue does not know is
+shown as its plugin wrote it), and the messages click words itself ("Usage:", "Missing option"). A message is complete when its
 Chinese is written and not marked fuzzy.
 """
 
@@ -43,6 +44,7 @@ def messages() -> Iterator[Message]:
                 "**/templates/**.j2": {"extensions": "jinja2.ext.i18n"}}):
         yield (tuple(text) if isinstance(text, list | tuple) else text), context
     yield from ((text, None) for text in help_messages())
+    yield from ((text, None) for text in plugin_messages())
     import click
 
     base = Path(click.__file__).parent
@@ -50,6 +52,15 @@ def messages() -> Iterator[Message]:
         for _line, text, _comments, context in extract_from_file(
                 "python", base / name, keywords={"_": None, "ngettext": (1, 2)}):
             yield (tuple(text) if isinstance(text, list | tuple) else text), context
+
+
+def plugin_messages() -> list[str]:
+    """What `ssj-bridge plugins` shows of the bundled adapters (their descriptions)."""
+    from ssj_bridge.plugins.host import load_plugins
+
+    host = load_plugins()
+    return sorted({spec.description for spec in host.adapters.values()
+                   if spec.description and type(spec.factory).__module__ != "__main__"})
 
 
 def help_messages() -> list[str]:

@@ -164,4 +164,4 @@ def draw_redraw(ctx: Context, task_id: str, uscc_code: str, inspector_id: str,
     click.echo(_("{task} {uscc}: {replaced} replaced by {replacement} (redraw {seq}: {reason}); "
                  "the task is queued again").format(
         task=task_id, uscc=entry.uscc, replaced=entry.replaced, replacement=entry.replacement,
-        seq=entry.seq, reason=entry.reason))
+        seq=entry.seq, reason=_(entry.reason)))

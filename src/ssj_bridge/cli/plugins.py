@@ -20,7 +20,7 @@ def plugins(ctx: Context) -> None:
     click.echo(_("adapters:"))
     for name, spec in sorted(host.adapters.items()):
         sim = _(" +simulator") if spec.simulator else ""
-        click.echo(f"  {name:<12} {spec.role:<10} {spec.version:<8} {spec.description}{sim}")
+        click.echo(f"  {name:<12} {spec.role:<10} {spec.version:<8} {_(spec.description)}{sim}")
     click.echo(_("policies:"))
     for name, policy in sorted(host.policies.items()):
         click.echo(f"  {name:<14} {policy.version:<8} {policy.locality}")

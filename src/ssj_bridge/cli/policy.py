@@ -64,7 +64,8 @@ def explain(ctx: Context, code: str, period: str | None, as_json: bool) -> None:
         click.echo(orjson.dumps({**found.as_json(), "name": subject["name"],
                                  "regionCode": subject["region_code"]}).decode())
         return
-    libraries = "、".join(words.category(c.value) for c in found.categories) or words.category(None)
+    libraries = (words.listing(words.category(c.value) for c in found.categories)
+                 or words.category(None))
     click.echo(_("{uscc} {name} (region {region})").format(
         uscc=found.uscc, name=subject["name"], region=subject["region_code"]))
     click.echo(_("period {period} · policy {policy} · classified {at}").format(

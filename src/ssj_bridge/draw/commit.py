@@ -22,6 +22,7 @@ from ssj_bridge.draw.matching import InspectorProfile, MatchingInputs, shortfall
 from ssj_bridge.draw.records import DRAW_LOCK, draw_label, dumps
 from ssj_bridge.draw.sampler import ALGORITHM, candidates_hash, commitment, new_secret
 from ssj_bridge.errors import InputRefused
+from ssj_bridge.i18n import _
 from ssj_bridge.intake.queries import inspectors
 from ssj_bridge.model import Category, InspectionMode, Inspector, TaskStatus, beijing_now
 from ssj_bridge.model.periods import Quarter
@@ -189,14 +190,14 @@ def _k(listed: CandidateList, counts: Mapping[Category, int],
                 f"({_left_out_text(listed)})")
         return k if k > 0 else NotDrawn(category, "--count 0")
     if plan is None:
-        return NotDrawn(category, "no obligation of the policy for the category")
+        return NotDrawn(category, _("no obligation of the policy for the category"))
     k = plan.k(n)
     if k > 0:
         return k
     if plan.need > 0:
-        return NotDrawn(category, f"needs {plan.need} this quarter but has no candidates "
-                                  f"({_left_out_text(listed)})")
-    return NotDrawn(category, "nothing more to draw this quarter")
+        return NotDrawn(category, _("needs {need} this quarter but has no candidates ({left_out})")
+                        .format(need=plan.need, left_out=_left_out_text(listed)))
+    return NotDrawn(category, _("nothing more to draw this quarter"))
 
 
 def _left_out_text(listed: CandidateList) -> str:

@@ -27,6 +27,7 @@ from ssj_bridge.draw.records import DRAW_LOCK, TASKS_PLATFORM, draw_of_task, sav
 from ssj_bridge.draw.sampler import seed as derive_seed
 from ssj_bridge.errors import InputRefused
 from ssj_bridge.features.tasks import TASK_ENTITY, load_tasks
+from ssj_bridge.i18n import N_
 from ssj_bridge.intake.queries import inspectors
 from ssj_bridge.model import Inspector, beijing_now, iso_beijing, normalise_code
 from ssj_bridge.outbox.queue import enqueue
@@ -35,8 +36,9 @@ from ssj_bridge.store.schema import assignments, results, tasks
 
 log = structlog.get_logger("ssj_bridge.draw")
 
-CONFLICT_REASON = "回避: conflict of interest declared after the draw"
-RETIRED_REASON = "no longer active on the roster"
+# Recorded in the draw as written here (the draw record is data); shown through `_()`.
+CONFLICT_REASON = N_("回避: conflict of interest declared after the draw")
+RETIRED_REASON = N_("no longer active on the roster")
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, ValidationInfo
 
+from ssj_bridge.i18n import _
+
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_WEIGHTS = [pow(3, i, 31) for i in range(17)]
 _USCC_VALUE = {c: i for i, c in enumerate(USCC_ALPHABET)}
@@ -36,13 +38,14 @@ def uscc_check_character(first17: str) -> str:
 def uscc_problem(code: str) -> str | None:
     """Why a normalised code is not a valid USCC, or None when it is."""
     if len(code) != 18:
-        return f"has {len(code)} characters, not 18"
+        return _("has {count} characters, not 18").format(count=len(code))
     if code.strip(USCC_ALPHABET):  # something outside the alphabet is left
         bad = sorted({c for c in code if c not in _USCC_VALUE})
-        return f"contains {''.join(bad)!r}, not in the GB 32100 alphabet"
+        return _("contains {bad!r}, not in the GB 32100 alphabet").format(bad="".join(bad))
     expected = uscc_check_character(code[:17])
     if code[17] != expected:
-        return f"check character is {code[17]!r}, GB 32100 gives {expected!r}"
+        return _("check character is {found!r}, GB 32100 gives {expected!r}").format(
+            found=code[17], expected=expected)
     return None
 
 

@@ -8,6 +8,7 @@ force (ssj_bridge.i18n).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from ssj_bridge.i18n import N_, _, pgettext
 
@@ -52,6 +53,11 @@ def publication(code: str) -> str:
              "published": pgettext("publication", "published"),
              "rejected": pgettext("publication", "rejected")}
     return found.get(code, code)
+
+
+def listing(items: Iterable[str]) -> str:
+    """Items in a sentence: `a、b、c` in Chinese, `a, b, c` in English."""
+    return pgettext("list separator", ", ").join(items)
 
 
 def yes_no(value: bool) -> str:

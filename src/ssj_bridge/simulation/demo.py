@@ -129,8 +129,9 @@ def run_demo(*, subjects: int, workdir: Path, echo: Callable[[str], Any],
         story.step(_("ssj-bridge demo · {org} · policy {policy} · region {region}").format(
             org=deployment.org_name, policy=deployment.policy, region=deployment.region))
         story.step(_("simulated platforms on 127.0.0.1, with faults: {platforms}").format(
-            platforms="、".join(f"{words.role(role)}（{settings.platform(role).adapter}）"
-                               for role in sims.running)))
+            platforms=words.listing(_("{platform} ({adapter})").format(
+                platform=words.role(role), adapter=settings.platform(role).adapter)
+                for role in sims.running)))
         store = Store(settings.database_url)
         store.migrate()
         exit_code = ExitCode.OK
@@ -195,7 +196,7 @@ def plan_step(store: Store, settings: Settings, host: PluginHost, story: Story) 
     quarter = Quarter.of(beijing_today())
     plan = make_plan(store, active, quarter, region=settings.region_code)
     path = story.write(_("plan"), f"plan-{quarter.label}.txt", [plan_text(plan, width=100)])
-    required = "、".join(_("{category} {required}").format(
+    required = words.listing(_("{category} {required}").format(
         category=words.category(c.category.value),
         required=max((o.required for o in c.obligations), default=0)) for c in plan.categories)
     story.step(_("2 plan for {period} under {policy} ({locality}): required {required} "
