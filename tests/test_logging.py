@@ -60,12 +60,66 @@ def test_logs_are_json_lines_when_not_on_a_terminal(restore_logging: None) -> No
 
 def test_logs_are_readable_lines_on_a_terminal(restore_logging: None) -> None:
     out = Terminal()
-    configure_logging(out)
+    configure_logging(out, verbosity=1)
     log.info("stream start", platform="permit")
     text = out.getvalue()
     assert "stream start" in text and "platform" in text
     with pytest.raises(orjson.JSONDecodeError):
         orjson.loads(text)
+
+
+def test_a_terminal_shows_warnings_and_errors_unless_asked_for_more(restore_logging: None,
+                                                                      tmp_path: Path) -> None:
+    out = Terminal()
+    configure_logging(out, log_file=tmp_path / "run.log")
+    log.info("stream start", platform="permit")
+    log.debug("page read", page=1)
+    log.warning("records set aside", count=3)
+    logging.getLogger("httpx").info("HTTP Request: GET /permits")
+    shown = out.getvalue()
+    assert "records set aside" in shown and "stream start" not in shown and "HTTP" not in shown
+    kept = json_lines((tmp_path / "run.log").read_text(encoding="utf-8"))
+    assert [line["event"] for line in kept] == ["stream start", "records set aside"]
+    restore = Terminal()
+    configure_logging(restore, verbosity=2)
+    log.debug("page read", page=1)
+    assert "page read" in restore.getvalue()
+
+
+def test_off_a_terminal_the_collector_gets_every_info_line(restore_logging: None) -> None:
+    out = io.StringIO()
+    configure_logging(out)
+    log.info("stream start", platform="permit")
+    log.debug("page read", page=1)
+    assert [line["event"] for line in json_lines(out.getvalue())] == ["stream start"]
+
+
+def test_a_line_logged_during_the_progress_bars_is_printed_above_them(
+        restore_logging: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Logs and bars share one console: a warning is a whole line of its own, never glued to a
+    bar, and the bars are not drawn again and again."""
+    import sys
+
+    from rich.console import Console
+
+    from ssj_bridge import log as logs
+    from ssj_bridge.cli.progress import batch_progress
+    from ssj_bridge.platform.adapter import Batch
+
+    screen = io.StringIO()
+    console = Console(file=screen, force_terminal=True, width=100, color_system=None)
+    monkeypatch.setattr(logs, "_console", console)
+    configure_logging(sys.stderr, json=False)
+    with batch_progress(enabled=True) as advance:
+        assert advance is not None
+        for page in range(3):
+            advance("permit", "permits", Batch(entity="permit", records=[{}] * 10, rejects=[],
+                                               total=30, cursor=str(page)))
+            log.warning("records set aside", count=page)
+    lines = [line for line in screen.getvalue().replace("\r", "\n").split("\n") if line.strip()]
+    logged = [line for line in lines if "records set aside" in line]
+    assert len(logged) == 3
+    assert not any("━" in line or "/30" in line for line in logged)
 
 
 def test_secrets_never_reach_a_log_line(restore_logging: None) -> None:

@@ -137,7 +137,8 @@ def configure_logging(stream: TextIO | None = None, *, json: bool | None = None,
 
 
 def _ours_or_warning(record: logging.LogRecord) -> bool:
-    return record.levelno >= logging.WARNING or bool(getattr(record, "_from_structlog", False))
+    # Lines of our own arrive as structlog's event dicts (ProcessorFormatter.wrap_for_formatter).
+    return record.levelno >= logging.WARNING or isinstance(record.msg, dict)
 
 
 def _formatter(*, as_json: bool) -> logging.Formatter:
