@@ -275,3 +275,35 @@ def test_sync_with_an_unknown_policy_is_refused_before_syncing(tmp_path: Path) -
     with pytest.raises(ConfigurationError, match="SSJ_POLICY is not set"):
         resolve_policy(load_plugins(), None)
     store.dispose()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_plan_reads_at_80_columns_and_narrower_with_no_number_lost(
+        store: Store, lang: str) -> None:
+    """At 80 columns (a terminal, or piped: rich's width then) every column keeps its heading
+    and every number is on its row; narrower than the table can be, one line per obligation."""
+    from ssj_bridge.i18n import use_language
+
+    small_weihai(store)
+    plan, _ = plan_for(store, "weihai", Q2, "371000", date(2025, 5, 15))
+    with use_language(lang):
+        wide = plan_text(plan, width=80)
+        narrow = plan_text(plan, width=50)
+        headings = ["类别", "对象数", "周期", "比例", "条款", "应抽", "已查", "本季度"] if lang == "zh" \
+            else ["category", "subjects", "period", "share", "clause", "required", "done",
+                  "to draw"]
+    assert all(len(line.rstrip()) <= 80 for line in wide.splitlines())
+    [heading] = [line for line in wide.splitlines() if headings[0] in line and headings[-1] in line]
+    assert all(word in heading for word in headings)
+    rows = {line.split()[0]: line.split() for line in wide.splitlines()
+            if line.split() and line.split()[0] in ("重点监管对象", "简化监管对象", "一般监管对象",
+                                                    "特殊监管对象")}
+    # population, required, done and this quarter of KEY (4, 1, 1, 0) and SPECIAL (1, 1, 0, 1)
+    assert rows["重点监管对象"][1] == "4" and rows["重点监管对象"][-3:] == ["1", "1", "0"]
+    assert rows["特殊监管对象"][1] == "1" and rows["特殊监管对象"][-3:] == ["1", "0", "1"]
+    assert all(len(line) <= 50 for line in narrow.splitlines())
+    flowed = " ".join(narrow.split())
+    for code in ("KEY", "SIMPLIFIED", "GENERAL", "SPECIAL"):
+        assert code in flowed
+    assert ("应抽 1，已查 1，本季度 0" if lang == "zh" else "required 1, done 1, this quarter 0") \
+        in flowed

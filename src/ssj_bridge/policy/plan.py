@@ -239,7 +239,8 @@ def plan_table(plan: Plan) -> Table:
     table = Table(title=_("{period} · {policy} ({locality}){where} · {count} certified inspectors")
                   .format(period=words.period(plan.quarter.label), policy=plan.policy,
                           locality=plan.locality, where=where, count=plan.inspectors),
-                  title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, expand=False)
+                  title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, expand=False,
+                  padding=(0, 1, 0, 0))
     rows: list[list[str]] = []
     for category in plan.categories:
         label = f"{CATEGORY_NAMES[category.category]}\n{category.category.value}"
@@ -255,11 +256,11 @@ def plan_table(plan: Plan) -> Table:
                          str(category.population) if index == 0 else "",
                          words.period(line.period), f"{ob.describe_value()}{scope}", ob.clause,
                          str(line.required), str(line.done), str(line.need)])
-    headings = [(pgettext("plan", "category"), "left"), (pgettext("plan", "population"), "right"),
+    headings = [(pgettext("plan", "category"), "left"), (pgettext("plan", "subjects"), "right"),
                 (pgettext("plan", "period"), "left"), (pgettext("plan", "share"), "left"),
                 (pgettext("plan", "clause"), "left"),
                 (pgettext("plan", "required"), "right"), (pgettext("plan", "done"), "right"),
-                (pgettext("plan", "this quarter"), "right")]
+                (pgettext("plan", "to draw"), "right")]
     for column, (heading, justify) in enumerate(headings):
         numbers = justify == "right"
         widest = max((cell_len(part) for row in rows for part in row[column].split("\n")),
@@ -302,8 +303,8 @@ def print_plan(plan: Plan, console: Console) -> None:
     from ssj_bridge.i18n import _, language
 
     table = plan_table(plan)
-    # Each column's least width plus the space between columns.
-    least = sum(column.min_width or 1 for column in table.columns) + 2 * len(table.columns)
+    # Each column's least width, its padding and the box's separator, and the box's edge.
+    least = sum(column.min_width or 1 for column in table.columns) + 2 * len(table.columns) + 1
     if least <= console.width:
         console.print(table)
     else:  # narrower than the table can be: one line per obligation, wrapped by the terminal
