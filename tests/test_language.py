@@ -162,12 +162,13 @@ def test_every_commands_help_reads_in_the_language(lang: str, capsys: pytest.Cap
         with capsys.disabled():
             print(f"\n$ SSJ_LANGUAGE={lang} ssj-bridge {' '.join(path)} --help\n{done.output}")
     if lang == "zh":
-        assert all(page.startswith("用法：") for page in pages.values())
+        assert all(page.startswith("用法：") and "显示本帮助并退出。" in page
+                   for page in pages.values())
         leftovers = {path: untranslated(page) for path, page in pages.items()}
         assert {path: found for path, found in leftovers.items() if found} == {}
     else:
-        assert all(page.startswith("Usage:") for page in pages.values())
-        assert not any(re.search(r"[用法选项命令]", page[:20]) for page in pages.values())
+        assert all(page.startswith("Usage:") and "Show this message and exit." in page
+                   for page in pages.values())
 
 
 def test_a_usage_error_is_worded_in_chinese() -> None:

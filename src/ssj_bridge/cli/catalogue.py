@@ -6,8 +6,8 @@
 Messages come from four places: the core's code and templates (`_`, `N_`, `ngettext`,
 `pgettext`, Jinja2's `{% trans %}`), every command's and option's help (the CLI tree), the
 descriptions of the installed adapters (`ssj-bridge plugins`; one the catalogue does not know is
-shown as its plugin wrote it), and the messages click words itself ("Usage:", "Missing option"). A message is complete when its
-Chinese is written and not marked fuzzy.
+shown as its plugin wrote it), and the messages click words itself ("Usage:", "Missing option").
+A message is complete when its Chinese is written and not marked fuzzy.
 """
 
 from __future__ import annotations

@@ -42,6 +42,9 @@ def localise(command: click.Command) -> click.Command:
             text = english(item, attribute)
             if text:
                 setattr(item, attribute, _(text))
+        if isinstance(item, click.Command):
+            # click builds `--help` once per command, worded in the language of that moment.
+            item._help_option = None
     return command
 
 
