@@ -87,7 +87,8 @@ def test_the_workbook_has_real_dates_a_frozen_header_and_pages_one_wide(tmp_path
     values: dict[str, Any] = dict(zip(header, [c.value for c in sheet[2]], strict=True))
     assert values["计划开始"] == datetime(2026, 10, 1) and sheet.cell(2, 8).number_format == "yyyy-mm-dd"
     assert values["更新时间"] == datetime(2026, 10, 2, 9, 30)  # Beijing wall-clock time
-    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == f"A1:{sheet.cell(1, len(header)).column_letter}1"
+    last = sheet.cell(1, len(header)).column_letter
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == f"A1:{last}1"
     assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.fitToWidth == 1
     assert sheet.sheet_properties.pageSetUpPr.fitToPage
     assert sheet.print_title_rows == "$1:$1"
