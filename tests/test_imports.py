@@ -488,7 +488,7 @@ def test_cli_imports_print_a_summary_and_a_refused_file_exits_65(tmp_path: Path)
 
     exported = run_cli(tmp_path, "export", "inspectors", "--format", "csv")
     assert exported.returncode == 0, exported.stderr
-    rows = list(csv.DictReader(io.StringIO(exported.stdout)))
+    rows = list(csv.DictReader(io.StringIO(exported.stdout.removeprefix("\ufeff"))))
     assert [r["inspectorId"] for r in rows] == ["WH-001", "WH-002", "WH-003", "WH-004", "WH-005",
                                                 "WH-006"]
     assert rows[2]["conflicts"] == f"{S2};{S3}"

@@ -97,7 +97,7 @@ def test_words_for_codes_follow_the_language() -> None:
         assert words.yes_no(True) == "是" and words.role("permit") == "排污许可平台"
     with use_language("en"):
         assert [words.status(s) for s in ("open", "met", "short")] == ["open", "met", "short"]
-        assert words.period("2026Q4") == "2026 Q4"
+        assert words.period("2026Q4") == "2026Q4"
         assert words.yes_no(False) == "false"
 
 

@@ -9,7 +9,7 @@ import json
 import os
 import subprocess
 import sys
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -139,7 +139,7 @@ def test_text_report_names_every_category_and_what_is_short(store: Store) -> Non
     assert "obligations: 3 met, 1 short, 0 open" in text
     assert "SIMPLIFIED 简化监管对象: population 3, drawn 0, inspected 0" in text
     assert "2 of 4 results published (50%)" in text
-    assert "breaks open: 2 (missing_in_store=1, field_mismatch=1)" in text
+    assert "breaks open: 2 (missing in the store 1, fields differ 1)" in text
 
 
 def test_html_escapes_what_the_store_holds_and_needs_no_network(store: Store) -> None:
@@ -205,7 +205,8 @@ def test_report_breaks_command_writes_csv_and_xlsx(tmp_path: Path) -> None:
     env = {"SSJ_DATABASE_URL": f"sqlite:///{database}"}
     done = run_cli(tmp_path, "report", "breaks", **env)
     assert done.returncode == 0, done.stderr
-    assert [r["key"] for r in csv.DictReader(io.StringIO(done.stdout))] == ["P-A", "P-B"]
+    assert [r["key"] for r in csv.DictReader(io.StringIO(done.stdout.removeprefix("\ufeff")))] == [
+        "P-A", "P-B"]
     target = tmp_path / "breaks.xlsx"
     done = run_cli(tmp_path, "report", "breaks", "--format", "xlsx", "--out", str(target), "--all",
                    **env)
@@ -230,14 +231,13 @@ def test_breaks_csv_has_one_row_per_open_break_and_keeps_formulas_as_text(store:
     first = rows[0]
     assert (first["platform"], first["key"], first["kind"], first["status"], first["runsOpen"]) == (
         "permit", "P-A", "field_mismatch", "open", "3")
-    assert json.loads(first["fields"])["validTo"] == {"store": "2026-01-01",
-                                                      "platform": "2026-02-01"}
     assert "validTo: 2026-01-01 → 2026-02-01" in first["differences"]
     assert "orgName: 甲公司 → =HYPERLINK" in first["differences"]
-    assert rows[1]["fields"] == "" and rows[1]["differences"] == ""
+    assert rows[1]["differences"] == ""
+    assert "fields" not in rows[0]  # no JSON in a cell: the XLSX has a sheet of fields
     everything = io.StringIO()
     assert export_breaks(store, "csv", everything, include_resolved=True) == 3
-    resolved = [r for r in csv.DictReader(io.StringIO(everything.getvalue()))
+    resolved = [r for r in csv.DictReader(io.StringIO(everything.getvalue().removeprefix("\ufeff")))
                 if r["status"] == "resolved"]
     assert [(r["key"], r["resolvedAt"], r["repairedAt"]) for r in resolved] == [
         ("P-C", "2025-08-01T09:00:00+08:00", "2025-07-31T10:00:00+08:00")]
@@ -246,7 +246,7 @@ def test_breaks_csv_has_one_row_per_open_break_and_keeps_formulas_as_text(store:
 def test_csv_cells_that_a_spreadsheet_would_run_are_quoted() -> None:
     out = io.StringIO()
     write_csv([{"platform": "permit", "key": "=1+2", "kind": "@SUM(A1)", "runsOpen": -1}], out)
-    row = next(csv.DictReader(io.StringIO(out.getvalue())))
+    row = next(csv.DictReader(io.StringIO(out.getvalue().removeprefix("\ufeff"))))
     assert (row["key"], row["kind"], row["runsOpen"]) == ("'=1+2", "'@SUM(A1)", "-1")
 
 
@@ -261,13 +261,32 @@ def test_breaks_xlsx_has_a_sheet_of_breaks_and_one_of_fields(store: Store, tmp_p
     assert header == list(COLUMNS)
     assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref
     values = [[c.value for c in row] for row in sheet.iter_rows(min_row=2)]
-    assert [(v[0], v[2], v[3], v[9]) for v in values] == [
+    assert [(v[0], v[2], v[3], v[8]) for v in values] == [
         ("permit", "P-A", "field_mismatch", 3), ("permit", "P-B", "missing_in_store", 1)]
     fields = book["fields"]
     per_field = {row[5].value: row for row in fields.iter_rows(min_row=2)}
     assert set(per_field) == {"validTo", "orgName"}
     formula_like = per_field["orgName"][7]
     assert formula_like.value == '=HYPERLINK("x")' and formula_like.data_type == "s"
+
+
+def test_breaks_in_chinese_name_their_kinds_and_keep_dates_as_dates(store: Store,
+                                                                   tmp_path: Path) -> None:
+    from ssj_bridge.i18n import use_language
+
+    build(store)
+    target = tmp_path / "breaks.xlsx"
+    with use_language("zh"):
+        export_breaks(store, "xlsx", target)
+    book = load_workbook(target)
+    assert book.sheetnames == ["差异", "字段"]
+    sheet = book["差异"]
+    header = [c.value for c in sheet[1]]
+    assert header[:5] == ["平台", "数据类型", "主键", "差异类型", "状态"]
+    first = dict(zip(header, [c.value for c in sheet[2]], strict=True))
+    assert (first["平台"], first["差异类型"], first["状态"]) == ("排污许可平台", "字段不一致", "未解决")
+    assert isinstance(first["首次发现"], datetime)
+    assert sheet.page_setup.fitToWidth == 1 and sheet.page_setup.orientation == "landscape"
 
 
 def test_break_rows_read_in_a_stable_order(store: Store) -> None:

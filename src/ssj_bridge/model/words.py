@@ -67,13 +67,14 @@ def yes_no(value: bool) -> str:
 
 def period(label: str) -> str:
     """A period as people write it: 2026Q4 → 2026年第四季度, 2026H1 → 2026年上半年, 2026 → 2026年."""
+    # In English the period stays as interface.md writes it (`2026Q4`, `2026H1`, `2026`).
     if match := _QUARTER.match(label):
         year, number = match.groups()
-        words = (_("{year} Q1"), _("{year} Q2"), _("{year} Q3"), _("{year} Q4"))
+        words = (_("{year}Q1"), _("{year}Q2"), _("{year}Q3"), _("{year}Q4"))
         return words[int(number) - 1].format(year=year)
     if match := _HALF.match(label):
         year, number = match.groups()
-        return (_("{year} H1") if number == "1" else _("{year} H2")).format(year=year)
+        return (_("{year}H1") if number == "1" else _("{year}H2")).format(year=year)
     if match := _YEAR.match(label):
-        return _("year {year}").format(year=match.group(1))
+        return pgettext("period", "{year}").format(year=match.group(1))
     return label

@@ -83,8 +83,9 @@ def header(columns: Sequence[str], table: str | None = None) -> list[str]:
 
 
 def plain(value: Any, column: str = "", shape: Shape | None = None) -> Any:
-    """A value as a cell shows it: 是/否, lists joined by `;`, None empty, words for codes."""
-    if shape is not None and column in shape.values and value is not None:
+    """A value as a cell shows it: 是/否, lists joined by `;`, None empty, and in Chinese words
+    for codes (in English the codes themselves, as the JSON lines write them)."""
+    if shape is not None and column in shape.values and value is not None and language() != "en":
         value = shape.values[column](value)
     if isinstance(value, bool):
         return words.yes_no(value)
