@@ -39,7 +39,7 @@ def batch_progress(*, enabled: bool) -> Iterator[ProgressCallback | None]:
             key = f"{platform}/{stream}"
             if key not in tasks:
                 label = _("{platform} {stream}").format(platform=words.role(platform),
-                                                         stream=stream)
+                                                         stream=words.stream(stream))
                 tasks[key] = bars.add_task(label, total=batch.total)
             bars.update(tasks[key], advance=len(batch.records) + len(batch.rejects))
 

@@ -16,6 +16,9 @@ ROLES = {"permit": N_("permit platform"), "credit": N_("credit system"),
          "province": N_("provincial platform"), "publicity": N_("publicity system")}
 CATEGORIES = {"KEY": N_("key supervision"), "SIMPLIFIED": N_("simplified supervision"),
               "GENERAL": N_("general supervision"), "SPECIAL": N_("special supervision")}
+STREAMS = {"permits": N_("permits"), "permits-retry": N_("permits read again"),
+           "evaluations": N_("credit evaluations"), "risk-classes": N_("credit risk classes"),
+           "tasks": N_("tasks"), "results": N_("results"), "receipts": N_("receipts")}
 PERS = {"quarter": N_("quarterly"), "half-year": N_("half-yearly"), "year": N_("yearly")}
 
 _QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
@@ -26,6 +29,11 @@ _YEAR = re.compile(r"^(\d{4})$")
 def role(name: str) -> str:
     """A platform role's name (`permit` → 排污许可平台); an unknown role as it is."""
     return _(ROLES[name]) if name in ROLES else name
+
+
+def stream(name: str) -> str:
+    """A platform's listing in words (`permits` → 排污许可证); an adapter's own as it is."""
+    return _(STREAMS[name]) if name in STREAMS else name
 
 
 def category(code: str | None) -> str:
