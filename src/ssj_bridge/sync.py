@@ -93,7 +93,7 @@ class SyncReport:
                 part += _(", error: {error}").format(error=p.error)
             parts.append(part)
         line = _("sync exit {code} — {platforms}").format(
-            code=int(self.exit), platforms="; ".join(parts) or _("nothing configured"))
+            code=int(self.exit), platforms=words.clauses(parts) or _("nothing configured"))
         if self.hook_failures:
             line += _(" (after_sync failed in: {names})").format(names=", ".join(self.hook_failures))
         return line

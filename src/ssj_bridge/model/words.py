@@ -68,6 +68,11 @@ def listing(items: Iterable[str]) -> str:
     return pgettext("list separator", ", ").join(items)
 
 
+def clauses(items: Iterable[str]) -> str:
+    """Parts of a sentence that have commas of their own: `a；b` in Chinese, `a; b` in English."""
+    return pgettext("clause separator", "; ").join(items)
+
+
 def yes_no(value: bool) -> str:
     """是/否; `true`/`false` in English, as the roster file writes them (interface.md)."""
     return pgettext("boolean", "true") if value else pgettext("boolean", "false")

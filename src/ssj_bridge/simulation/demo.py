@@ -152,11 +152,11 @@ def run_demo(*, subjects: int, workdir: Path, echo: Callable[[str], Any],
             exit_code = report.exit
         deadlines = deadlines_step(store, settings, host, story)
         story.step(_("4 tasks sent, results read back and published: tasks {tasks}, results "
-                     "{results}, publications {publications} (on time {on_time}, overdue "
-                     "{overdue})").format(tasks=store.count("tasks"), results=store.count("results"),
-                                          publications=store.count("publications"),
-                                          on_time=deadlines.published_on_time,
-                                          overdue=len(deadlines.overdue)))
+                     "{results}, publications {publications} (on time {on_time}, late {late}, "
+                     "overdue and not published {overdue})").format(
+            tasks=store.count("tasks"), results=store.count("results"),
+            publications=store.count("publications"), on_time=deadlines.published_on_time,
+            late=len(deadlines.published_late), overdue=len(deadlines.overdue)))
         story.keep(_("tasks"), export_file(store, "tasks", workdir))
         story.keep(_("results"), export_file(store, "results", workdir))
         story.keep(_("store"), database)
@@ -322,7 +322,7 @@ def compliance_step(store: Store, settings: Settings, host: PluginHost, workdir:
             _("not checked") if summary["status"] == "failed"
             else _("{count} breaks").format(count=total) if total
             else pgettext("reconcile", "in step")))
-    story.step(_("5 reconcile: {platforms}").format(platforms="; ".join(verdicts)))
+    story.step(_("5 reconcile: {platforms}").format(platforms=words.clauses(verdicts)))
     today = beijing_today()
     quarter = Quarter.of(today)
     report = compliance_report(store, resolve_policy(host, settings.policy), quarter,
