@@ -89,6 +89,27 @@ def test_translations_keep_every_placeholder_of_their_english() -> None:
     assert wrong == []
 
 
+def test_the_catalogue_is_compiled_once_and_read_from_the_cache_after(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ssj_bridge import i18n
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    i18n._load.cache_clear()
+    try:
+        assert i18n.translations("zh").gettext("Usage:") == "用法："
+        [cached] = (tmp_path / "cache" / "ssj-bridge").glob("ssj_bridge-zh-*.mo")
+        cached.write_bytes(i18n.compile_po(b'msgid ""\nmsgstr ""\n"Content-Type: text/plain; '
+                                           b'charset=utf-8\\n"\n\nmsgid "Usage:"\nmsgstr "cached"\n'))
+        i18n._load.cache_clear()
+        assert i18n.translations("zh").gettext("Usage:") == "cached"  # the cache, not the .po
+        # A cache that cannot be written (a read-only home): compiled again, translated all the same.
+        monkeypatch.setenv("XDG_CACHE_HOME", "/proc/no-such-place")
+        i18n._load.cache_clear()
+        assert i18n.translations("zh").gettext("Usage:") == "用法："
+    finally:
+        i18n._load.cache_clear()
+
+
 def test_words_for_codes_follow_the_language() -> None:
     with use_language("zh"):
         assert [words.status(s) for s in ("open", "met", "short")] == ["进行中", "已达标", "未达标"]
