@@ -343,4 +343,4 @@ def _members(conn: Connection, platform: str, number: str) -> list[OutboxItem]:
 
 def _item(row: Any) -> OutboxItem:
     return OutboxItem(row.id, row.platform, row.entity, row.key, row.version,
-                      orjson.loads(row.payload), row.content_hash)
+                      orjson.loads(row.payload), row.content_hash, row.request_scope)

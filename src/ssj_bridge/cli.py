@@ -41,7 +41,8 @@ class Context:
         """The migrated store of SSJ_DATABASE_URL."""
         from ssj_bridge.store import Store
 
-        store = Store(self.settings.database_url, lock_dir=self.settings.lock_dir)
+        store = Store(self.settings.database_url, lock_dir=self.settings.lock_dir,
+                      region=self.settings.region_code)
         store.migrate()
         return store
 

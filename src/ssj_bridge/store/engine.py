@@ -51,6 +51,9 @@ if TYPE_CHECKING:
 log = structlog.get_logger("ssj_bridge.store")
 
 
+# The key, in a pooled connection's info, of the region new outbox versions are scoped to.
+REQUEST_SCOPE = "ssj_request_scope"
+
 # A stream announcing at least this many records is stored by a writer process of its own,
 # so the database's work runs beside the reading and validating instead of after it.
 WRITER_PROCESS_FROM = 20_000
@@ -72,7 +75,8 @@ class StoreCounts:
 class Store:
     """The canonical store on SQLite (embedded, WAL) or PostgreSQL (production)."""
 
-    def __init__(self, url: str, *, lock_dir: Path | None = None) -> None:
+    def __init__(self, url: str, *, lock_dir: Path | None = None,
+                 region: str | None = None) -> None:
         try:
             parsed = make_url(url)
         except Exception as exc:
@@ -83,8 +87,14 @@ class Store:
         self.engine: Engine = create_engine(parsed, future=True, pool_pre_ping=True)
         self._lock_dir = lock_dir
         self._locks: dict[str, Any] = {}
+        # The deployment's region: part of every PostgreSQL lock key (regions sharing a
+        # database do not block each other) and of the request ids of new outbox versions.
+        self.region = region
         if self.dialect == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
+        if region is not None:
+            event.listen(self.engine, "connect",
+                         lambda _dbapi, record: record.info.update({REQUEST_SCOPE: region}))
 
     # -- schema ---------------------------------------------------------------------------
 
@@ -115,18 +125,28 @@ class Store:
         """Hold the lock `name` for the block, or raise LockHeld at once.
 
         SQLite: a lock file beside the database; PostgreSQL: a session advisory lock, so the
-        lock also holds across machines that share the database.
+        lock also holds across machines that share the database. A store with a region keys
+        the advisory lock by (name, region): regions sharing one database (one schema each)
+        lock each other out of nothing.
         """
         if self.dialect == "postgresql":
-            key = zlib.crc32(name.encode()) & 0x7FFFFFFF
+            name_key = zlib.crc32(name.encode()) & 0x7FFFFFFF
+            if self.region is None:
+                statement, unlock = "pg_try_advisory_lock(:k)", "pg_advisory_unlock(:k)"
+                keys = {"k": name_key}
+            else:  # pg_locks shows classid = the name's key, objid = the region code
+                statement = "pg_try_advisory_lock(:k, :r)"
+                unlock = "pg_advisory_unlock(:k, :r)"
+                keys = {"k": name_key, "r": int(self.region)}
             with self.engine.connect() as conn:
-                got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
+                got = conn.execute(text(f"SELECT {statement}"), keys).scalar()
                 if not got:
-                    raise LockHeld(f"another {name} run holds the lock")
+                    held = f" of region {self.region}" if self.region else ""
+                    raise LockHeld(f"another {name} run{held} holds the lock")
                 try:
                     yield
                 finally:
-                    conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                    conn.execute(text(f"SELECT {unlock}"), keys)
                     conn.commit()
             return
         path = self._lock_path(name)
