@@ -691,6 +691,11 @@ def adapters_new(name: str, directory: Path, role: str, package: str | None,
                f"then SSJ_{role.upper()}__ADAPTER={name} selects it")
 
 
+from ssj_bridge.regions.cli import register_commands  # noqa: E402 - after the group exists
+
+register_commands(cli)
+
+
 def _report_failures(host: Any) -> None:
     for failure in host.failures:
         log.warning("plugin failed to load", group=failure.group, plugin=failure.name,
