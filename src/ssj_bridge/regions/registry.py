@@ -148,8 +148,8 @@ class Province:
             interval_seconds: int = DEFAULT_INTERVAL, enabled: bool = True) -> Region:
         """Register (or change) a region, create its schema and migrate its store."""
         _six_digits(code)
-        if interval_seconds < 10:
-            raise ConfigurationError("--interval must be at least 10 seconds", "--interval")
+        if interval_seconds < 1:
+            raise ConfigurationError("--interval must be at least 1 second", "--interval")
         path = config.resolve()
         check_region_config(code, path)
         self.install()
