@@ -41,6 +41,7 @@ log = structlog.get_logger("ssj_bridge.regions.jobs")
 SYNC_QUEUE = "ssj-sync"
 SCHEDULE_QUEUE = "ssj-schedule"
 SYNC_TASK = "ssj.sync_region"
+EXIT_FENCED = 75  # a worker that finds itself taken for dead exits so (try again: restart)
 TICK_TASK = "ssj.tick"
 
 
@@ -128,6 +129,13 @@ class ProvinceQueue:
         log.info("region sync start", region=code, job=job.id, attempt=job.attempts)
         exit_code, _ = await run_sync_command(command, started)
         await asyncio.to_thread(self._finish_attempt, attempt_id, exit_code)
+        if not await self._still_ours(job.id, job.worker_id):
+            # This worker was taken for dead (frozen past the stall timeout) and its job handed
+            # to another: recording an outcome now would end the other worker's run of it.
+            # A worker the queue has given up on stops here; its supervisor starts it afresh.
+            log.error("this worker was taken for dead and its job handed on; exiting",
+                      region=code, job=job.id, exit=exit_code)
+            os._exit(EXIT_FENCED)
         verdict = outcome(exit_code)
         log.info("region sync end", region=code, job=job.id, exit=exit_code, outcome=verdict)
         if verdict == "retry":
@@ -172,6 +180,14 @@ class ProvinceQueue:
                 continue
             queued += 1
         return queued
+
+    async def _still_ours(self, job_id: int | None, worker_id: int | None) -> bool:
+        if job_id is None or worker_id is None:
+            return True
+        rows = await self.app.connector.execute_query_all_async(
+            "SELECT status::text AS status, worker_id FROM procrastinate_jobs WHERE id = %(id)s",
+            id=job_id)
+        return bool(rows) and rows[0]["status"] == "doing" and rows[0]["worker_id"] == worker_id
 
     # -- the attempts table -----------------------------------------------------------------------
 
