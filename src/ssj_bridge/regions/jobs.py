@@ -29,7 +29,8 @@ from typing import Any
 
 import structlog
 from procrastinate import App, JobContext, PsycopgConnector, RetryStrategy
-from procrastinate.exceptions import AlreadyEnqueued
+from procrastinate.exceptions import AlreadyEnqueued, UniqueViolation
+from procrastinate.jobs import Job, Status
 from sqlalchemy import insert, update
 from sqlalchemy.engine import URL, make_url
 
@@ -160,6 +161,13 @@ class ProvinceQueue:
         for job in stalled:
             try:
                 await manager.retry_job(job)
+            except UniqueViolation as exc:
+                if "queueing_lock" not in str(exc.constraint_name or ""):
+                    log.info("stalled job not retried", job=job.id, error=str(exc))
+                    continue
+                # The region's next sync already waits (queueing lock): it does this job's
+                # work, so this one ends here and frees the region's lock for it.
+                await self._give_up(job)
             except Exception as exc:  # another scheduler handed it back first
                 log.info("stalled job not retried", job=job.id, error=str(exc))
                 continue
@@ -167,6 +175,15 @@ class ProvinceQueue:
             log.warning("job of a silent worker handed back", job=job.id, task=job.task_name,
                         lock=job.lock, worker=job.worker_id)
         return count
+
+    async def _give_up(self, job: Job) -> None:
+        try:
+            await self.app.job_manager.finish_job(job, status=Status.FAILED, delete_job=False)
+        except Exception as exc:  # another scheduler got there first
+            log.info("stalled job not ended", job=job.id, error=str(exc))
+            return
+        log.warning("job of a silent worker ended: the region's next sync already waits",
+                    job=job.id, lock=job.lock, worker=job.worker_id)
 
     async def defer_syncs(self, regions: list[Region]) -> int:
         """Queue each region's sync unless one is already waiting; returns how many queued."""

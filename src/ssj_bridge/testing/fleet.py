@@ -133,8 +133,9 @@ class WriteLedger:
     pending: int  # versions still waiting in the store's outbox
 
 
-def write_ledger(store: Store, region: SimulatedRegion) -> WriteLedger:
-    """Compare the platform's executed library writes with the store's outbox."""
+def write_ledger(store: Store, applied: Iterable[tuple[str, str, str]]) -> WriteLedger:
+    """Compare the platform's executed library writes (`SimulatedRegion.applied`, perhaps
+    read back from another process) with the store's outbox."""
     from ssj_province.mapping import inspector_to_platform, subject_to_platform
 
     to_platform = {"subject": subject_to_platform, "inspector": inspector_to_platform}
@@ -143,8 +144,7 @@ def write_ledger(store: Store, region: SimulatedRegion) -> WriteLedger:
                                    outbox.c.payload).where(
             outbox.c.platform == "province", outbox.c.entity.in_(tuple(to_platform)),
             outbox.c.status.in_((ACCEPTED, PENDING)))).all()
-    with region.lock:
-        executed = Counter(region.applied)
+    executed = Counter((str(e), str(k), str(d)) for e, k, d in applied)
     owed = lost = pending = 0
     for row in rows:
         if row.status == PENDING:
