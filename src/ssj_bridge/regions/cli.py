@@ -48,7 +48,8 @@ def regions() -> None:
 
 @regions.command("add")
 @click.argument("code")
-@click.option("--policy", required=True, help="The region's locality policy plugin.")
+@click.option("--policy", default=None,
+              help="The region's locality policy plugin (none: synced without classifying).")
 @click.option("--config", "config_file", required=True,
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="The region's settings file (platforms and credentials; same path on every "
@@ -57,21 +58,22 @@ def regions() -> None:
               help="Seconds between the region's syncs.")
 @click.option("--disabled", is_flag=True, help="Register it without scheduling it.")
 @click.pass_context
-def regions_add(ctx: click.Context, code: str, policy: str, config_file: Path, interval: int,
-                disabled: bool) -> None:
+def regions_add(ctx: click.Context, code: str, policy: str | None, config_file: Path,
+                interval: int, disabled: bool) -> None:
     """Register region CODE (or change it), create its schema and migrate its store."""
     from ssj_bridge.classify import resolve_policy
     from ssj_bridge.plugins import load_plugins
     from ssj_bridge.regions.registry import Province
 
-    resolve_policy(load_plugins(), policy)  # an unknown policy is a configuration error
+    if policy:
+        resolve_policy(load_plugins(), policy)  # an unknown policy is a configuration error
     province = Province(_province_url(ctx))
     try:
         region = province.add(code, policy=policy, config=config_file,
                               interval_seconds=interval, enabled=not disabled)
     finally:
         province.dispose()
-    click.echo(f"region {region.code}: policy {region.policy}, every {region.interval_seconds} s, "
+    click.echo(f"region {region.code}: policy {region.policy or 'none'}, every {region.interval_seconds} s, "
                f"schema {region.schema_name}, settings {region.config_path}"
                + ("" if region.enabled else " (disabled)"))
 
@@ -95,7 +97,7 @@ def regions_list(ctx: click.Context, as_json: bool) -> None:
                 "config": str(region.config_path), "intervalSeconds": region.interval_seconds,
                 "schema": region.schema_name, "enabled": region.enabled}).decode())
         else:
-            click.echo(f"{region.code}  {region.policy:<14} every {region.interval_seconds:>5} s  "
+            click.echo(f"{region.code}  {region.policy or '-':<14} every {region.interval_seconds:>5} s  "
                        f"{region.schema_name}  {region.config_path}"
                        + ("" if region.enabled else "  (disabled)"))
 

@@ -45,7 +45,7 @@ metadata = MetaData()
 regions = Table(
     "ssj_regions", metadata,
     Column("code", String(6), primary_key=True),
-    Column("policy", String(64), nullable=False),
+    Column("policy", String(64)),  # NULL: synced without classifying, as without SSJ_POLICY
     Column("config_path", Text, nullable=False),
     Column("interval_seconds", Integer, nullable=False),
     Column("schema_name", String(63), nullable=False, unique=True),
@@ -80,7 +80,7 @@ class Region:
     """One registered region."""
 
     code: str
-    policy: str
+    policy: str | None
     config_path: Path
     interval_seconds: int
     schema_name: str
@@ -144,7 +144,7 @@ class Province:
 
     # -- regions ----------------------------------------------------------------------------
 
-    def add(self, code: str, *, policy: str, config: Path,
+    def add(self, code: str, *, policy: str | None, config: Path,
             interval_seconds: int = DEFAULT_INTERVAL, enabled: bool = True) -> Region:
         """Register (or change) a region, create its schema and migrate its store."""
         _six_digits(code)

@@ -58,9 +58,10 @@ def sync_command(region: Region, province_url: str, *, extra_args: tuple[str, ..
         "SSJ_DATABASE_URL": region_url(province_url, region.schema_name)
         .render_as_string(hide_password=False),
         "SSJ_REGION_CODE": region.code,
-        "SSJ_POLICY": region.policy,
         "PYTHONUNBUFFERED": "1",
     })
+    if region.policy:
+        env["SSJ_POLICY"] = region.policy
     argv = [sys.executable, "-m", "ssj_bridge.cli", "--config", str(region.config_path),
             "sync", "--json", *extra_args]
     return SyncCommand(argv, env)

@@ -107,7 +107,7 @@ def status_lines(entries: list[dict[str, Any]]) -> list[str]:
         last = e.get("lastRun") or {}
         run = (f"{last.get('startedAt', '')} ({last.get('exit')})" if last else
                e.get("error", "never"))
-        lines.append(f"{e['region']:<7} {e['policy']:<12} {job.get('status', '-'):<10} "
+        lines.append(f"{e['region']:<7} {e['policy'] or '-':<12} {job.get('status', '-'):<10} "
                      f"{run:<34} {e.get('pendingWrites', '-'):>7} {e.get('setAside', '-'):>9}  "
                      f"{e.get('nextDue') or 'next tick'}"
                      + ("" if e["enabled"] else "  (disabled)"))
