@@ -108,3 +108,13 @@ def sqlite_store(tmp_path: Path) -> Iterator[Store]:
 def start(name: str, app: Any) -> RunningSimulator:
     """Serve a simulator on a free loopback port."""
     return serve(name, app)
+
+
+@pytest.fixture
+def postgres_database() -> Iterator[str]:
+    """A new, empty database on the test server (dropped afterwards)."""
+    url = fresh_postgres_database()
+    try:
+        yield url
+    finally:
+        drop_postgres_database(url)

@@ -7,11 +7,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import drop_postgres_database, fresh_postgres_database
 from sqlalchemy import inspect, select, text
 
 from ssj_bridge.errors import ConfigurationError, LockHeld
@@ -26,12 +24,8 @@ CLI = [sys.executable, "-m", "ssj_bridge.cli"]
 
 
 @pytest.fixture
-def province_url() -> Iterator[str]:
-    url = fresh_postgres_database()
-    try:
-        yield url
-    finally:
-        drop_postgres_database(url)
+def province_url(postgres_database: str) -> str:
+    return postgres_database
 
 
 def _config(tmp_path: Path, name: str, body: str = "") -> Path:

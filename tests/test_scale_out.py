@@ -13,13 +13,12 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-from conftest import drop_postgres_database, fresh_postgres_database
 from sqlalchemy import select
 
 from ssj_bridge.plugins import PluginHost
@@ -50,12 +49,8 @@ def _wait_for(what: str, probe: Callable[[], T | None], timeout: float) -> T:
 
 
 @pytest.fixture
-def province_url() -> Iterator[str]:
-    url = fresh_postgres_database()
-    try:
-        yield url
-    finally:
-        drop_postgres_database(url)
+def province_url(postgres_database: str) -> str:
+    return postgres_database
 
 
 def test_two_workers_resume_a_killed_region(province_url: str, host: PluginHost,

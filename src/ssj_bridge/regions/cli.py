@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -63,19 +65,26 @@ def regions_add(ctx: click.Context, code: str, policy: str | None, config_file: 
     """Register region CODE (or change it), create its schema and migrate its store."""
     from ssj_bridge.classify import resolve_policy
     from ssj_bridge.plugins import load_plugins
-    from ssj_bridge.regions.registry import Province
 
     if policy:
         resolve_policy(load_plugins(), policy)  # an unknown policy is a configuration error
-    province = Province(_province_url(ctx))
-    try:
+    with _province(ctx) as province:
         region = province.add(code, policy=policy, config=config_file,
                               interval_seconds=interval, enabled=not disabled)
-    finally:
-        province.dispose()
     click.echo(f"region {region.code}: policy {region.policy or 'none'}, every {region.interval_seconds} s, "
                f"schema {region.schema_name}, settings {region.config_path}"
                + ("" if region.enabled else " (disabled)"))
+
+
+@contextmanager
+def _province(ctx: click.Context) -> Iterator[Any]:
+    from ssj_bridge.regions.registry import Province
+
+    province = Province(_province_url(ctx))
+    try:
+        yield province
+    finally:
+        province.dispose()
 
 
 @regions.command("list")
@@ -83,13 +92,8 @@ def regions_add(ctx: click.Context, code: str, policy: str | None, config_file: 
 @click.pass_context
 def regions_list(ctx: click.Context, as_json: bool) -> None:
     """The registered regions."""
-    from ssj_bridge.regions.registry import Province
-
-    province = Province(_province_url(ctx))
-    try:
+    with _province(ctx) as province:
         found = province.regions()
-    finally:
-        province.dispose()
     for region in found:
         if as_json:
             click.echo(orjson.dumps({
@@ -107,14 +111,10 @@ def regions_list(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def regions_status(ctx: click.Context, as_json: bool) -> None:
     """Every region: its queue, last run, pending writes, set-aside records, next sync."""
-    from ssj_bridge.regions.registry import Province
     from ssj_bridge.regions.status import province_status, status_lines
 
-    province = Province(_province_url(ctx))
-    try:
+    with _province(ctx) as province:
         entries = province_status(province)
-    finally:
-        province.dispose()
     if as_json:
         click.echo(orjson.dumps({"regions": entries}).decode())
         return
