@@ -288,6 +288,21 @@ def attempt_rows(url: str) -> list[Any]:
         engine.dispose()
 
 
+def job_events(url: str) -> dict[int, list[tuple[datetime, str]]]:
+    """procrastinate's record of each job's state changes."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(text(
+                "SELECT job_id, at, type::text FROM procrastinate_events ORDER BY at")).all()
+    finally:
+        engine.dispose()
+    events: dict[int, list[tuple[datetime, str]]] = {}
+    for job_id, at, kind in rows:
+        events.setdefault(job_id, []).append((at, kind))
+    return events
+
+
 def fetched_permits(url: str, codes: list[str]) -> int:
     """Permits fetched by each region's first successful sync (from its run log)."""
     from ssj_bridge.regions.registry import region_url
@@ -372,7 +387,9 @@ def chaos(pg: Postgres, workdir: Path, sizes: dict[str, int], workers: int, kill
         supervisor = Supervisor(env, logs, workers)
         supervisor.fill()
         began = now()
-        print(f"chaos: {len(sizes)} regions, {workers} workers, load {load()}", flush=True)
+        print(f"chaos: {len(sizes)} regions, {sum(sizes.values()):,} permit holders "
+              f"({min(sizes.values()):,}–{max(sizes.values()):,}), policy {policy or 'none'}, "
+              f"{workers} workers, load {load()}", flush=True)
 
         def tend(seconds: float) -> None:
             nonlocal scheduler
@@ -458,9 +475,15 @@ def chaos(pg: Postgres, workdir: Path, sizes: dict[str, int], workers: int, kill
             if end is not None:
                 ended[row.child_pid] = end
         recovery = []
+        handed_back = []
         region_of = {r.job_id: r.region for r in rows}
+        events_of = job_events(url)
         for job, _child, when in killed:
-            # The killed job run again, or the region's next sync that was already waiting.
+            # Queued again (the schedule found the worker silent) …
+            back = [at for at, kind in events_of.get(job, [])
+                    if at > when and kind in ("deferred_for_retry", "retried", "failed")]
+            handed_back.append((min(back) - when).total_seconds() if back else None)
+            # … and started again by a free worker.
             later = [r.started_at for r in rows
                      if r.region == region_of.get(job) and r.started_at > when]
             recovery.append((min(later) - when).total_seconds() if later else None)
@@ -478,7 +501,8 @@ def chaos(pg: Postgres, workdir: Path, sizes: dict[str, int], workers: int, kill
         finally:
             owner.dispose()
         lock_refusals = sum(1 for r in rows if r.exit_code == 75)
-    return {"events": events, "kills": len(killed), "recovery": recovery, "ledgers": ledgers,
+    return {"events": events, "kills": len(killed), "recovery": recovery,
+            "handed_back": handed_back, "ledgers": ledgers,
             "overlaps": overlaps, "attempts": len(rows), "refused_or_unavailable": lock_refusals,
             "seconds": (now() - began).total_seconds(), "load_after": load()}
 
@@ -569,8 +593,15 @@ def main() -> int:
                   f"{sum(x.duplicated for x in ledgers)}, lost {sum(x.lost for x in ledgers)}, "
                   f"pending {sum(x.pending for x in ledgers)}")
             print(f"  overlapping runs of a region: {result['overlaps']}")
+            back = [r for r in result["handed_back"] if r is not None]
+            print("  killed job queued again after (s): "
+                  + ", ".join(f"{r:.1f}" if r is not None else "never"
+                              for r in result["handed_back"])
+                  + (f"; max {max(back):.1f}, target ≤ stall timeout {STALL:.0f} + heartbeat "
+                     f"{HEARTBEAT:.0f} + tick {TICK} = {STALL + HEARTBEAT + TICK:.0f}"
+                     if back else ""))
             known = [r for r in result["recovery"] if r is not None]
-            print("  recovery after a kill (s): "
+            print("  killed region's sync started again after (s): "
                   + ", ".join(f"{r:.1f}" if r is not None else "never"
                               for r in result["recovery"])
                   + (f"; max {max(known):.1f}, target ≤ stall timeout {STALL:.0f} + tick "

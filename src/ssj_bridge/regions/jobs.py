@@ -42,6 +42,7 @@ log = structlog.get_logger("ssj_bridge.regions.jobs")
 SYNC_QUEUE = "ssj-sync"
 SCHEDULE_QUEUE = "ssj-schedule"
 SYNC_TASK = "ssj.sync_region"
+RESUME_PRIORITY = 10  # a handed-back job runs before syncs that are merely due (priority 0)
 EXIT_FENCED = 75  # a worker that finds itself taken for dead exits so (try again: restart)
 TICK_TASK = "ssj.tick"
 
@@ -159,15 +160,10 @@ class ProvinceQueue:
             seconds_since_heartbeat=self.settings.stall_timeout)
         count = 0
         for job in stalled:
+            # Ahead of every sync that is merely due: this one was interrupted mid-way.
+            priority = RESUME_PRIORITY
             try:
-                await manager.retry_job(job)
-            except UniqueViolation as exc:
-                if "queueing_lock" not in str(exc.constraint_name or ""):
-                    log.info("stalled job not retried", job=job.id, error=str(exc))
-                    continue
-                # The region's next sync already waits (queueing lock): it does this job's
-                # work, so this one ends here and frees the region's lock for it.
-                await self._give_up(job)
+                await self._hand_back(job, priority)
             except Exception as exc:  # another scheduler handed it back first
                 log.info("stalled job not retried", job=job.id, error=str(exc))
                 continue
@@ -176,14 +172,21 @@ class ProvinceQueue:
                         lock=job.lock, worker=job.worker_id)
         return count
 
-    async def _give_up(self, job: Job) -> None:
+    async def _hand_back(self, job: Job, priority: int) -> None:
+        """Queue a stalled job again; a later sync of its region that already waits (the
+        queueing lock allows one) is withdrawn first: the resumed job does its work."""
+        manager = self.app.job_manager
         try:
-            await self.app.job_manager.finish_job(job, status=Status.FAILED, delete_job=False)
-        except Exception as exc:  # another scheduler got there first
-            log.info("stalled job not ended", job=job.id, error=str(exc))
+            await manager.retry_job(job, priority=priority)
             return
-        log.warning("job of a silent worker ended: the region's next sync already waits",
-                    job=job.id, lock=job.lock, worker=job.worker_id)
+        except UniqueViolation as exc:
+            if "queueing_lock" not in str(exc.constraint_name or ""):
+                raise
+        for waiting in await manager.list_jobs_async(queueing_lock=job.queueing_lock,
+                                                      status=Status.TODO.value):
+            if waiting.id is not None and waiting.id != job.id:
+                await manager.cancel_job_by_id_async(waiting.id, delete_job=True)
+        await manager.retry_job(job, priority=priority)
 
     async def defer_syncs(self, regions: list[Region]) -> int:
         """Queue each region's sync unless one is already waiting; returns how many queued."""
