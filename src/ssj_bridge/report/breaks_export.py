@@ -5,13 +5,11 @@ status, the differing fields in words (`validTo: 2026-01-01 → 2026-02-01`, sto
 and as JSON, and the history (first and last seen, runs open, resolved, repair sent). The XLSX
 has a second sheet, `fields`, with one row per differing field, to filter by field.
 
-Text that a spreadsheet would take for a formula (`=…`, `+…`, `-…`, `@…`) is kept as text: in
-the XLSX as a text cell, in the CSV behind a `'` (values come from platforms, not from us).
+Text that a spreadsheet would take for a formula is kept as text (ssj_bridge.spreadsheet).
 """
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TextIO
@@ -19,13 +17,13 @@ from typing import Any, TextIO
 import orjson
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.views import Pane, Selection
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import select
 
+from ssj_bridge.spreadsheet import csv_cell, csv_writer, xlsx_cell
 from ssj_bridge.store import Store
 from ssj_bridge.store.schema import breaks
 
@@ -36,7 +34,6 @@ WIDTHS = {"platform": 11, "entity": 12, "key": 26, "kind": 20, "status": 10, "di
           "fields": 40, "firstSeen": 26, "lastSeen": 26, "runsOpen": 10, "resolvedAt": 26,
           "repairedAt": 26, "field": 20, "store": 30, "platformValue": 30}
 FORMATS = ("csv", "xlsx")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def break_rows(store: Store, *, include_resolved: bool = False) -> Iterator[dict[str, Any]]:
@@ -72,11 +69,11 @@ def _side(value: Any) -> str:
 
 def write_csv(rows: Iterable[Mapping[str, Any]], out: TextIO) -> int:
     """Rows as CSV with a header (fields as JSON); returns how many rows."""
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_writer(out)
     writer.writerow(COLUMNS)
     count = 0
     for row in rows:
-        writer.writerow([_csv_cell(_plain(row.get(column))) for column in COLUMNS])
+        writer.writerow([csv_cell(_plain(row.get(column))) for column in COLUMNS])
         count += 1
     return count
 
@@ -89,12 +86,6 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _csv_cell(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
 def write_xlsx(rows: Iterable[Mapping[str, Any]], path: Path) -> int:
     """Rows as an XLSX workbook (sheets `breaks` and `fields`); returns how many breaks."""
     book = Workbook(write_only=True)
@@ -102,11 +93,11 @@ def write_xlsx(rows: Iterable[Mapping[str, Any]], path: Path) -> int:
     per_field = _sheet(book, "fields", FIELD_COLUMNS)
     count = 0
     for row in rows:
-        main.append([_xlsx_cell(main, _plain(row.get(column))) for column in COLUMNS])
+        main.append([xlsx_cell(main, _plain(row.get(column))) for column in COLUMNS])
         for name, sides in (row.get("fields") or {}).items():
             values = [row["platform"], row["entity"], row["key"], row["kind"], row["status"],
                       name, _value(sides.get("store")), _value(sides.get("platform"))]
-            per_field.append([_xlsx_cell(per_field, v) for v in values])
+            per_field.append([xlsx_cell(per_field, v) for v in values])
         count += 1
     path.parent.mkdir(parents=True, exist_ok=True)
     book.save(path)
@@ -133,14 +124,6 @@ def _sheet(book: Workbook, title: str, columns: tuple[str, ...]) -> Worksheet:
         header.append(cell)
     sheet.append(header)
     return sheet
-
-
-def _xlsx_cell(sheet: Worksheet, value: Any) -> Any:
-    if not isinstance(value, str):
-        return value
-    cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", value))
-    cell.data_type = "s"  # never a formula, whatever the text starts with
-    return cell
 
 
 def export_breaks(store: Store, fmt: str, out: Path | TextIO, *,
