@@ -29,11 +29,13 @@ from sqlalchemy import (
     tuple_,
     update,
 )
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 
 from ssj_bridge.adapter import Batch, Rejected
 from ssj_bridge.errors import ConfigurationError, LockHeld, StoreFailed
 from ssj_bridge.model import CanonicalModel, beijing_now, iso_beijing
+from ssj_bridge.store import files
 from ssj_bridge.store.canonical import writer_named
 from ssj_bridge.store.prepared import PreparedBatch, prepare, rows_suffice
 from ssj_bridge.store.schema import (
@@ -80,7 +82,18 @@ class Store:
                                      "SSJ_DATABASE_URL") from None
         self.url = parsed
         self.dialect = parsed.get_backend_name()
-        self.engine: Engine = create_engine(parsed, future=True, pool_pre_ping=True)
+        if self.dialect not in BACKENDS:
+            raise ConfigurationError(
+                f"SSJ_DATABASE_URL: {parsed.drivername!r} is not a store this project runs on "
+                f"(use {' or '.join(BACKENDS.values())})", "SSJ_DATABASE_URL")
+        # The database file is made (private) before the driver would make it (umask's mode).
+        self.file = _sqlite_file(parsed)
+        self._identity = files.open_private(self.file) if self.file is not None else None
+        try:
+            self.engine: Engine = create_engine(parsed, future=True, pool_pre_ping=True)
+        except (ImportError, ArgumentError) as exc:  # an unknown or uninstalled driver
+            raise ConfigurationError(f"SSJ_DATABASE_URL: driver {parsed.drivername!r} cannot be "
+                                     f"loaded: {exc}", "SSJ_DATABASE_URL") from None
         self._lock_dir = lock_dir
         self._locks: dict[str, Any] = {}
         if self.dialect == "sqlite":
@@ -130,7 +143,8 @@ class Store:
                     conn.commit()
             return
         path = self._lock_path(name)
-        file_lock = FileLock(str(path), timeout=0)
+        files.warn_if_readable(path)
+        file_lock = FileLock(str(path), timeout=0, mode=files.PRIVATE)
         try:
             file_lock.acquire()
         except Timeout:
@@ -487,6 +501,20 @@ class BatchWriter:
             log.warning("batches before a failed one were not stored again",
                         platform=self.platform, stream=self.stream, batches=len(pending),
                         error=str(exc))
+
+
+# The backends the store runs on, and how their URLs start.
+BACKENDS = {"sqlite": "sqlite:///PATH", "postgresql": "postgresql+psycopg://…"}
+
+
+def _sqlite_file(url: URL) -> Path | None:
+    """The SQLite database file of `url`; None for a server or an in-memory database."""
+    database = url.database
+    if url.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    if database.startswith("file:") or url.query.get("uri"):  # URI form: the driver's to parse
+        return None
+    return Path(database)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
