@@ -1,4 +1,4 @@
-"""The embedded store's files: private from the start."""
+"""The embedded store's files: private from the start, and a run that loses its file says so."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pytest
 from sync_support import (
     Gate,
     Platform,
+    count_rows,
     environment,
     run_cli,
     simulator,
@@ -19,7 +20,8 @@ from sync_support import (
     wait_until,
 )
 
-from ssj_bridge.errors import ExitCode
+from ssj_bridge.errors import ExitCode, StoreFailed
+from ssj_bridge.store import Store
 
 
 @pytest.fixture(scope="module")
@@ -75,3 +77,41 @@ def test_an_existing_store_file_others_can_read_is_warned_about_by_name(
     assert [(w["level"], w["path"], w["mode"]) for w in warnings] == [
         ("warning", str(db), "0o644")]
     assert mode(db) == 0o644  # the operator's choice is reported, not overridden
+
+
+@pytest.mark.parametrize("how", ["deleted", "replaced"])
+def test_a_store_deleted_or_replaced_mid_run_fails_with_75_and_reports_nothing_stored(
+        platform: Platform, tmp_path: Path, how: str) -> None:
+    gate = Gate(simulator(120), pages=3)
+    platform.app = gate
+    db = tmp_path / "store.db"
+    url = f"sqlite:///{db}"
+    env = environment(platform.base_url, url, SSJ_PERMIT__PAGE_SIZE="20")
+    run = start_cli(["sync", "--json"], env, tmp_path)
+    try:
+        wait_until(lambda: gate.reached.is_set() and count_rows(url, "permits") > 0,
+                   "batches to be committed")
+        for path in tmp_path.glob("store.db*"):
+            if not path.name.endswith(".lock"):
+                path.unlink()
+        if how == "replaced":
+            db.write_bytes(b"")  # a restore script putting an (empty) file in its place
+    finally:
+        gate.close()
+        out, err = run.communicate(timeout=60)
+    assert run.returncode == ExitCode.UNAVAILABLE, err
+    assert orjson.loads(out) == {"exit": 75, "platforms": {}}
+    assert f"the store {db} was {'deleted' if how == 'deleted' else 'replaced'}" in err
+
+
+def test_a_batch_committed_after_the_file_went_away_is_refused(tmp_path: Path) -> None:
+    db = tmp_path / "store.db"
+    store = Store(f"sqlite:///{db}")
+    store.migrate()
+    try:
+        store.check_file()
+        db.rename(tmp_path / "elsewhere.db")
+        with pytest.raises(StoreFailed, match="was deleted"):
+            store.check_file()
+    finally:
+        store.dispose()

@@ -99,6 +99,12 @@ class Store:
         if self.dialect == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
 
+    def check_file(self) -> None:
+        """StoreFailed (75) when the SQLite file was deleted or replaced since the store opened
+        (store/files.py); nothing to check on a database server."""
+        if self.file is not None and self._identity is not None:
+            files.check_identity(self.file, self._identity)
+
     # -- schema ---------------------------------------------------------------------------
 
     def migrate(self) -> None:
@@ -320,7 +326,12 @@ class Store:
             return int(key[0])
 
     def finish_run(self, run_id: int, exit_code: int, summary: dict[str, Any]) -> None:
-        """Close a run-log entry with its exit code and summary."""
+        """Close a run-log entry with its exit code and summary.
+
+        StoreFailed instead when the store's file is not the one the run opened: the entry
+        would go where everything else of the run went.
+        """
+        self.check_file()
         with self.engine.begin() as conn:
             conn.execute(update(runs).where(runs.c.id == run_id).values(
                 finished_at=iso_beijing(beijing_now()), exit_code=exit_code,
@@ -438,6 +449,7 @@ class BatchWriter:
     def commit(self) -> None:
         """Commit the batches applied so far (a writer process commits on its own)."""
         if self._conn is not None and self._conn.in_transaction():
+            self.store.check_file()  # a commit into a deleted file is a commit into nothing
             self._conn.commit()
         self._pending, self._records = [], 0
 

@@ -5,6 +5,11 @@ witness speaks. So the database file is created readable by its owner only (0600
 creates its `-wal` and `-shm` files with the database file's mode, and the lock file is
 created 0600 too. A file that already exists keeps its mode (the operator may have chosen
 it), but one that others may read is reported at every start.
+
+A store file that is deleted or replaced while a run writes to it (a restore, a clean-up
+script) takes every later commit with it: SQLite goes on writing to the unlinked file. The
+file's identity (device and inode) is pinned when the store is opened and compared at each
+commit, so such a run fails (75) instead of reporting what it has lost.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from pathlib import Path
 
 import structlog
 
-from ssj_bridge.errors import ConfigurationError
+from ssj_bridge.errors import ConfigurationError, StoreFailed
 
 log = structlog.get_logger("ssj_bridge.store")
 
@@ -29,7 +34,7 @@ FileIdentity = tuple[int, int]
 def open_private(path: Path) -> FileIdentity:
     """Create the SQLite file `path` 0600 unless it exists; warn when others may read it.
 
-    Returns its identity (device, inode). ConfigurationError (78) when it cannot be opened: a missing
+    Returns its identity. ConfigurationError (78) when it cannot be opened: a missing
     directory, no permission, a directory where the file should be — mistakes that the next
     run will make again, unlike a database server that is down.
     """
@@ -61,3 +66,23 @@ def warn_if_readable(path: Path) -> None:
         log.warning("store file readable by others", path=str(path),
                     mode=oct(stat.S_IMODE(mode)),
                     hint=f"it holds unrevealed draw secrets: chmod 600 {path}")
+
+
+def identity(path: Path) -> FileIdentity | None:
+    """The file's (device, inode), or None when nothing is at `path` any more."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return info.st_dev, info.st_ino
+
+
+def check_identity(path: Path, pinned: FileIdentity) -> None:
+    """StoreFailed (75) when the file at `path` is not the one pinned when the store opened."""
+    now = identity(path)
+    if now == pinned:
+        return
+    what = "deleted" if now is None else "replaced by another file"
+    raise StoreFailed(f"the store {path} was {what} while this run wrote to it: what the run "
+                      "stored since is lost with the old file; nothing is reported as stored, "
+                      "and the next run starts from the store as it is now")
