@@ -17,7 +17,7 @@ import structlog
 from pydantic import BaseModel, ValidationError
 
 from ssj_bridge.model import CanonicalModel
-from ssj_bridge.settings import PlatformSettings, configuration_error
+from ssj_bridge.settings import PlatformSettings, configuration_error, warn_unknown_fields
 
 ConfigT = TypeVar("ConfigT", bound=BaseModel)
 
@@ -137,9 +137,14 @@ class AdapterContext:
     logger: Any = field(default_factory=lambda: structlog.get_logger())
 
     def config(self, model: type[ConfigT]) -> ConfigT:
-        """The section validated by the adapter's own model; errors name the variable."""
+        """The section validated by the adapter's own model; errors name the variable, and
+        fields the model does not know are warned about (a misspelt one would be ignored)."""
+        given = self.section.fields()
+        known = {name for name, info in model.model_fields.items()}
+        known |= {info.alias for info in model.model_fields.values() if info.alias}
+        warn_unknown_fields(self.platform, given, known)
         try:
-            return model.model_validate(self.section.fields())
+            return model.model_validate(given)
         except ValidationError as exc:
             raise configuration_error(exc, (self.platform,)) from None
 

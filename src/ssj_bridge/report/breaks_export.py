@@ -23,6 +23,7 @@ from openpyxl.worksheet.views import Pane, Selection
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import select
 
+from ssj_bridge.report.output import report_file
 from ssj_bridge.spreadsheet import csv_cell, csv_writer, xlsx_cell
 from ssj_bridge.store import Store
 from ssj_bridge.store.schema import breaks
@@ -135,9 +136,11 @@ def export_breaks(store: Store, fmt: str, out: Path | TextIO, *,
     if fmt == "xlsx":
         if not isinstance(out, Path):
             raise ValueError("xlsx needs a file: give --out PATH")
-        return write_xlsx(rows, out)
+        with report_file(out):
+            return write_xlsx(rows, out)
     if isinstance(out, Path):
-        out.parent.mkdir(parents=True, exist_ok=True)
-        with out.open("w", encoding="utf-8-sig", newline="") as handle:
-            return write_csv(rows, handle)
+        with report_file(out):
+            out.parent.mkdir(parents=True, exist_ok=True)
+            with out.open("w", encoding="utf-8-sig", newline="") as handle:
+                return write_csv(rows, handle)
     return write_csv(rows, out)
