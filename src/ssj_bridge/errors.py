@@ -110,6 +110,21 @@ class LockHeld(SsjError):
 
 
 class StoreFailed(SsjError):
-    """The store's writer process failed or went away; what it committed stays committed."""
+    """The store's writer process failed or went away (what it committed stays committed), or
+    the store's file was deleted or replaced under the run."""
 
     exit_code = ExitCode.UNAVAILABLE
+
+
+def exit_code_of(exc: BaseException) -> int:
+    """The exit code a command ends with for `exc`: the contract's for the errors above and a
+    database that cannot be reached (75), 130 for an interrupt, 1 for a fault of the program."""
+    from sqlalchemy.exc import OperationalError
+
+    if isinstance(exc, SsjError):
+        return int(exc.exit_code)
+    if isinstance(exc, OperationalError):  # the database is down or unreachable: retry later
+        return int(ExitCode.UNAVAILABLE)
+    if isinstance(exc, KeyboardInterrupt):
+        return 130
+    return 1

@@ -16,7 +16,7 @@ import structlog
 
 from ssj_bridge.adapter import AdapterContext, Batch
 from ssj_bridge.classify import classify_current_quarter, resolve_policy
-from ssj_bridge.errors import ConfigurationError, ExitCode, PlatformError, SsjError
+from ssj_bridge.errors import ConfigurationError, ExitCode, PlatformError, SsjError, exit_code_of
 from ssj_bridge.library import LIBRARY_PLATFORM, enqueue_library
 from ssj_bridge.log import redact_text
 from ssj_bridge.pipeline import prefetch
@@ -113,6 +113,7 @@ def run_sync(settings: Settings, store: Store, host: PluginHost, *,
     report = SyncReport()
     with store.lock("sync"):
         run_id = store.start_run("sync")
+        failure: BaseException | None = None
         # A run allocates records by the thousand and holds each batch until it is stored;
         # what exists before it (modules, models, plugins) outlives it. Collect less often,
         # and never look at the latter: together a tenth of a large run's time otherwise.
@@ -138,10 +139,16 @@ def run_sync(settings: Settings, store: Store, host: PluginHost, *,
                 again = _sync_platform(settings, store, host, LIBRARY_PLATFORM, progress,
                                        writes_only=True)
                 report.platforms[LIBRARY_PLATFORM].add_writes(again)
+        except BaseException as exc:
+            failure = exc
+            raise
         finally:
             gc.set_threshold(*collect_after)
             gc.unfreeze()
-            store.finish_run(run_id, int(report.exit), report.as_json())
+            summary = report.as_json()
+            if failure is not None:  # the run log says how the process ended, not 0
+                summary.update(exit=exit_code_of(failure), error=redact_text(str(failure)))
+            store.finish_run(run_id, summary["exit"], summary)
     return report
 
 
