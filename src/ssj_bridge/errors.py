@@ -6,6 +6,7 @@
     │   ├── TransientError      retry with backoff; still failing at the deadline     → exit 75
     │   │   ├── RateLimited     HTTP 429: wait at least Retry-After
     │   │   └── PlatformUnavailable  retries exhausted or platform unreachable        → exit 75
+    │   │       └── DeadlineReached  the run's time for the platform is up; what was stored stays
     │   └── PermanentError      never retried; the call's input is wrong              → exit 75*
     ├── BadRecord               one record fails validation: quarantine, go on        → exit 3
     ├── InputRefused            an import file or a draw refused as a whole           → exit 65
@@ -80,6 +81,11 @@ class RateLimited(TransientError):
 
 class PlatformUnavailable(TransientError):
     """Retries ran out before the deadline, or the platform could not be reached at all."""
+
+
+class DeadlineReached(PlatformUnavailable):
+    """The run's time for a platform (`SSJ_<PLATFORM>__DEADLINE`) is up, whether it was spent
+    working or retrying: the platform stops here, what was stored stays, the next run goes on."""
 
 
 class PermanentError(PlatformError):

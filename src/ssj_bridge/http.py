@@ -25,7 +25,7 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from ssj_bridge.errors import PlatformUnavailable, RateLimited, TransientError
+from ssj_bridge.errors import DeadlineReached, PlatformUnavailable, RateLimited, TransientError
 
 T = TypeVar("T")
 log = structlog.get_logger("ssj_bridge.http")
@@ -114,6 +114,11 @@ def call_with_retry(call: Callable[[], T], *, policy: RetryPolicy, platform: str
         raise
     except TransientError as exc:
         elapsed = time.monotonic() - start
+        if retrying.statistics.get("attempt_number", 0) < policy.max_attempts:
+            # Attempts were left: what stopped the retries is the time the run has left.
+            raise DeadlineReached(f"{platform}: {what}: the run's deadline came while "
+                                  f"retrying ({elapsed:.1f}s): {exc}", platform=platform,
+                                  code=exc.code) from exc
         raise PlatformUnavailable(
             f"{platform}: {what} still failing after {elapsed:.1f}s: {exc}",
             platform=platform, code=exc.code) from exc
@@ -213,10 +218,11 @@ class PlatformSession:
 
     def retry(self, what: str, call: Callable[[], T], **policy: Any) -> T:
         """`call`, retried as `policy` (RetryPolicy's fields) says within what is left of the
-        run's deadline; PlatformUnavailable once the deadline has passed."""
+        run's deadline; DeadlineReached once the deadline has passed."""
         remaining = self.deadline - (time.monotonic() - self._started)
         if remaining <= 0:
-            raise PlatformUnavailable(f"{self.platform}: the run's {self.deadline:.0f}s retry "
-                                      "deadline has passed", platform=self.platform)
+            raise DeadlineReached(f"{self.platform}: {what}: not started, the run's deadline "
+                                  f"({self.deadline:g}s) has been reached",
+                                  platform=self.platform)
         return call_with_retry(call, policy=RetryPolicy(deadline=remaining, **policy),
                                platform=self.platform, what=what)

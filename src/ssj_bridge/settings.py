@@ -45,7 +45,9 @@ class PlatformSettings(BaseModel):
     base_url: str | None = None
     rate_limit: float | None = Field(default=None, gt=0, description="requests per second")
     timeout: float = Field(default=30.0, gt=0)
-    deadline: float = Field(default=600.0, gt=0, description="seconds a run may spend retrying")
+    # The whole run's time for this platform, working and retrying: reached, the run stops
+    # the platform there (75), keeps what it stored, and the next run goes on.
+    deadline: float = Field(default=600.0, gt=0, description="seconds a run may spend on it")
 
     def fields(self) -> dict[str, Any]:
         """The fields the operator set, declared or extra: an adapter's own defaults apply to

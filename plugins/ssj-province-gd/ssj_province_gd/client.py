@@ -16,6 +16,7 @@ import orjson
 
 from ssj_bridge.errors import (
     ConfigurationError,
+    DeadlineReached,
     PermanentError,
     PlatformUnavailable,
     TransientError,
@@ -92,8 +93,9 @@ class Client:
                 return once()
             remaining = self.config.deadline - (time.monotonic() - self._started)
             if remaining <= 0:
-                raise PlatformUnavailable(f"{PLATFORM}: the run's {self.config.deadline:.0f}s "
-                                          "retry deadline has passed", platform=PLATFORM)
+                raise DeadlineReached(f"{PLATFORM}: {what}: not started, the run's deadline "
+                                      f"({self.config.deadline:g}s) has been reached",
+                                      platform=PLATFORM)
             policy = RetryPolicy(deadline=remaining, initial_backoff=self.config.initial_backoff,
                                  max_backoff=self.config.max_backoff)
             return call_with_retry(once, policy=policy, platform=PLATFORM, what=what)
