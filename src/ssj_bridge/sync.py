@@ -31,7 +31,7 @@ from ssj_bridge.plugins import PluginHost
 from ssj_bridge.publications import after_relay, before_relay
 from ssj_bridge.relay import relay
 from ssj_bridge.settings import PLATFORM_ROLES, PlatformSettings, Settings, env_name
-from ssj_bridge.store import Store
+from ssj_bridge.store import SYNC_LOCK, Store
 
 log = structlog.get_logger("ssj_bridge.sync")
 
@@ -118,7 +118,7 @@ def run_sync(settings: Settings, store: Store, host: PluginHost, *,
     # An unknown SSJ_POLICY is a configuration error: say so before syncing anything.
     policy = resolve_policy(host, settings.policy) if settings.policy else None
     report = SyncReport()
-    with store.lock("sync"):
+    with store.lock(SYNC_LOCK):
         run_id = store.start_run("sync")
         failure: BaseException | None = None
         # A run allocates records by the thousand and holds each batch until it is stored;

@@ -53,6 +53,11 @@ if TYPE_CHECKING:
 log = structlog.get_logger("ssj_bridge.store")
 
 
+# The lock of every command that writes to a platform or queues what a sync sends it: sync,
+# reconcile --repair, draw run and redraw, results correct, publications retry. Two of them at
+# once would send one write twice, in two batches under different numbers.
+SYNC_LOCK = "sync"
+
 # A stream announcing at least this many records is stored by a writer process of its own,
 # so the database's work runs beside the reading and validating instead of after it.
 WRITER_PROCESS_FROM = 20_000
@@ -141,7 +146,8 @@ class Store:
             with self.engine.connect() as conn:
                 got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
                 if not got:
-                    raise LockHeld(f"another {name} run holds the lock")
+                    raise LockHeld(f"another run holds the {name} lock (a PostgreSQL advisory "
+                                   "lock): try again when it has ended")
                 try:
                     yield
                 finally:
@@ -154,7 +160,8 @@ class Store:
         try:
             file_lock.acquire()
         except Timeout:
-            raise LockHeld(f"another {name} run holds the lock {path}") from None
+            raise LockHeld(f"another run holds the {name} lock {path}: try again when it has "
+                           "ended") from None
         try:
             yield
         finally:
