@@ -83,10 +83,11 @@ def sync(ctx: Context, only: str | None, as_json: bool) -> None:
         if as_json:  # scripts read stdout: the shape holds even when no platform was reached
             click.echo(orjson.dumps({"exit": exit_code_of(exc), "platforms": {}}).decode())
         raise
+    # What a platform said is in there, and a gateway may have echoed our secrets into it.
     if as_json:
-        click.echo(orjson.dumps(report.as_json()).decode())
+        click.echo(redact_text(orjson.dumps(report.as_json()).decode()))
     else:
-        click.echo(report.summary_line())
+        click.echo(redact_text(report.summary_line()))
     raise SystemExit(int(report.exit))
 
 
@@ -280,7 +281,7 @@ def reconcile(ctx: Context, platform: str | None, repair: bool, as_json: bool) -
     _report_failures(host)
     report = run_reconcile(ctx.settings, ctx.store(), host, platform=platform, repair=repair)
     if as_json:
-        click.echo(orjson.dumps(report.as_json(), default=str).decode())
+        click.echo(redact_text(orjson.dumps(report.as_json(), default=str).decode()))
     else:
         for name, summary in report.summary.items():
             counts = {k: v for k, v in summary.items() if isinstance(v, dict)}

@@ -15,6 +15,7 @@ import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
+from urllib.parse import unquote, urlsplit
 
 import structlog
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
@@ -27,10 +28,10 @@ from pydantic_settings import (
 )
 
 from ssj_bridge.errors import ConfigurationError
+from ssj_bridge.redaction import is_secret_name, remember
 
 ENV_PREFIX = "SSJ_"
 DEFAULT_CONFIG = Path("ssj-bridge.toml")
-SECRET_WORDS = ("secret", "token", "password", "api_key", "apikey", "app_key")
 
 ConfigT = TypeVar("ConfigT", bound=BaseModel)
 log = structlog.get_logger("ssj_bridge.settings")
@@ -83,6 +84,28 @@ class Settings(BaseSettings):
     province: PlatformSettings = Field(default_factory=PlatformSettings)
     publicity: PlatformSettings = Field(
         default_factory=lambda: PlatformSettings(adapter="publicity"))
+
+    def model_post_init(self, context: Any, /) -> None:
+        """The secrets these settings hold are masked in everything written from now on."""
+        remember(self.secret_values())
+
+    def secret_values(self) -> list[str]:
+        """Every secret value set: the platform sections' credentials (any field whose name
+        says it is one, adapters' own included) and the database password."""
+        found = []
+        for role in PLATFORM_ROLES:
+            for name, value in getattr(self, role).fields().items():
+                if value is None or not is_secret_name(name):
+                    continue
+                found.append(value.get_secret_value() if isinstance(value, SecretStr)
+                             else str(value))
+        try:
+            password = urlsplit(self.database_url).password
+        except ValueError:  # a URL the store refuses later, naming the setting
+            password = None
+        if password:
+            found.append(unquote(password))
+        return found
 
     @field_validator("region_code")
     @classmethod
@@ -224,12 +247,6 @@ def platform_config(settings: Settings, role: str, model: type[ConfigT]) -> Conf
         return model.model_validate(settings.platform(role).fields())
     except ValidationError as exc:
         raise configuration_error(exc, (role,)) from None
-
-
-def is_secret_name(name: str) -> bool:
-    """True for field names that hold secrets (never printed, logged or reported)."""
-    lowered = name.lower()
-    return any(word in lowered for word in SECRET_WORDS)
 
 
 __all__ = ["PLATFORM_ROLES", "PlatformSettings", "SecretStr", "Settings", "env_name",

@@ -98,7 +98,7 @@ def _reconcile(settings: Settings, store: Store, host: PluginHost, roles: list[s
 
         with store.engine.begin() as conn:
             conn.execute(recon_runs.update().where(recon_runs.c.id == run_id).values(
-                summary=orjson.dumps(report.summary).decode()))
+                summary=redact_text(orjson.dumps(report.summary).decode())))
     return report
 
 

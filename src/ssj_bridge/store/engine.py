@@ -35,6 +35,7 @@ from sqlalchemy.exc import ArgumentError
 from ssj_bridge.adapter import Batch, Rejected
 from ssj_bridge.errors import ConfigurationError, LockHeld, StoreFailed
 from ssj_bridge.model import CanonicalModel, beijing_now, iso_beijing
+from ssj_bridge.redaction import redact_text
 from ssj_bridge.store import files
 from ssj_bridge.store.canonical import writer_named
 from ssj_bridge.store.prepared import PreparedBatch, prepare, rows_suffice
@@ -273,7 +274,9 @@ class Store:
                 tuple_(quarantine.c.platform, quarantine.c.entity) == (platform, entity),
                 quarantine.c.key.in_(keys)))
         }
-        fresh = [{"platform": platform, "entity": entity, "key": r.key, "reason": r.reason,
+        # A reason may quote what a platform answered, and a gateway may echo our secrets.
+        reasons = {key: redact_text(r.reason) for key, r in unique.items()}
+        fresh = [{"platform": platform, "entity": entity, "key": r.key, "reason": reasons[key],
                   "payload": r.payload, "first_seen": now, "last_seen": now, "count": 1}
                  for key, r in unique.items() if key not in existing]
         if fresh:
@@ -283,7 +286,7 @@ class Store:
                 conn.execute(update(quarantine).where(
                     quarantine.c.platform == platform, quarantine.c.entity == entity,
                     quarantine.c.key == key).values(
-                    reason=r.reason, payload=r.payload, last_seen=now,
+                    reason=reasons[key], payload=r.payload, last_seen=now,
                     count=quarantine.c.count + 1))
 
     def set_aside(self, conn: Connection, platform: str, entity: str,
@@ -342,7 +345,7 @@ class Store:
         with self.engine.begin() as conn:
             conn.execute(update(runs).where(runs.c.id == run_id).values(
                 finished_at=iso_beijing(beijing_now()), exit_code=exit_code,
-                summary=orjson.dumps(summary).decode()))
+                summary=redact_text(orjson.dumps(summary).decode())))
 
     def count(self, table_name: str) -> int:
         """Rows in one table (reports and tests)."""
