@@ -24,6 +24,7 @@ from sqlalchemy import Connection, and_, func, select, update
 
 from ssj_bridge.adapter import content_hash
 from ssj_bridge.model import beijing_now, iso_beijing
+from ssj_bridge.redaction import redact_text
 from ssj_bridge.store.engine import REQUEST_SCOPE
 from ssj_bridge.store.schema import outbox
 
@@ -137,7 +138,8 @@ def record_outcomes(conn: Connection, outcomes: Sequence[SendOutcome]) -> None:
     for outcome in outcomes:
         values: dict[str, Any] = {"status": outcome.status, "updated_at": now,
                                   "attempts": outbox.c.attempts + 1,
-                                  "last_error": outcome.error}
+                                  "last_error": redact_text(outcome.error)
+                                  if outcome.error is not None else None}
         if outcome.response is not None:
             values["response"] = orjson.dumps(dict(outcome.response)).decode()
         conn.execute(update(outbox).where(outbox.c.id == outcome.item_id).values(**values))

@@ -29,11 +29,14 @@ from sqlalchemy import (
     tuple_,
     update,
 )
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 
 from ssj_bridge.adapter import Batch, Rejected
 from ssj_bridge.errors import ConfigurationError, LockHeld, StoreFailed
 from ssj_bridge.model import CanonicalModel, beijing_now, iso_beijing
+from ssj_bridge.redaction import redact_text
+from ssj_bridge.store import files
 from ssj_bridge.store.canonical import writer_named
 from ssj_bridge.store.prepared import PreparedBatch, prepare, rows_suffice
 from ssj_bridge.store.schema import (
@@ -53,6 +56,11 @@ log = structlog.get_logger("ssj_bridge.store")
 
 # The key, in a pooled connection's info, of the region new outbox versions are scoped to.
 REQUEST_SCOPE = "ssj_request_scope"
+
+# The lock of every command that writes to a platform or queues what a sync sends it: sync,
+# reconcile --repair, draw run and redraw, results correct, publications retry. Two of them at
+# once would send one write twice, in two batches under different numbers.
+SYNC_LOCK = "sync"
 
 # A stream announcing at least this many records is stored by a writer process of its own,
 # so the database's work runs beside the reading and validating instead of after it.
@@ -84,7 +92,18 @@ class Store:
                                      "SSJ_DATABASE_URL") from None
         self.url = parsed
         self.dialect = parsed.get_backend_name()
-        self.engine: Engine = create_engine(parsed, future=True, pool_pre_ping=True)
+        if self.dialect not in BACKENDS:
+            raise ConfigurationError(
+                f"SSJ_DATABASE_URL: {parsed.drivername!r} is not a store this project runs on "
+                f"(use {' or '.join(BACKENDS.values())})", "SSJ_DATABASE_URL")
+        # The database file is made (private) before the driver would make it (umask's mode).
+        self.file = _sqlite_file(parsed)
+        self._identity = files.open_private(self.file) if self.file is not None else None
+        try:
+            self.engine: Engine = create_engine(parsed, future=True, pool_pre_ping=True)
+        except (ImportError, ArgumentError) as exc:  # an unknown or uninstalled driver
+            raise ConfigurationError(f"SSJ_DATABASE_URL: driver {parsed.drivername!r} cannot be "
+                                     f"loaded: {exc}", "SSJ_DATABASE_URL") from None
         self._lock_dir = lock_dir
         self._locks: dict[str, Any] = {}
         # The deployment's region: part of every PostgreSQL lock key (regions sharing a
@@ -95,6 +114,12 @@ class Store:
         if region is not None:
             event.listen(self.engine, "connect",
                          lambda _dbapi, record: record.info.update({REQUEST_SCOPE: region}))
+
+    def check_file(self) -> None:
+        """StoreFailed (75) when the SQLite file was deleted or replaced since the store opened
+        (store/files.py); nothing to check on a database server."""
+        if self.file is not None and self._identity is not None:
+            files.check_identity(self.file, self._identity)
 
     # -- schema ---------------------------------------------------------------------------
 
@@ -142,7 +167,8 @@ class Store:
                 got = conn.execute(text(f"SELECT {statement}"), keys).scalar()
                 if not got:
                     held = f" of region {self.region}" if self.region else ""
-                    raise LockHeld(f"another {name} run{held} holds the lock")
+                    raise LockHeld(f"another run{held} holds the {name} lock (a PostgreSQL "
+                                   "advisory lock): try again when it has ended")
                 try:
                     yield
                 finally:
@@ -150,11 +176,13 @@ class Store:
                     conn.commit()
             return
         path = self._lock_path(name)
-        file_lock = FileLock(str(path), timeout=0)
+        files.warn_if_readable(path)
+        file_lock = FileLock(str(path), timeout=0, mode=files.PRIVATE)
         try:
             file_lock.acquire()
         except Timeout:
-            raise LockHeld(f"another {name} run holds the lock {path}") from None
+            raise LockHeld(f"another run holds the {name} lock {path}: try again when it has "
+                           "ended") from None
         try:
             yield
         finally:
@@ -266,7 +294,9 @@ class Store:
                 tuple_(quarantine.c.platform, quarantine.c.entity) == (platform, entity),
                 quarantine.c.key.in_(keys)))
         }
-        fresh = [{"platform": platform, "entity": entity, "key": r.key, "reason": r.reason,
+        # A reason may quote what a platform answered, and a gateway may echo our secrets.
+        reasons = {key: redact_text(r.reason) for key, r in unique.items()}
+        fresh = [{"platform": platform, "entity": entity, "key": r.key, "reason": reasons[key],
                   "payload": r.payload, "first_seen": now, "last_seen": now, "count": 1}
                  for key, r in unique.items() if key not in existing]
         if fresh:
@@ -276,7 +306,7 @@ class Store:
                 conn.execute(update(quarantine).where(
                     quarantine.c.platform == platform, quarantine.c.entity == entity,
                     quarantine.c.key == key).values(
-                    reason=r.reason, payload=r.payload, last_seen=now,
+                    reason=reasons[key], payload=r.payload, last_seen=now,
                     count=quarantine.c.count + 1))
 
     def set_aside(self, conn: Connection, platform: str, entity: str,
@@ -326,11 +356,16 @@ class Store:
             return int(key[0])
 
     def finish_run(self, run_id: int, exit_code: int, summary: dict[str, Any]) -> None:
-        """Close a run-log entry with its exit code and summary."""
+        """Close a run-log entry with its exit code and summary.
+
+        StoreFailed instead when the store's file is not the one the run opened: the entry
+        would go where everything else of the run went.
+        """
+        self.check_file()
         with self.engine.begin() as conn:
             conn.execute(update(runs).where(runs.c.id == run_id).values(
                 finished_at=iso_beijing(beijing_now()), exit_code=exit_code,
-                summary=orjson.dumps(summary).decode()))
+                summary=redact_text(orjson.dumps(summary).decode())))
 
     def count(self, table_name: str) -> int:
         """Rows in one table (reports and tests)."""
@@ -444,6 +479,7 @@ class BatchWriter:
     def commit(self) -> None:
         """Commit the batches applied so far (a writer process commits on its own)."""
         if self._conn is not None and self._conn.in_transaction():
+            self.store.check_file()  # a commit into a deleted file is a commit into nothing
             self._conn.commit()
         self._pending, self._records = [], 0
 
@@ -507,6 +543,20 @@ class BatchWriter:
             log.warning("batches before a failed one were not stored again",
                         platform=self.platform, stream=self.stream, batches=len(pending),
                         error=str(exc))
+
+
+# The backends the store runs on, and how their URLs start.
+BACKENDS = {"sqlite": "sqlite:///PATH", "postgresql": "postgresql+psycopg://…"}
+
+
+def _sqlite_file(url: URL) -> Path | None:
+    """The SQLite database file of `url`; None for a server or an in-memory database."""
+    database = url.database
+    if url.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    if database.startswith("file:") or url.query.get("uri"):  # URI form: the driver's to parse
+        return None
+    return Path(database)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
