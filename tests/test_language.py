@@ -240,6 +240,7 @@ def walk(lang: str, root: Path) -> Session:
                     "SSJ_ORG_CODE": deployment.org_code, "SSJ_ORG_NAME": deployment.org_name})
         s = Session(lang, root, env)
         s.run("plugins")
+        s.run("migrate")
         roster = _roster(root / "roster.csv", deployment.region, deployment.org_code, lang)
         s.run("inspectors", "import", str(roster), "--by", "数据管理员")
         s.run("sync", ok=(0, 3))

@@ -69,10 +69,18 @@ def verify_task(store: Store, task_id: str) -> Verification:
     if draw is None:
         if task is None:
             raise InputRefused(_("task {task}: not in the store").format(task=task_id))
-        algorithm = task.draw_proof.algorithm if task.draw_proof else "no draw proof"
+        proof = task.draw_proof
+        if proof is None or not proof.verifiable:
+            how = (_("with the platform's own algorithm {algorithm!r}").format(
+                       algorithm=proof.algorithm) if proof is not None
+                   else _("without a draw proof"))
+            raise InputRefused(_("task {task} cannot be verified here: it was drawn on the "
+                                 "platform by {by} {how}; only {algorithm} draws are re-derived "
+                                 "(ask the level that drew it for its own check)").format(
+                task=task_id, by=task.drawn_by, how=how, algorithm=ALGORITHM))
         raise InputRefused(_("task {task}: drawn by {by} ({algorithm}); the store holds no local "
                              "draw of it to re-derive").format(task=task_id, by=task.drawn_by,
-                                                               algorithm=algorithm))
+                                                               algorithm=proof.algorithm))
     result = Verification(task_id, draw.label)
     _check_draw(draw, result)
     if task is None:

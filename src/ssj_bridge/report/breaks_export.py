@@ -6,7 +6,7 @@ and the history (first and last seen, runs open, resolved, repair sent). The XLS
 sheet with one row per differing field, to filter by field. Headers, codes and dates as every
 table the project writes (ssj_bridge.report.sheets); `reconcile --json` keeps the codes.
 
-Text that a spreadsheet would take for a formula is kept as text (ssj_bridge.spreadsheet).
+Text that a spreadsheet would take for a formula is kept as text (ssj_bridge.report.spreadsheet).
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ Every export and report that writes rows for people goes through `write_table`:
   (a task's assignments), by the table's `Shape`;
 - XLSX: dates and times as real dates (Beijing time), a bold frozen header with a filter,
   column widths from the content, landscape pages one page wide with the header on each page;
-- every cell through the shared spreadsheet cell rule (ssj_bridge.spreadsheet): text that a
+- every cell through the shared spreadsheet cell rule (ssj_bridge.report.spreadsheet): text that a
   spreadsheet would run as a formula stays text.
 JSON lines stay the documented contract (interface.md); these files are for reading.
 """
@@ -26,7 +26,7 @@ from typing import IO, Any, TextIO
 from ssj_bridge.i18n import language
 from ssj_bridge.model import columns as labels
 from ssj_bridge.model import words
-from ssj_bridge.spreadsheet import csv_cell, csv_writer, xlsx_cell
+from ssj_bridge.report.spreadsheet import csv_cell, csv_writer, xlsx_cell
 
 FORMATS = ("jsonl", "csv", "xlsx")
 BOM = "\ufeff"
