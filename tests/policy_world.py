@@ -27,6 +27,7 @@ from ssj_bridge.store.schema import (
     credit_records,
     designations,
     inspectors,
+    publications,
     results,
     subjects,
     tasks,
@@ -106,31 +107,41 @@ class World:
                 conn.execute(inspectors.insert(), rows)
 
     def result(self, uscc: str, inspected_on: date, code: str = "01", *,
-               drawn_by: str = OWN_ORG) -> None:
-        """A completed task of one subject with its recorded result."""
-        task_id = self._task(Quarter.of(inspected_on), drawn_by, "已完成")
+               drawn_by: str = OWN_ORG, matter: str = "M01", category: str | None = None,
+               published: bool = False, region: str | None = None) -> str:
+        """A completed task of one subject (of `matter`, drawn in `category`) with its recorded
+        result, published when asked; returns the task's id."""
+        task_id = self._task(Quarter.of(inspected_on), drawn_by, "已完成", matter=matter,
+                             category=category, region=region)
         with self.store.engine.begin() as conn:
             conn.execute(assignments.insert().values(task_id=task_id, uscc=uscc, inspector_ids="I1;I2",
                                                      mode="现场", status="已检查"))
             conn.execute(results.insert().values(
                 task_id=task_id, uscc=uscc, version=1, result_code=code, inspected_on=inspected_on,
                 inspector_ids="I1;I2", findings="", origin="local", recorded_at=NOW))
+            if published:
+                conn.execute(publications.insert().values(
+                    task_id=task_id, uscc=uscc, inspected_on=inspected_on, result_code=code,
+                    status="published", due_provisional=False, published_on=inspected_on,
+                    updated_at=NOW))
+        return task_id
 
-    def assigned(self, uscc: str, quarter: Quarter) -> None:
+    def assigned(self, uscc: str, quarter: Quarter, *, matter: str = "M01") -> None:
         """An open task of `quarter` in which the subject is assigned but not yet inspected."""
-        task_id = self._task(quarter, OWN_ORG, "检查中")
+        task_id = self._task(quarter, OWN_ORG, "检查中", matter=matter)
         with self.store.engine.begin() as conn:
             conn.execute(assignments.insert().values(task_id=task_id, uscc=uscc, inspector_ids="I1;I2",
                                                      mode="现场", status="待检查"))
 
-    def _task(self, quarter: Quarter, drawn_by: str, status: str) -> str:
+    def _task(self, quarter: Quarter, drawn_by: str, status: str, *, matter: str = "M01",
+              category: str | None = None, region: str | None = None) -> str:
         self.tasks_made += 1
         task_id = f"T{self.tasks_made:04d}"
         with self.store.engine.begin() as conn:
             conn.execute(tasks.insert().values(
-                task_id=task_id, name="污染源日常环境监督管理", region_code=self.region,
-                matter_code="M01", drawn_by=drawn_by, draw_mode="不定向", period=quarter.label,
-                status=status, origin="local"))
+                task_id=task_id, name="抽查任务", region_code=region or self.region,
+                matter_code=matter, drawn_by=drawn_by, draw_mode="不定向", period=quarter.label,
+                category=category, status=status, origin="local"))
         return task_id
 
 

@@ -207,16 +207,26 @@ def demo(ctx: Context, subjects: int, workdir: Path, policy: str | None, region:
 
 @cli.command()
 @click.argument("what", type=click.Choice(["subjects", "inspectors", "tasks", "results", "draws",
-                                           "quarantine"]))
+                                           "quarantine", "matters", "objects"]))
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl",
               show_default=True)
 @pass_context
 def export(ctx: Context, what: str, fmt: str) -> None:
-    """The store's canonical records, one per line."""
+    """The store's canonical records, one per line (matters and objects: in their files' columns)."""
     from ssj_bridge.plugins.registry import default_registry
     from ssj_bridge.report.export import write_rows
 
-    write_rows(default_registry().rows(what, ctx.store()), sys.stdout, fmt)
+    store = ctx.store()
+    if what == "matters" and ctx.settings.policy:
+        from ssj_bridge.model.matters import matter_rows
+        from ssj_bridge.plugins.host import load_plugins
+        from ssj_bridge.policy.classify import resolve_policy
+        from ssj_bridge.policy.matters import effective_matters
+
+        active = resolve_policy(load_plugins(), ctx.settings.policy)
+        write_rows(iter(matter_rows(effective_matters(store, active.policy))), sys.stdout, fmt)
+        return
+    write_rows(default_registry().rows(what, store), sys.stdout, fmt)
 
 
 @cli.group()
@@ -281,6 +291,46 @@ def tags_import(ctx: Context, file: Path, imported_by: str | None) -> None:
                f"(import {result.import_id}, by {result.imported_by})")
 
 
+@cli.group()
+def matters() -> None:
+    """The 随机抽查事项清单 (CSV or XLSX, interface.md's columns); bundled defaults per policy."""
+
+
+@matters.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--by", "imported_by", default=None,
+              help="Who loads the file (default: the operating-system user).")
+@pass_context
+def matters_import(ctx: Context, file: Path, imported_by: str | None) -> None:
+    """Load FILE all-or-nothing: each matter it lists replaces the matter of its code."""
+    from ssj_bridge.intake import import_matters
+
+    result = import_matters(ctx.store(), file, imported_by)
+    click.echo(f"{result.rows} matters applied from {result.file_name} "
+               f"(import {result.import_id}, by {result.imported_by})")
+
+
+@cli.group()
+def objects() -> None:
+    """Object libraries no platform supplies (CSV or XLSX, interface.md's columns)."""
+
+
+@objects.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--by", "imported_by", default=None,
+              help="Who loads the file (default: the operating-system user).")
+@pass_context
+def objects_import(ctx: Context, file: Path, imported_by: str | None) -> None:
+    """Load FILE all-or-nothing: upsert objects by (kind, objectId), others unchanged."""
+    from ssj_bridge.intake import import_objects
+
+    result = import_objects(ctx.store(), file, ctx.settings.region_code, imported_by)
+    click.echo(f"{result.rows} objects applied from {result.file_name} "
+               f"(import {result.import_id}, by {result.imported_by}); the provincial "
+               f"library takes permit holders only, so objects stay in the local library, "
+               f"and their tasks and results go to the platforms where they have a USCC")
+
+
 @cli.command()
 @click.option("--platform", default=None, help="Only this platform (permit, credit, province, publicity).")
 @click.option("--repair", is_flag=True, help="Re-send what the project owns.")
@@ -313,14 +363,17 @@ def reconcile(ctx: Context, platform: str | None, repair: bool, as_json: bool) -
 
 @cli.command()
 @click.option("--period", required=True, help="The quarter, YYYYQn (e.g. 2025Q2).")
+@click.option("--matter", default=None, help="Only this matter of the list (e.g. M07).")
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON (interface.md's shape).")
 @pass_context
-def plan(ctx: Context, period: str, as_json: bool) -> None:
-    """Categories, populations and required draws of the quarter under SSJ_POLICY."""
+def plan(ctx: Context, period: str, matter: str | None, as_json: bool) -> None:
+    """Per matter (and per district where districts keep their own obligations): categories,
+    populations and required draws of the quarter under SSJ_POLICY."""
     from rich.console import Console
 
     from ssj_bridge.plugins.host import load_plugins
     from ssj_bridge.policy.classify import resolve_policy
+    from ssj_bridge.policy.closing import close_period
     from ssj_bridge.policy.plan import make_plan, print_plan
 
     quarter = _quarter(period)
@@ -328,7 +381,9 @@ def plan(ctx: Context, period: str, as_json: bool) -> None:
     host = load_plugins()
     _report_failures(host)
     active = resolve_policy(host, settings.policy)
-    result = make_plan(ctx.store(), active, quarter, region=settings.region_code)
+    store = ctx.store()
+    close_period(store, active, quarter, settings.region_code)  # a quarter that has ended
+    result = make_plan(store, active, quarter, region=settings.region_code, matter=matter)
     if as_json:
         click.echo(orjson.dumps(result.as_json()).decode())
     else:
@@ -405,16 +460,22 @@ def _draw_setup(ctx: Context, *required: str) -> tuple[Any, Any, Any]:
 
 
 def _counts(items: tuple[str, ...]) -> dict[Any, int]:
+    """`CATEGORY=N`: a policy category (KEY …, any case), `ALL` or an object sub-kind."""
     from ssj_bridge.model import Category
 
     counts: dict[Any, int] = {}
     for item in items:
         name, _, number = item.partition("=")
+        word = name.strip()
+        key = word.upper() if word.upper() in {*(c.value for c in Category), "ALL"} else word
         try:
-            counts[Category(name.strip().upper())] = int(number)
+            counts[key] = int(number)
         except ValueError:
             raise click.BadParameter(f"{item!r}: expected CATEGORY=N with CATEGORY one of "
-                                     f"KEY SIMPLIFIED GENERAL SPECIAL", param_hint="--count") from None
+                                     f"KEY SIMPLIFIED GENERAL SPECIAL, ALL or the matter's "
+                                     f"sub-kind", param_hint="--count") from None
+        if not word:
+            raise click.BadParameter(f"{item!r}: no category before '='", param_hint="--count")
     return counts
 
 
@@ -444,8 +505,14 @@ def draw_commit(ctx: Context, period: str, matter: str, count_items: tuple[str, 
             click.echo(f"  candidatesHash           {item.candidates_hash}")
             click.echo(f"  inspectorCandidatesHash  {item.inspector_candidates_hash}")
             click.echo(f"  commitment               {item.commitment}")
+    for item in report.committed:
+        if item.note and not as_json:
+            click.echo(f"  {item.label}: {item.note}")
+    if report.committed and not as_json:
+        click.echo(f"one commitment covers the {len(report.committed)} draws of the commit")
     for skipped in report.not_drawn:
-        click.echo(f"{skipped.category.value}: not drawn ({skipped.reason})", err=as_json)
+        click.echo(f"{skipped.region} {skipped.category}: not drawn ({skipped.reason})",
+                   err=as_json)
     if not report.committed:
         click.echo(f"nothing to draw for {quarter.label} {matter}", err=as_json)
 
@@ -488,9 +555,10 @@ def draw_run(ctx: Context, period: str, matter: str, witness: str | None, unmask
                     tasks=[t.task_id for t in report.tasks])
     for line in task_lines(store, report.tasks, unmask):
         click.echo(line)
+    kept = f" ({len(report.kept_local)} kept local: objects without a USCC)" if report.kept_local else ""
     click.echo(f"{len(report.tasks)} tasks drawn, "
                + ("witnessed" if report.witnessed else "unwitnessed")
-               + "; queued for the provincial platform")
+               + f"; queued for the provincial platform{kept}")
 
 
 @draw.command("verify")
@@ -610,6 +678,7 @@ def report_compliance(ctx: Context, period: str, as_json: bool, html_path: Path 
     from ssj_bridge.model import beijing_today
     from ssj_bridge.plugins.host import load_plugins
     from ssj_bridge.policy.classify import resolve_policy
+    from ssj_bridge.policy.closing import close_period
     from ssj_bridge.report.compliance import compliance_report, render_text
     from ssj_bridge.report.html import write_html
 
@@ -618,7 +687,9 @@ def report_compliance(ctx: Context, period: str, as_json: bool, html_path: Path 
     host = load_plugins()
     _report_failures(host)
     active = resolve_policy(host, settings.policy)
-    result = compliance_report(ctx.store(), active, quarter,
+    store = ctx.store()
+    close_period(store, active, quarter, settings.region_code)  # a quarter that has ended
+    result = compliance_report(store, active, quarter,
                                DeadlineRules.from_settings(settings, host), today=beijing_today(),
                                region=settings.region_code, authority=settings.org_name)
     written = write_html(result, html_path) if html_path is not None else None

@@ -188,7 +188,7 @@ def echo_draw(store: Store, settings: Settings, host: PluginHost,
             echo(f"  {item.label} k={item.k} of {item.candidates} candidates, "
                  f"{item.inspector_candidates} inspectors; commitment {item.commitment}")
         for skipped in committed.not_drawn:
-            echo(f"  {skipped.category.value}: not drawn ({skipped.reason})")
+            echo(f"  {skipped.region} {skipped.category}: not drawn ({skipped.reason})")
         if not committed.committed:
             return ExitCode.OK
         witness = f"demo-witness-{today.isoformat()}"
