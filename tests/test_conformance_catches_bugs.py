@@ -3,12 +3,10 @@ when a classic adapter bug is put into it: each bug below is injected on its own
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from scaffold_support import point_tests_at_spec, run_suite
 
 from ssj_bridge.scaffold import AdapterNames, new_adapter
 
@@ -29,11 +27,11 @@ BUGS: dict[str, tuple[str, str, str]] = {
         "mapping.py", 'context={"allowed_usccs": allowed_usccs}',
         'context={"allowed_usccs": type("All", (), {"__contains__": lambda s, x: True})()}'),
     "the last page dropped": (
-        "stream.py", "            batch.cursor = latest\n            yield batch\n"
+        "stream.py", "            yield list(data[\"items\"])\n"
                      "            after = data.get(\"next\")\n            if not after:\n"
                      "                return\n",
-        "            batch.cursor = latest\n            after = data.get(\"next\")\n"
-        "            if not after:\n                return\n            yield batch\n"),
+        "            after = data.get(\"next\")\n            if not after:\n"
+        "                return\n            yield list(data[\"items\"])\n"),
     "a cursor that never advances": (
         "stream.py", "batch.cursor = latest", "batch.cursor = cursor"),
     "a cursor from the local clock": (
@@ -44,28 +42,16 @@ BUGS: dict[str, tuple[str, str, str]] = {
 
 def scaffold(where: Path) -> Path:
     """The generated package, its tests pointed at its own spec (it is not pip-installed)."""
-    [root] = {p.parents[len(p.relative_to(where).parts) - 2] for p in
-              new_adapter(AdapterNames.of(NAME), where)}
-    conftest = root / "tests" / "conftest.py"
-    text = conftest.read_text(encoding="utf-8")
-    generated = f'installed_adapter("{NAME}")'
-    assert generated in text
-    conftest.write_text(text.replace(generated, f"__import__('{PACKAGE}.plugin').plugin.SPEC"),
-                        encoding="utf-8")
+    written = new_adapter(AdapterNames.of(NAME), where)
+    root = where / AdapterNames.of(NAME).dist
+    assert all(root in path.parents for path in written)
+    point_tests_at_spec(root, NAME, PACKAGE)
     return root
-
-
-def run_suite(root: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SSJ_")}
-    env["PYTHONPATH"] = os.pathsep.join([str(root), env.get("PYTHONPATH", "")])
-    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider",
-                           "tests"], cwd=root, env=env, text=True, capture_output=True,
-                          timeout=600, check=False)
 
 
 @pytest.mark.slow
 def test_the_scaffolded_adapter_passes_the_suite_as_generated(tmp_path: Path) -> None:
-    done = run_suite(scaffold(tmp_path))
+    done = run_suite(scaffold(tmp_path), "-x")
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
 
 
@@ -78,6 +64,6 @@ def test_the_suite_fails_an_adapter_with(bug: str, tmp_path: Path) -> None:
     text = path.read_text(encoding="utf-8")
     assert good in text, f"{file} no longer holds {good!r}"
     path.write_text(text.replace(good, bad), encoding="utf-8")
-    done = run_suite(root)
+    done = run_suite(root, "-x")
     assert done.returncode == 1, (f"the suite passed an adapter with {bug}:\n"
                                   + done.stdout[-3000:] + done.stderr[-1000:])

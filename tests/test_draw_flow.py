@@ -587,7 +587,7 @@ class _Terminal(io.StringIO):
 
 
 def test_the_witness_is_asked_on_a_terminal_and_kept_as_typed(monkeypatch: pytest.MonkeyPatch) -> None:
-    from ssj_bridge.cli import _witness_text
+    from ssj_bridge.cli.draw import _witness_text
 
     monkeypatch.setattr(sys, "stdin", _Terminal("上证 3288.41 / 8841  \n"))
     assert _witness_text(None) == "上证 3288.41 / 8841  "

@@ -169,11 +169,11 @@ def test_unknown_policy_exits_78_naming_ssj_policy(tmp_path: Path) -> None:
 def invoke(monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str], tmp_path: Path
            ) -> Callable[..., tuple[int, str, str]]:
     """ssj-bridge run in-process as the console script runs it: (exit code, stdout, stderr + log)."""
-    from ssj_bridge import cli
+    from ssj_bridge import cli, log
 
     # The log goes to a sink: set up on a captured stream, it would outlive the capture.
     sink = io.StringIO()
-    monkeypatch.setattr(cli, "configure_logging", lambda: configure_logging(sink, json=True))
+    monkeypatch.setattr(log, "configure_logging", lambda: configure_logging(sink, json=True))
 
     def run(*args: str, **env: str) -> tuple[int, str, str]:
         for name in [k for k in os.environ if k.startswith("SSJ_")]:

@@ -81,8 +81,11 @@ def conformance_target() -> ConformanceTarget:
         options={"subjects": 30, "tasks": 14, "calls_per_minute": 0},
         bad_record_options={"malformed_rate": 0.3},
         settings=FAST,
-        capabilities={"reauth": False, "retry_after": False, "request_ids": False},
+        capabilities={"reauth": False, "retry_after": False, "request_ids": False,
+                      "listings": False},
         reasons={"reauth": "every request is signed with the app secret; there is no session",
+                 "listings": "the gd adapter offers no listings yet: reconcile compares "
+                             "nothing for this province",
                  "request_ids": "saves are idempotent by the record's own key, and a task is "
                                 "looked up by wbbh before rw.create (docs/platforms/"
                                 "province-gd.md): no write carries a request id",

@@ -77,23 +77,39 @@ class Store:
 
     def migrate(self) -> None:
         """Bring the schema to the newest migration (a no-op when it is already there)."""
+        from alembic import command
+
+        config, heads = self._migrations()
+        with self.engine.begin() as conn:
+            if self._current_heads(conn) == heads:
+                return
+            config.attributes["connection"] = conn
+            command.upgrade(config, "heads")
+
+    def schema_current(self) -> bool:
+        """Whether the schema is at the newest migration (a command that only reads checks)."""
+        _config, heads = self._migrations()
+        with self.engine.connect() as conn:
+            return self._current_heads(conn) == heads
+
+    @staticmethod
+    def _migrations() -> tuple[Any, set[str]]:
         # Imported here: Alembic takes a fifth of a second to import, and the store's writer
         # process never migrates.
-        from alembic import command
         from alembic.config import Config
-        from alembic.runtime.migration import MigrationContext
         from alembic.script import ScriptDirectory
 
         script_location = str(resources.files("ssj_bridge.store") / "migrations")
         config = Config()
         config.set_main_option("script_location", script_location)
         # Features add their tables on branches of their own; "heads" applies every branch.
-        heads = set(ScriptDirectory.from_config(config).get_heads())
-        with self.engine.begin() as conn:
-            if set(MigrationContext.configure(conn).get_current_heads()) == heads:
-                return
-            config.attributes["connection"] = conn
-            command.upgrade(config, "heads")
+        return config, set(ScriptDirectory.from_config(config).get_heads())
+
+    @staticmethod
+    def _current_heads(conn: Connection) -> set[str]:
+        from alembic.runtime.migration import MigrationContext
+
+        return set(MigrationContext.configure(conn).get_current_heads())
 
     # -- the run lock -----------------------------------------------------------------------
 

@@ -42,7 +42,15 @@ import pytest
 from ssj_bridge.errors import ExitCode
 from ssj_bridge.model import CanonicalModel, beijing_now, iso_beijing
 from ssj_bridge.model.schemas import canonical_schemas
-from ssj_bridge.platform.adapter import AdapterSpec, Batch, BatchSink, Fetched, Writes
+from ssj_bridge.platform.adapter import (
+    AdapterSpec,
+    Batch,
+    BatchSink,
+    Fetched,
+    Reconcilable,
+    Writes,
+)
+from ssj_bridge.plugins.registry import default_registry
 from ssj_bridge.settings import is_secret_name
 from ssj_bridge.simulation.server import SimRequest, SimResponse
 from ssj_bridge.testing.controls import (
@@ -68,6 +76,7 @@ CAPABILITIES = {
     "write_rejects": "the platform refuses single writes and says why",
     "platform_contract": "contracts/ fixes the format of the platform's records",
     "request_ids": "each write carries an idempotency key the platform remembers",
+    "listings": "the adapter lists what the platform holds, for `reconcile`",
 }
 
 # How long the platform's clock runs behind this machine's in the clock check.
@@ -628,6 +637,29 @@ class ConformanceSuite:
         assert resent.exit == ExitCode.OK, f"exit {int(resent.exit)}: {resent.report.error}"
         new = {k for k in map(key_of, served.requests) if k is not None} - first_keys
         assert not new, f"writes sent again by a later run carry new keys: {sorted(new)[:3]}"
+
+    def test_reconcile_compares_every_listing_after_a_sync(
+            self, conformance_target: ConformanceTarget, harness: Harness) -> None:
+        """The adapter's listings are entities the core compares for its role, and after a
+        clean sync `reconcile` reads each of them whole: an adapter without listings, or with
+        one the core cannot compare, would have `reconcile` compare nothing."""
+        conformance_target.require("listings")
+        served, run = self._clean_run(conformance_target, harness)
+        with harness.adapter(served, run.store) as adapter:
+            assert isinstance(adapter, Reconcilable), (
+                f"{conformance_target.spec.name}: the adapter has no listings(), so reconcile "
+                "compares nothing; add them or declare listings False with the reason")
+            entities = [listing.entity for listing in adapter.listings()]
+        assert entities, "listings() returns no listing"
+        comparable = {entity for role, entity in default_registry().entities
+                      if role == harness.role}
+        strangers = sorted(set(entities) - comparable)
+        assert not strangers, (f"listings of {strangers}: the core compares no such entity for "
+                               f"the {harness.role} role (it does: {sorted(comparable)})")
+        report = harness.reconcile(served, run.store)
+        summary = report.summary[harness.role]
+        assert summary["status"] == "reconciled", f"reconcile failed: {summary['error']}"
+        assert set(entities) <= set(summary), f"entities not compared: {summary}"
 
     def test_the_simulator_is_as_strict_as_the_contract(
             self, conformance_target: ConformanceTarget, harness: Harness) -> None:

@@ -21,6 +21,7 @@ from ssj_bridge.errors import ExitCode
 from ssj_bridge.outbox.queue import ACCEPTED, PENDING, enqueue
 from ssj_bridge.platform.adapter import Adapter, AdapterContext, AdapterSpec, Batch, Fetched, Rejected
 from ssj_bridge.plugins.host import PluginHost, load_plugins
+from ssj_bridge.reconcile.run import ReconReport, reconcile
 from ssj_bridge.settings import PlatformSettings, Settings
 from ssj_bridge.simulation.server import RunningSimulator, SimRequest, SimResponse, serve
 from ssj_bridge.store import Store
@@ -211,6 +212,10 @@ class Harness:
         settings = self.run_settings(served, store, credentials=credentials, **overrides)
         report = run_sync(settings, store, self.host, only=[self.role], progress=progress)
         return SyncRun(report.platforms[self.role], reads, store, self.role)
+
+    def reconcile(self, served: Served, store: Store) -> ReconReport:
+        """`reconcile` of the adapter's role against `served`."""
+        return reconcile(self.run_settings(served, store), store, self.host, platform=self.role)
 
     def enqueue(self, store: Store, samples: Sequence[WriteSample]) -> None:
         """Queue writes in the outbox, as the core does when a change calls for them."""

@@ -1,0 +1,112 @@
+"""What data managers load by hand: `uscc allow`, `inspectors import`, `tags import`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ssj_bridge.cli.context import Context, pass_context
+
+
+@click.group()
+def uscc() -> None:
+    """Codes that fail the GB 32100 check but are legally issued."""
+
+
+@uscc.command("allow")
+@click.argument("code")
+@click.option("--reason", required=True)
+@click.option("--by", "accepted_by", required=True)
+@pass_context
+def uscc_allow(ctx: Context, code: str, reason: str, accepted_by: str) -> None:
+    """Accept CODE: its quarantined records are read again by the next sync."""
+    from ssj_bridge.model import normalise_code, uscc_problem
+
+    normal = normalise_code(code)
+    if len(normal) != 18:
+        raise click.BadParameter(f"{code!r} has {len(normal)} characters, not 18")
+    store = ctx.store()
+    store.allow_uscc(normal, reason, accepted_by)
+    problem = uscc_problem(normal)
+    note = f" (it {problem})" if problem else " (it passes the check anyway)"
+    click.echo(f"allowed {normal}{note}; accepted by {accepted_by}: {reason}")
+
+
+@click.group()
+def inspectors() -> None:
+    """The local inspector roster (CSV or XLSX, interface.md's columns)."""
+
+
+@inspectors.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--by", "imported_by", default=None,
+              help="Who loads the file (default: the operating-system user).")
+@pass_context
+def inspectors_import(ctx: Context, file: Path, imported_by: str | None) -> None:
+    """Load FILE all-or-nothing: upsert people by inspectorId, others unchanged."""
+    from ssj_bridge.intake import import_roster
+
+    result = import_roster(ctx.store(), file, imported_by)
+    click.echo(f"{result.rows} inspectors applied from {result.file_name} "
+               f"(import {result.import_id}, by {result.imported_by})")
+
+
+@click.group()
+def tags() -> None:
+    """Local designations of subjects (CSV or XLSX, interface.md's columns)."""
+
+
+@tags.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--by", "imported_by", default=None,
+              help="Who loads the file (default: the operating-system user).")
+@pass_context
+def tags_import(ctx: Context, file: Path, imported_by: str | None) -> None:
+    """Load FILE all-or-nothing: upsert designations by (uscc, tag, since)."""
+    from ssj_bridge.intake import import_designations
+
+    result = import_designations(ctx.store(), file, imported_by)
+    click.echo(f"{result.rows} designations applied from {result.file_name} "
+               f"(import {result.import_id}, by {result.imported_by})")
+
+
+@click.group()
+def matters() -> None:
+    """The 随机抽查事项清单 (CSV or XLSX, interface.md's columns); bundled defaults per policy."""
+
+
+@matters.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--by", "imported_by", default=None,
+              help="Who loads the file (default: the operating-system user).")
+@pass_context
+def matters_import(ctx: Context, file: Path, imported_by: str | None) -> None:
+    """Load FILE all-or-nothing: each matter it lists replaces the matter of its code."""
+    from ssj_bridge.intake import import_matters
+
+    result = import_matters(ctx.store(), file, imported_by)
+    click.echo(f"{result.rows} matters applied from {result.file_name} "
+               f"(import {result.import_id}, by {result.imported_by})")
+
+
+@click.group()
+def objects() -> None:
+    """Object libraries no platform supplies (CSV or XLSX, interface.md's columns)."""
+
+
+@objects.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--by", "imported_by", default=None,
+              help="Who loads the file (default: the operating-system user).")
+@pass_context
+def objects_import(ctx: Context, file: Path, imported_by: str | None) -> None:
+    """Load FILE all-or-nothing: upsert objects by (kind, objectId), others unchanged."""
+    from ssj_bridge.intake import import_objects
+
+    result = import_objects(ctx.store(), file, ctx.settings.region_code, imported_by)
+    click.echo(f"{result.rows} objects applied from {result.file_name} "
+               f"(import {result.import_id}, by {result.imported_by})")
+    click.echo("the provincial library takes permit holders only (one record per USCC, in a "
+               "supervision category): objects stay in the local library; their tasks and "
+               "results go to the platforms where they have a USCC, and stay local where not")
