@@ -27,6 +27,7 @@ from ssj_bridge.store.schema import (
     credit_records,
     designations,
     inspectors,
+    objects,
     publications,
     results,
     subjects,
@@ -91,8 +92,10 @@ class World:
                 valid_until=valid_until, in_force=True))
 
     def inspectors(self, certified: int, *, auxiliary: int = 0, uncertified: int = 0,
-                   retired: int = 0, region: str | None = None) -> None:
-        """Roster rows: only `certified` of them count as inspectors for the ratios."""
+                   retired: int = 0, region: str | None = None,
+                   staff_status: str | None = None, expertise: str = "大气;水") -> list[str]:
+        """Roster rows: only `certified` of them count as inspectors for the ratios (and only
+        when 在编在岗, `staff_status` unset or so); returns their ids."""
         rows = []
         kinds = ([("c", True, False, True)] * certified + [("a", True, True, True)] * auxiliary
                  + [("u", False, False, True)] * uncertified + [("r", True, False, False)] * retired)
@@ -100,11 +103,13 @@ class World:
             self.counter += 1
             rows.append({"inspector_id": f"I{kind}{self.counter}", "name": f"检查员{self.counter}",
                          "cert_no": f"C{self.counter}" if cert else None, "org_code": OWN_ORG,
-                         "region_code": region or self.region, "expertise": "大气;水",
-                         "auxiliary": aux, "active": live, "conflicts": "", "updated_at": NOW})
+                         "region_code": region or self.region, "expertise": expertise,
+                         "auxiliary": aux, "active": live, "conflicts": "", "updated_at": NOW,
+                         "staff_status": staff_status})
         if rows:
             with self.store.engine.begin() as conn:
                 conn.execute(inspectors.insert(), rows)
+        return [row["inspector_id"] for row in rows]
 
     def result(self, uscc: str, inspected_on: date, code: str = "01", *,
                drawn_by: str = OWN_ORG, matter: str = "M01", category: str | None = None,
@@ -125,6 +130,29 @@ class World:
                     status="published", due_provisional=False, published_on=inspected_on,
                     updated_at=NOW))
         return task_id
+
+    def object(self, kind: str, object_id: str, *, region: str | None = None,
+               uscc: str | None = None, subkind: str = "", since: date | None = None,
+               until: date | None = None) -> str:
+        """An object of the local library; returns its key (its USCC, else its objectId)."""
+        with self.store.engine.begin() as conn:
+            conn.execute(objects.insert().values(
+                kind=kind, object_id=object_id, name=f"{kind} {object_id}",
+                region_code=region or self.region, uscc=uscc, subkind=subkind, since=since,
+                until=until, source="测试文件", updated_at=NOW))
+        return uscc or object_id
+
+    def objects(self, kind: str, count: int, *, subkind: str = "", region: str | None = None,
+                with_uscc: bool = False) -> list[str]:
+        """`count` alike objects (USCCs of their own when asked); returns their keys."""
+        keys = []
+        for _ in range(count):
+            self.counter += 1
+            place = region or self.region
+            keys.append(self.object(kind, f"OBJ-{self.counter:04d}", region=place,
+                                    uscc=make_uscc(place, 500_000 + self.counter)
+                                    if with_uscc else None, subkind=subkind))
+        return keys
 
     def assigned(self, uscc: str, quarter: Quarter, *, matter: str = "M01") -> None:
         """An open task of `quarter` in which the subject is assigned but not yet inspected."""
