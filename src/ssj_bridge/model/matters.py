@@ -134,7 +134,10 @@ def parse_ratio(text: str) -> tuple[Fraction | None, bool]:
         return None, True
     if not value.endswith("%"):
         raise ValueError("not a percentage such as 25% (or `policy`)")
-    number = parse_decimal(value[:-1])
+    try:
+        number = Fraction(Decimal(value[:-1].strip()))
+    except (InvalidOperation, ValueError, OverflowError):
+        raise ValueError("not a percentage such as 25% (or `policy`)") from None
     if not 0 <= number <= 100:
         raise ValueError("a ratio lies between 0% and 100%")
     return number / 100, False
