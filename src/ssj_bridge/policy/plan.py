@@ -124,8 +124,8 @@ class Quota:
     @classmethod
     def of_rule(cls, rule: MatterRule, matter: MatterSpec) -> Quota:
         """A rule of a matter's own."""
-        return cls(rule.required, rule.period, f"{matter.name}: {category_name(rule.category)} "
-                   f"{rule.describe()}", rule.basis, rule.describe(),
+        return cls(rule.required, rule.period, f"{matter.object_kind} {category_name(rule.category)}",
+                   rule.basis, rule.describe(),
                    full_coverage=rule.ratio == 1)
 
 
@@ -492,7 +492,11 @@ class _Builder:
             if frozen is not None:
                 who = set(frozen["members"])
                 staff = int(frozen.get("inspectors", staff))
-            statuses = tuple(self._status(matter, category, quota, index, who, staff, frozen)
+            # Drawn in the category, whatever it became since: counted where it lies.
+            places = self.sources().get(ALL, {}) if matter.pollution_sources else members
+            drawn_here = {k for k, place in places.items() if district is None or place == district}
+            statuses = tuple(self._status(matter, category, quota, index, who, staff, frozen,
+                                          drawn_here)
                              for index, quota in enumerate(quotas))
             population = len(who)
             lines.append(CategoryPlan(category, population, statuses, frozenset(who)))
@@ -505,19 +509,23 @@ class _Builder:
         return self.frozen.line(matter.code, region, category_key(category))
 
     def _status(self, matter: MatterSpec, category: Category | str, quota: Quota, index: int,
-                who: set[str], staff: int, frozen: Mapping[str, Any] | None) -> ObligationStatus:
+                who: set[str], staff: int, frozen: Mapping[str, Any] | None,
+                drawn_here: set[str]) -> ObligationStatus:
         quarter = self.quarter
         start, end = quarter.span(quota.per)
         population = who
         if quota.applies_to is not None:
             population = self._scoped(quota, who)
         key = category_key(category)
+
+        def counts(visit: Visit) -> bool:
+            return visit.key in population or (visit.category == key and quota.applies_to is None
+                                               and visit.key in drawn_here)
+
         results = self.activity.inspected(matter.code, start, end, self.published_only)
-        done_keys = {v.key for v in results if v.key in population
-                     or (v.category == key and quota.applies_to is None)}
+        done_keys = {v.key for v in results if counts(v)}
         open_keys = {v.key for v in self.activity.assigned(
-            matter.code, [q.label for q in quarter.quarters_of(quota.per)])
-            if v.key in population or (v.category == key and quota.applies_to is None)}
+            matter.code, [q.label for q in quarter.quarters_of(quota.per)]) if counts(v)}
         required = quota.required(len(population), staff)
         after = 0
         if frozen is not None:
