@@ -130,11 +130,16 @@ class StrataInputs:
     modes: Mapping[str, str]
     counted: Callable[[str | None], bool]
 
+    _covered: dict[str, set[str]] = field(default_factory=dict)
+
     def covered(self, quota: Quota) -> set[str]:
-        """Covered in the quota's period by this matter's tasks."""
-        start, end = self.quarter.span(quota.per)
-        return covered_in(self.conn, start, end,
-                          [q.label for q in self.quarter.quarters_of(quota.per)], self.counted)
+        """Covered in the quota's period by this matter's tasks (read once per period)."""
+        if quota.per.value not in self._covered:
+            start, end = self.quarter.span(quota.per)
+            self._covered[quota.per.value] = covered_in(
+                self.conn, start, end, [q.label for q in self.quarter.quarters_of(quota.per)],
+                self.counted)
+        return self._covered[quota.per.value]
 
 
 def strata_inputs(conn: Connection, policy: Policy, quarter: Quarter, matter: MatterSpec,

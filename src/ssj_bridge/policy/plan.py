@@ -162,23 +162,33 @@ class Visit:
 
 @dataclass
 class Activity:
-    """The year's results and open assignments, with the matter and category of their task."""
+    """The year's results and open assignments, with the matter and category of their task.
+
+    Each (matter, period) is filtered once: a plan asks the same for every line and category.
+    """
 
     results: list[Visit]
     open_assigned: list[Visit]
+    _seen: dict[tuple[Any, ...], list[Visit]] = field(default_factory=dict, repr=False)
 
     def inspected(self, matter: str | None, start: date, end: date, published_only: bool
                   ) -> list[Visit]:
         """Results of the matter inspected in start..end (published ones only, when asked)."""
-        return [v for v in self.results if (matter is None or v.matter == matter)
-                and v.day is not None and start <= v.day <= end
-                and (v.published or not published_only)]
+        key = ("inspected", matter, start, end, published_only)
+        if key not in self._seen:
+            self._seen[key] = [v for v in self.results if (matter is None or v.matter == matter)
+                               and v.day is not None and start <= v.day <= end
+                               and (v.published or not published_only)]
+        return self._seen[key]
 
     def assigned(self, matter: str | None, periods: Iterable[str]) -> list[Visit]:
         """Open assignments of the matter in tasks of `periods`."""
-        wanted = set(periods)
-        return [v for v in self.open_assigned if (matter is None or v.matter == matter)
-                and v.period in wanted]
+        wanted = tuple(sorted(set(periods)))
+        key = ("assigned", matter, wanted)
+        if key not in self._seen:
+            self._seen[key] = [v for v in self.open_assigned
+                               if (matter is None or v.matter == matter) and v.period in wanted]
+        return self._seen[key]
 
 
 def year_activity(store: Store, quarter: Quarter,
@@ -485,6 +495,10 @@ class _Builder:
         where = district or self.region
         staff = self.inspectors(where)
         lines = []
+        # Drawn in a category, whatever it became since: counted where it lies.
+        sources_here = ({k for k, place in self.sources().get(ALL, {}).items()
+                         if district is None or place == district}
+                        if matter.pollution_sources else set())
         for category, (members, quotas) in categories.items():
             who = {k for k, place in members.items()
                    if district is None or place == district}
@@ -492,9 +506,7 @@ class _Builder:
             if frozen is not None:
                 who = set(frozen["members"])
                 staff = int(frozen.get("inspectors", staff))
-            # Drawn in the category, whatever it became since: counted where it lies.
-            places = self.sources().get(ALL, {}) if matter.pollution_sources else members
-            drawn_here = {k for k, place in places.items() if district is None or place == district}
+            drawn_here = sources_here if matter.pollution_sources else who
             statuses = tuple(self._status(matter, category, quota, index, who, staff, frozen,
                                           drawn_here)
                              for index, quota in enumerate(quotas))
