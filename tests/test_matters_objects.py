@@ -45,7 +45,7 @@ def test_a_matter_list_replaces_matters_by_code_and_keeps_the_bundled_rest(
                                                                          "50%, at least 1", 2)
     assert listed["M20"].object_kind == "加油站和储油库"
     assert listed["M01"].follows_policy and listed["M01"].origin == "policy"
-    assert list(listed)[0] == "M01"
+    assert next(iter(listed)) == "M01"
     exported = list(default_registry().rows("matters", sqlite_store))
     assert [(r["matterCode"], r["ratio"], r["minCount"]) for r in exported] == [
         ("M07", "50%", "1"), ("M20", "10%", "")]
@@ -142,8 +142,9 @@ def test_bad_objects_refuse_the_file_with_every_row_named(sqlite_store: Store,
     with pytest.raises(FileRefused) as refused:
         import_objects(sqlite_store, path, "371000")
     assert refused.value.problems == [
-        "row 2: field 'kind' value '汽车': unknown kind; one of 机动车排放检验机构 入河排污口 入海排污口 "
-        "污水处理厂 社会生态环境监测机构 建设项目 核与辐射 非道路移动机械 柴油车用车大户 加油站和储油库 固体废物",
+        "row 2: field 'kind' value '汽车': unknown kind; one of 机动车排放检验机构 入河排污口 "
+        "入海排污口 污水处理厂 社会生态环境监测机构 建设项目 核与辐射 非道路移动机械 柴油车用车大户 "
+        "加油站和储油库 固体废物",
         "row 3: field 'regionCode' value '330802': outside the deployment's region 371000 "
         "(SSJ_REGION_CODE)",
         "row 5: field 'objectId' value 'WS-03': listed again for 污水处理厂 (first in row 4)",

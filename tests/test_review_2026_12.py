@@ -558,5 +558,5 @@ def _host() -> object:
 def test_an_unknown_matter_is_refused_naming_the_list(sqlite_store: Store) -> None:
     """A draw names a matter of the deployment's list (阳城 附件1)."""
     World(sqlite_store, "140522").subjects(3, "重点管理")
-    with pytest.raises(InputRefused, match="M99.*M01, M02"):
+    with pytest.raises(InputRefused, match=r"M99.*M01, M02"):
         commit(sqlite_store, "yangcheng", "140522", Q2, "M99")
