@@ -105,7 +105,7 @@ def _row(row: Row, problems: Problems) -> tuple[str, tuple[str, str, str, tuple[
         problems.add(row.number, "ratio", cells["ratio"],
                      f"`policy` takes the locality policy's rules, which cover {POLLUTION_SOURCES} "
                      "only")
-    min_count = fields.checked(problems, row, "minCount", _count)
+    min_count = fields.checked(problems, row, "minCount", fields.whole_number)
     per_inspector = fields.checked(problems, row, "perInspector", _decimal)
     mode_text = fields.text(cells["mode"])
     mode = _MODES.get(mode_text)
@@ -132,15 +132,6 @@ def _category(row: Row, kind: str, problems: Problems) -> str | None:
                      "characters)")
         return None
     return ALL if value.upper() == ALL else value
-
-
-def _count(cell: str) -> int | None:
-    value = fields.text(cell)
-    if not value:
-        return None
-    if not value.isdigit():
-        raise ValueError("not a whole number of 0 or more")
-    return int(value)
 
 
 def _decimal(cell: str) -> Fraction | None:

@@ -83,7 +83,8 @@ def _row_values(row: Row, allowed_usccs: Collection[str], problems: Problems) ->
     values["post"] = fields.text(cells.get("post", "")) or None
     values["staffStatus"] = fields.checked(problems, row, "staffStatus", _staff_status)
     values["gender"] = fields.checked(problems, row, "gender", _gender)
-    values["serviceYears"] = fields.checked(problems, row, "serviceYears", _years)
+    values["serviceYears"] = fields.checked(problems, row, "serviceYears",
+                                            lambda c: fields.whole_number(c, "years"))
     return values
 
 
@@ -100,11 +101,3 @@ def _gender(cell: str) -> str | None:
         raise ValueError(f"not one of {'/'.join(GENDERS)}")
     return value or None
 
-
-def _years(cell: str) -> int | None:
-    value = fields.text(cell)
-    if not value:
-        return None
-    if not value.isdigit():
-        raise ValueError("not a whole number of years")
-    return int(value)
