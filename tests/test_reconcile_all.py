@@ -117,7 +117,7 @@ class World:
 
     def run_cycle(self) -> None:
         """Sync, draw the quarter's tasks, push them; everything settled on every platform."""
-        import_roster(self.store, demo_roster_csv(self.tmp / "roster.csv"), "test")
+        import_roster(self.store, demo_roster_csv(self.tmp / "roster.csv", REGION, ORG[0]), "test")
         assert run_sync(self.settings, self.store, self.host).exit == ExitCode.OK
         active = resolve_policy(self.host, "weihai")
         quarter = Quarter.of(beijing_today())

@@ -456,9 +456,9 @@ class _Builder:
     def matter_plan(self, matter: MatterSpec) -> MatterPlan:
         """The matter's lines (module docstring)."""
         categories = self._categories(matter)
-        if strata_apply(matter, self.region):
-            districts = sorted({place for _, (who, _) in categories.items()
-                                for place in who.values()})
+        districts = sorted({place for _, (who, _) in categories.items() for place in who.values()})
+        # Units registered at the city itself are a stratum of their own — unless they are all.
+        if strata_apply(matter, self.region) and districts and districts != [self.region]:
             lines = tuple(self._line(matter, categories, district) for district in districts)
             return MatterPlan(matter, _sum_lines(self.region, lines), lines)
         return MatterPlan(matter, self._line(matter, categories, None))
