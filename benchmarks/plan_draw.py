@@ -50,6 +50,15 @@ CATEGORIES = (("KEY", "重点管理", 0.1), ("SIMPLIFIED", "简化管理", 0.25)
               ("SPECIAL", "登记管理", 0.05))
 
 
+def _category(pick: float) -> tuple[str, str]:
+    total = 0.0
+    for category, klass, share in CATEGORIES:
+        total += share
+        if pick <= total:
+            return category, klass
+    return CATEGORIES[-1][0], CATEGORIES[-1][1]
+
+
 def fill(store: Store, size: int) -> None:
     """`size` subjects over the four districts, classified for 2025Q2; results of a tenth."""
     rng = random.Random(size)
@@ -58,12 +67,7 @@ def fill(store: Store, size: int) -> None:
         district = DISTRICTS[number % len(DISTRICTS)]
         body = f"91{district}{number:09d}"
         uscc = body + uscc_check_character(body)
-        pick = rng.random()
-        total = 0.0
-        for category, klass, share in CATEGORIES:
-            total += share
-            if pick <= total:
-                break
+        category, klass = _category(rng.random())
         subject_rows.append({"uscc": uscc, "name": f"单位{number}", "region_code": district,
                              "management_class": klass, "key_discharge_unit": False,
                              "active": True, "permit_count": 1, "updated_at": NOW})
