@@ -38,6 +38,7 @@ from sqlalchemy import Connection
 from ssj_bridge.draw.candidates import checks_in_year, covered_in, past_results
 from ssj_bridge.draw.records import draw_label
 from ssj_bridge.draw.sampler import normalise_candidates
+from ssj_bridge.errors import InputRefused
 from ssj_bridge.model import Category
 from ssj_bridge.model.matters import MatterSpec, deployment_level
 from ssj_bridge.model.periods import Quarter
@@ -185,8 +186,6 @@ def _category_strata(inputs: StrataInputs, plan: CategoryPlan, region: str,
         if k == 0:
             return [], Skipped(region, key, "--count 0")
         if k > len(steps.remaining):
-            from ssj_bridge.errors import InputRefused
-
             raise InputRefused(f"--count {key}={k}: too few candidates, the category has "
                                f"{len(steps.remaining)} in {region} ({_left_out_text(plan, steps)})")
         return [_stratum(region, key, None, steps.remaining, k, plan, steps, mode_text)], None
@@ -201,7 +200,7 @@ def _category_strata(inputs: StrataInputs, plan: CategoryPlan, region: str,
         parts.append(forced)
         need -= forced.k
     if need > 0 and len(steps.remaining) < need:
-        back = _take_back(inputs, steps, need)
+        back, used = _take_back(inputs, steps, need)
         if steps.remaining:
             parts.append(_stratum(region, key, None, steps.remaining, len(steps.remaining), plan,
                                   steps, mode_text))
@@ -209,9 +208,7 @@ def _category_strata(inputs: StrataInputs, plan: CategoryPlan, region: str,
         if back:
             taken = normalise_candidates(back)
             parts.append(Stratum(region, key, TAKEN_BACK, taken, min(short, len(taken)),
-                                 plan.population, dict(steps.left_out),
-                                 {reason: len(who) for reason, who in steps.optional},
-                                 mode_text))
+                                 plan.population, dict(steps.left_out), used, mode_text))
         if not parts:
             return [], Skipped(region, key, f"needs {plan.need} this quarter but has no "
                                             f"candidates ({_left_out_text(plan, steps)})")
@@ -280,14 +277,19 @@ def _forced_part(inputs: StrataInputs, plan: CategoryPlan, steps: _Steps, need: 
     return None
 
 
-def _take_back(inputs: StrataInputs, steps: _Steps, need: int) -> set[str]:
-    """Subjects the optional steps left out, taken back in order until the need is met."""
+def _take_back(inputs: StrataInputs, steps: _Steps, need: int) -> tuple[set[str], dict[str, int]]:
+    """Subjects the optional steps left out, taken back in order until the need is met; and
+    how many each step gave back."""
     back: set[str] = set()
-    for _reason, who in steps.optional:
-        back |= who - set(steps.remaining) - inputs.in_quarter - steps.at_limit
+    used: dict[str, int] = {}
+    for reason, who in steps.optional:
+        more = who - set(steps.remaining) - inputs.in_quarter - steps.at_limit - back
+        if more:
+            back |= more
+            used[reason] = len(more)
         if len(steps.remaining) + len(back) >= need:
             break
-    return back
+    return back, used
 
 
 def _left_out_text(plan: CategoryPlan, steps: _Steps) -> str:
