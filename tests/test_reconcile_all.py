@@ -261,11 +261,11 @@ def _plant_library(world: World, planted: Planted) -> None:
                          "creditLevel": None, "riskClass": None, "positiveList": False,
                          "active": True})
     planted.add("province", "subject", "missing_in_store", stranger)
-    sim.drop("inspectors", "WH-003")
-    planted.add("province", "inspector", "missing_on_platform", "WH-003", OWNED)
-    before = list(sim.platform.inspectors["WH-004"]["expertise"])
-    sim.change("inspectors", "WH-004", expertise=["辐射"])
-    planted.add("province", "inspector", "field_mismatch", "WH-004", OWNED, {
+    sim.drop("inspectors", "DEMO-003")
+    planted.add("province", "inspector", "missing_on_platform", "DEMO-003", OWNED)
+    before = list(sim.platform.inspectors["DEMO-004"]["expertise"])
+    sim.change("inspectors", "DEMO-004", expertise=["辐射"])
+    planted.add("province", "inspector", "field_mismatch", "DEMO-004", OWNED, {
         "expertise": {"store": items(before), "platform": ["辐射"]}})
 
 
@@ -353,7 +353,7 @@ def test_reconcile_reports_exactly_the_planted_breaks_and_repair_mends_what_the_
     lost_subject = next(k for p, e, kind, k in planted.of(OWNED)
                         if e == "subject" and kind == "missing_on_platform")
     assert lost_subject in world.province.platform.subjects
-    assert "WH-003" in world.province.platform.inspectors
+    assert "DEMO-003" in world.province.platform.inspectors
     assert world.local_tasks[0] in world.province.platform.tasks
     assert world.publicity.double_publications() == []
 
