@@ -40,7 +40,13 @@ from ssj_bridge.intake.queries import inspectors
 from ssj_bridge.model import Category, InspectionMode, Inspector, TaskStatus, beijing_now
 from ssj_bridge.model.matters import MatterSpec
 from ssj_bridge.model.periods import Quarter
-from ssj_bridge.policy.classify import ActivePolicy, classification_day, ensure_classified, subject_facts
+from ssj_bridge.policy.classify import (
+    ActivePolicy,
+    classification_day,
+    classify_if_needed,
+    inspection_modes,
+    subject_facts,
+)
 from ssj_bridge.policy.matters import effective_matters, find_matter, matter_of_task
 from ssj_bridge.policy.plan import MatterPlan, category_key, make_plan
 from ssj_bridge.policy.rules import Policy, SubjectFacts
@@ -192,10 +198,8 @@ def prepare(store: Store, active: ActivePolicy, quarter: Quarter, region_code: s
     given = {category_key(c): n for c, n in (counts or {}).items()}
     modes: dict[str, str] = {}
     if matter.pollution_sources:
-        classified = ensure_classified(store, active, quarter, region=region_code)
-        modes = {u: c.inspection_mode.value for u, c in classified.items()
-                 if c.inspection_mode is not None
-                 and c.inspection_mode is not InspectionMode.ON_SITE}
+        classify_if_needed(store, active, quarter, region=region_code)
+        modes = {u: m.value for u, m in inspection_modes(store, quarter, active.name).items()}
     plan = make_plan(store, active, quarter, region=region_code, matter=matter.code)
     matter_plan = plan.matter(matter.code)
     assert matter_plan is not None
