@@ -42,8 +42,9 @@ BUGS: dict[str, tuple[str, str, str]] = {
 
 def scaffold(where: Path) -> Path:
     """The generated package, its tests pointed at its own spec (it is not pip-installed)."""
-    written = new_adapter(AdapterNames.of(NAME), where)
-    root = where / AdapterNames.of(NAME).dist
+    names = AdapterNames.of(NAME, region="371000")
+    written = new_adapter(names, where)
+    root = where / names.dist
     assert all(root in path.parents for path in written)
     point_tests_at_spec(root, NAME, PACKAGE)
     return root

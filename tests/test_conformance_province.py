@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from ssj_bridge.api.simulation import SimulatorControls
+from ssj_bridge.api.testing import WriteSample, WriteSamples
 from ssj_bridge.plugins.host import load_plugins
 from ssj_bridge.simulation.synthetic import subjects
-from ssj_bridge.testing import SimulatorControls, WriteSample, WriteSamples
 from ssj_bridge.testing.conformance import ConformanceSuite, ConformanceTarget, json_body_key
 
 REGION = "371000"

@@ -7,11 +7,12 @@ from datetime import date
 
 import pytest
 
+from ssj_bridge.api.simulation import SimulatorControls
+from ssj_bridge.api.testing import WriteSample, WriteSamples
 from ssj_bridge.features.publications import ENTITY, publication_key, publication_payload
 from ssj_bridge.plugins.host import load_plugins
 from ssj_bridge.simulation.server import SimRequest
 from ssj_bridge.simulation.synthetic import subjects
-from ssj_bridge.testing import SimulatorControls, WriteSample, WriteSamples
 from ssj_bridge.testing.conformance import ConformanceSuite, ConformanceTarget
 from ssj_publicity.simulator.app import PublicitySimulator
 

@@ -154,5 +154,5 @@ def test_adapters_and_plugins_import_only_the_api() -> None:
 def test_a_scaffolded_adapter_imports_only_the_api(tmp_path: Path) -> None:
     from ssj_bridge.scaffold import AdapterNames, new_adapter
 
-    written = new_adapter(AdapterNames.of("acme"), tmp_path)
+    written = new_adapter(AdapterNames.of("acme", region="371000"), tmp_path)
     assert not _imports_outside_the_api([p for p in written if p.suffix == ".py"])

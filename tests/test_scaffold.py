@@ -51,7 +51,8 @@ def third_party_view(into: Path) -> Path:
 @pytest.mark.slow
 def test_generated_package_installs_with_pip_and_passes_its_own_tests(tmp_path: Path) -> None:
     env = offline_environment()
-    made = run([str(CONSOLE_SCRIPT), "adapters", "new", "acme", "--dir", str(tmp_path)],
+    made = run([str(CONSOLE_SCRIPT), "adapters", "new", "acme", "--dir", str(tmp_path),
+                "--region", "371000"],
                tmp_path, env)
     assert made.returncode == 0, made.stderr
     package = tmp_path / "ssj-adapter-acme"
@@ -93,7 +94,7 @@ def test_every_template_is_shipped_as_package_data() -> None:
 
 
 def test_generated_files_carry_the_names_asked_for(tmp_path: Path) -> None:
-    written = new_adapter(AdapterNames.of("nanhai", "province", "ssj_province_nanhai", "440605"),
+    written = new_adapter(AdapterNames.of("nanhai", "province", "ssj_province_nanhai", region="440605"),
                           tmp_path)
     root = tmp_path / "ssj-province-nanhai"
     assert {p.relative_to(root).as_posix() for p in written} == {
@@ -114,12 +115,12 @@ def test_generated_files_carry_the_names_asked_for(tmp_path: Path) -> None:
 ])
 def test_bad_names_are_refused_saying_which(name: str, role: str, problem: str) -> None:
     with pytest.raises(ScaffoldError, match=problem):
-        AdapterNames.of(name, role)
+        AdapterNames.of(name, role, region="371000")
 
 
 def test_an_existing_package_folder_is_not_overwritten(tmp_path: Path) -> None:
     (tmp_path / "ssj-adapter-acme").mkdir()
     (tmp_path / "ssj-adapter-acme" / "keep.txt").write_text("mine")
     with pytest.raises(ScaffoldError, match="already exists"):
-        new_adapter(AdapterNames.of("acme"), tmp_path)
+        new_adapter(AdapterNames.of("acme", region="371000"), tmp_path)
     assert (tmp_path / "ssj-adapter-acme" / "keep.txt").read_text() == "mine"

@@ -42,15 +42,15 @@ def adapters() -> None:
               type=click.Choice(["permit", "credit", "province", "publicity"]),
               help="The platform role the adapter serves.")
 @click.option("--package", default=None, help="Python package name (default ssj_adapter_NAME).")
-@click.option("--region", default="371000", show_default=True,
-              help="Region code the generated simulator and tests use.")
+@click.option("--region", required=True,
+              help="Region code the generated simulator and tests use (6 digits).")
 def adapters_new(name: str, directory: Path, role: str, package: str | None,
                  region: str) -> None:
     """Scaffold an adapter package NAME that installs with pip and passes its own tests."""
     from ssj_bridge.scaffold import AdapterNames, ScaffoldError, new_adapter
 
     try:
-        names = AdapterNames.of(name, role, package, region)
+        names = AdapterNames.of(name, role, package, region=region)
         written = new_adapter(names, directory)
     except ScaffoldError as exc:
         raise click.UsageError(str(exc)) from None

@@ -14,7 +14,8 @@ from ssj_bridge.cli.context import Context, pass_context
 
 
 @click.command()
-@click.option("--region", default="371000", show_default=True)
+@click.option("--region", default=None,
+              help="Region code the simulators serve (default: SSJ_REGION_CODE).")
 @click.option("--subjects", default=1000, show_default=True, type=int)
 @click.option("--seed", default=1, show_default=True, type=int)
 @click.option("--only", default=None, help="Comma-separated platform roles to serve.")
@@ -31,9 +32,15 @@ from ssj_bridge.cli.context import Context, pass_context
 @click.option("--set", "extra", multiple=True, help="ROLE.OPTION=VALUE for one simulator.")
 @click.option("--adapter", "chosen", multiple=True,
               help="ROLE=ADAPTER: serve that adapter's simulator for the role (e.g. province=gd).")
-def simulate(region: str, subjects: int, seed: int, only: str | None, ports: tuple[str, ...],
-             extra: tuple[str, ...], chosen: tuple[str, ...], **faults: Any) -> None:
+@pass_context
+def simulate(ctx: Context, /, region: str | None, subjects: int, seed: int, only: str | None,
+             ports: tuple[str, ...], extra: tuple[str, ...], chosen: tuple[str, ...],
+             **faults: Any) -> None:
     """Serve the platform simulators on 127.0.0.1 until interrupted."""
+    region = region or ctx.settings.region_code
+    if not region:
+        raise click.UsageError("give --region (or set SSJ_REGION_CODE): the region the "
+                               "simulators serve")
     from ssj_bridge.plugins.host import load_plugins
     from ssj_bridge.simulation.launch import start_simulators
 

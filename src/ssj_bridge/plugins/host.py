@@ -93,20 +93,10 @@ def load_plugins(extra: list[Any] | None = None) -> PluginHost:
 
 def _collect(host: PluginHost) -> None:
     def register_adapter(spec: AdapterSpec) -> None:
-        if not _compatible(spec.api):
-            raise _Incompatible(f"adapter {spec.name!r} is written for ssj-bridge api "
-                                f"{spec.api}; this is api {API_VERSION}")
-        if spec.name in host.adapters:
-            raise ConfigurationError(f"two plugins register an adapter named {spec.name!r}")
-        host.adapters[spec.name] = spec
+        _add(host.adapters, spec.name, spec, spec.api, "an adapter")
 
     def register_policy(spec: PolicySpec) -> None:
-        if not _compatible(spec.api):
-            raise _Incompatible(f"policy {spec.name!r} is written for ssj-bridge api "
-                                f"{spec.api}; this is api {API_VERSION}")
-        if spec.name in host.policies:
-            raise ConfigurationError(f"two plugins register a policy named {spec.name!r}")
-        host.policies[spec.name] = spec
+        _add(host.policies, spec.name, spec, spec.api, "a policy")
 
     for hook_name, callback in (("register_adapters", register_adapter),
                                 ("register_policies", register_policy)):
@@ -120,12 +110,17 @@ def _collect(host: PluginHost) -> None:
                 host.failures.append(LoadFailure(hook_name, impl.plugin_name, _describe(exc)))
 
 
+def _add(registered: dict[str, Any], name: str, spec: Any, api: str, what: str) -> None:
+    if api.partition(".")[0] != API_VERSION.partition(".")[0]:
+        raise _Incompatible(f"{what} named {name!r} is written for ssj-bridge api {api}; this "
+                            f"is api {API_VERSION}")
+    if name in registered:
+        raise ConfigurationError(f"two plugins register {what} named {name!r}")
+    registered[name] = spec
+
+
 class _Incompatible(Exception):
     """A plugin written for another major version of the api: reported, not loaded."""
-
-
-def _compatible(version: str) -> bool:
-    return version.partition(".")[0] == API_VERSION.partition(".")[0]
 
 
 def _describe(exc: BaseException) -> str:

@@ -57,8 +57,8 @@ class AdapterNames:
     region: str
 
     @classmethod
-    def of(cls, name: str, role: str = "province", package: str | None = None,
-           region: str = "371000") -> AdapterNames:
+    def of(cls, name: str, role: str = "province", package: str | None = None, *,
+           region: str) -> AdapterNames:
         """Check and derive the names; ScaffoldError says which one is wrong and why."""
         if not _NAME.match(name):
             raise ScaffoldError(f"adapter name {name!r}: use lower-case letters, digits and _, "

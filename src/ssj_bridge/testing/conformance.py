@@ -146,7 +146,7 @@ class ConformanceTarget:
     write_key: WriteKey | None = None
     unsampled_writes: Mapping[str, str] = field(default_factory=dict)
     simulator: Callable[[Mapping[str, Any]], Any] | None = None
-    org_code: str | None = "11371000MB0000000E"
+    org_code: str | None = None  # default: an authority of `region_code`
     org_name: str | None = "生态环境局"
 
     def __post_init__(self) -> None:
@@ -173,7 +173,8 @@ class ConformanceTarget:
             raise AssertionError(f"adapter {self.spec.name!r} registers no simulator and the "
                                  "target gives none: the suite needs one")
         return Harness(self.spec, workdir, self.region_code, simulator, self.options,
-                       self.settings, self.org_code, self.org_name)
+                       self.settings, self.org_code or f"11{self.region_code}MB0000000E",
+                       self.org_name)
 
 
 @pytest.fixture
