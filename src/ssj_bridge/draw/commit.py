@@ -43,7 +43,7 @@ from ssj_bridge.model.periods import Quarter
 from ssj_bridge.policy.classify import (
     ActivePolicy,
     classification_day,
-    classify_if_needed,
+    classify_unless_classified,
     inspection_modes,
     subject_facts,
 )
@@ -198,8 +198,10 @@ def prepare(store: Store, active: ActivePolicy, quarter: Quarter, region_code: s
     given = {category_key(c): n for c, n in (counts or {}).items()}
     modes: dict[str, str] = {}
     if matter.pollution_sources:
-        classify_if_needed(store, active, quarter, region=region_code)
-        modes = {u: m.value for u, m in inspection_modes(store, quarter, active.name).items()}
+        classify_unless_classified(store, active, quarter, region=region_code)
+        modes = {u: mode.value for u, mode in inspection_modes(store, active.name,
+                                                                quarter).items()
+                 if mode is not InspectionMode.ON_SITE}
     plan = make_plan(store, active, quarter, region=region_code, matter=matter.code)
     matter_plan = plan.matter(matter.code)
     assert matter_plan is not None

@@ -248,35 +248,30 @@ def classification_of(store: Store, uscc: str, quarter: Quarter | None = None) -
     return _from_row(rows[-1]) if rows else None
 
 
-def has_classifications(store: Store, quarter: Quarter, policy: str) -> bool:
-    """True when the period holds classifications under `policy`."""
+def classify_unless_classified(store: Store, active: ActivePolicy, quarter: Quarter, *,
+                               region: str | None = None) -> None:
+    """Classify `quarter` under `active` when nobody has yet (one index probe otherwise)."""
     with store.engine.connect() as conn:
-        return conn.execute(select(classifications_table.c.uscc).where(
+        done = conn.execute(select(classifications_table.c.uscc).where(
             classifications_table.c.period == quarter.label,
-            classifications_table.c.policy == policy).limit(1)).first() is not None
-
-
-def classify_if_needed(store: Store, active: ActivePolicy, quarter: Quarter, *,
-                       region: str | None = None) -> None:
-    """Classify the period when nobody has yet (without reading what is stored)."""
-    if not has_classifications(store, quarter, active.name):
+            classifications_table.c.policy == active.name).limit(1)).first() is not None
+    if not done:
         classify_period(store, active, quarter, region=region)
 
 
-def inspection_modes(store: Store, quarter: Quarter, policy: str) -> dict[str, InspectionMode]:
-    """The subjects a policy has inspected otherwise than on site (e.g. 非现场), by USCC.
-
-    Reads only the rows whose reasons set a mode: a city's worth of classifications need not
-    be parsed for the few that do.
-    """
-    stmt = select(classifications_table).where(
-        classifications_table.c.period == quarter.label,
-        classifications_table.c.policy == policy,
-        classifications_table.c.reasons.like('%"mode"%'))
+def inspection_modes(store: Store, policy: str, quarter: Quarter) -> dict[str, InspectionMode]:
+    """The subjects of `quarter` a mode rule applies to (e.g. 非现场), by USCC: only the
+    classifications whose reasons carry a mode are read back."""
+    table = classifications_table
+    found: dict[str, InspectionMode] = {}
     with store.engine.connect() as conn:
-        found = {row.uscc: _from_row(row) for row in conn.execute(stmt)}
-    return {uscc: c.inspection_mode for uscc, c in found.items()
-            if c.inspection_mode is not None and c.inspection_mode is not InspectionMode.ON_SITE}
+        for row in conn.execute(select(table).where(
+                table.c.period == quarter.label, table.c.policy == policy,
+                table.c.reasons.contains('"mode"'))):
+            mode = _from_row(row).inspection_mode
+            if mode is not None:
+                found[row.uscc] = mode
+    return found
 
 
 def ensure_classified(store: Store, active: ActivePolicy, quarter: Quarter, *,

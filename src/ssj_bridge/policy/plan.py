@@ -46,7 +46,12 @@ from ssj_bridge.intake.queries import inspectors
 from ssj_bridge.model import Category, Inspector, PublicationStatus, TaskStatus, region_within
 from ssj_bridge.model.matters import ALL, MatterRule, MatterSpec, strata_apply
 from ssj_bridge.model.periods import Per, Quarter
-from ssj_bridge.policy.classify import ActivePolicy, classification_day, classify_if_needed, subject_facts
+from ssj_bridge.policy.classify import (
+    ActivePolicy,
+    classification_day,
+    classify_unless_classified,
+    subject_facts,
+)
 from ssj_bridge.policy.matters import effective_matters, matter_of_task
 from ssj_bridge.policy.rules import (
     CATEGORY_ORDER,
@@ -422,7 +427,7 @@ class _Builder:
         return self._sources
 
     def _classified_members(self) -> dict[Category | str, dict[str, str]]:
-        classify_if_needed(self.store, self.active, self.quarter, region=self.region)
+        classify_unless_classified(self.store, self.active, self.quarter, region=self.region)
         with self.store.engine.connect() as conn:
             where = {row.uscc: (row.region_code, bool(row.active)) for row in conn.execute(
                 select(subjects.c.uscc, subjects.c.region_code, subjects.c.active))}
