@@ -11,11 +11,14 @@ from __future__ import annotations
 import csv
 import io
 import os
+import random
 import re
 import string
 import subprocess
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import click
 import orjson
@@ -28,10 +31,13 @@ from sync_support import CONSOLE_SCRIPT, run_cli
 from ssj_bridge.cli import COMMANDS, cli
 from ssj_bridge.cli.catalogue import missing
 from ssj_bridge.i18n import CATALOGUES, use_language
+from ssj_bridge.intake.objects import OBJECT_COLUMNS
 from ssj_bridge.model import words
+from ssj_bridge.model.matters import MATTER_COLUMNS
 from ssj_bridge.plugins.host import load_plugins
 from ssj_bridge.simulation.demo import choose_deployment, demo_roster_csv
 from ssj_bridge.simulation.launch import start_simulators
+from ssj_bridge.simulation.synthetic import counties_of, make_uscc
 
 # English that may stand in Chinese text: names of settings, options, formats, codes.
 _KEPT = re.compile(r"""
@@ -226,6 +232,30 @@ def _roster(path: Path, region: str, org: str, lang: str) -> Path:
     return path
 
 
+def _matters(path: Path, lang: str) -> Path:
+    """A matter the bureau adds to its list: half its vehicle test stations each quarter."""
+    header = ("抽查事项代码,事项名称,对象类型,抽取层级,实施部门,抽查类别,抽查周期,抽查比例,最少抽查数,"
+              "人均抽查数,检查方式,依据条款" if lang == "zh" else ",".join(MATTER_COLUMNS))
+    path.write_text(f"{header}\nM02,机动车排放检验机构监督检查,机动车排放检验机构,county,,ALL,quarter,"
+                    "50%,,,现场,本局清单\n", encoding="utf-8")
+    return path
+
+
+def _objects(path: Path, region: str, lang: str, subjects: list[dict[str, Any]]) -> Path:
+    """Test stations in two districts: two without a USCC in the first; in the second one with
+    the USCC of a permit holder there (its name known, so its result is published)."""
+    first, second = counties_of(region)[:2]
+    uscc = next((item["uscc"] for item in subjects if item["regionCode"] == second),
+                make_uscc(random.Random(7), second))
+    header = ("对象类型,对象编号,名称,行政区划代码,统一社会信用代码,对象子类,起始日期,截止日期,依据文件"
+              if lang == "zh" else ",".join(OBJECT_COLUMNS))
+    rows = [f"机动车排放检验机构,JC-001,一号检测站,{first},,,,,本局台账",
+            f"机动车排放检验机构,JC-002,二号检测站,{first},,,2026-01-01,,本局台账",
+            f"机动车排放检验机构,JC-003,三号检测站,{second},{uscc},,,,本局台账"]
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
 def walk(lang: str, root: Path) -> Session:
     """Every command, in the order of a quarter's work, in `lang`."""
     host = load_plugins()
@@ -253,12 +283,19 @@ def walk(lang: str, root: Path) -> Session:
                         + f"{uscc},挂牌督办,,2026-01-01,,威环发〔2026〕1号\n", encoding="utf-8")
         s.run("tags", "import", str(tags))
         s.run("uscc", "allow", "91371000MA3C1234X9", "--reason", "证照原件核对无误", "--by", "王芳")
+        s.run("matters", "import", str(_matters(root / "matters.csv", lang)), "--by", "数据管理员")
+        s.run("objects", "import", str(_objects(root / "objects.csv", deployment.region, lang,
+                                                 subjects)))
         period = "2026Q4"
         s.run("plan", "--period", period)
         s.run("plan", "--period", period, "--json")
+        s.run("plan", "--period", period, "--matter", "M02")
         s.run("explain", uscc)
         s.run("draw", "commit", "--period", period, "--matter", "M01")
         s.run("draw", "run", "--period", period, "--matter", "M01", "--witness", "见证人 张三")
+        # The object library's matter, drawn per district; an object without a USCC stays local.
+        s.run("draw", "commit", "--period", period, "--matter", "M02")
+        s.run("draw", "run", "--period", period, "--matter", "M02", "--witness", "见证人 李四")
         tasks = [orjson.loads(line) for line in s.run("export", "tasks").stdout.splitlines()]
         drawn = next(t for t in tasks if t["drawProof"] and t["drawProof"].get("algorithm")
                      == "ssj-draw-v1")
@@ -278,7 +315,8 @@ def walk(lang: str, root: Path) -> Session:
         s.run("report", "compliance", "--period", period, "--html", str(root / "report.html"))
         s.run("report", "breaks")
         s.run("report", "breaks", "--format", "xlsx", "--out", str(root / "breaks.xlsx"))
-        for what in ("subjects", "inspectors", "tasks", "results", "draws", "quarantine"):
+        for what in ("subjects", "inspectors", "tasks", "results", "draws", "quarantine",
+                     "matters", "objects"):
             s.run("export", what, "--format", "csv")
             s.run("export", what, "--format", "xlsx", "--out", str(root / f"{what}.xlsx"))
         s.run("adapters", "new", "hb", "--dir", str(root / "new"), "--region", "130100")
@@ -350,3 +388,13 @@ def test_exports_and_imports_read_chinese_headers(sessions: dict[str, Session]) 
     rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
     assert rows[0]["辅助人员"] in ("是", "否") and rows[0]["执法人员编号"] == "DEMO-001"
     zh.run("inspectors", "import", str(exported))
+    # The matter list and the object library exported in Chinese go back in as they are, the
+    # objects' dates as real dates.
+    objects = load_workbook(zh.root / "objects.xlsx").active
+    assert objects is not None
+    assert [c.value for c in objects[1]][:3] == ["对象类型", "对象编号", "名称"]
+    assert any(isinstance(c.value, datetime) for row in objects.iter_rows(min_row=2) for c in row)
+    for what in ("matters", "objects"):
+        again = zh.root / f"{what}-again.xlsx"
+        assert zh.run("export", what, "--format", "xlsx", "--out", str(again)).returncode == 0
+        zh.run(what, "import", str(again))

@@ -105,7 +105,13 @@ def test_plan_json_has_exactly_the_shape_of_the_interface(store: Store) -> None:
     small_weihai(store)
     plan, _ = plan_for(store, "weihai", Q2, "371000", date(2025, 5, 15))
     shape = json.loads(json.dumps(plan.as_json()))
-    assert set(shape) == {"period", "policy", "inspectors", "categories", "notes"}
+    assert set(shape) == {"period", "policy", "inspectors", "categories", "matters", "notes"}
+    assert list(shape["matters"]) == ["M01"]
+    routine = shape["matters"]["M01"]
+    assert set(routine) == {"name", "objectKind", "categories", "regions"}
+    assert routine["categories"] == shape["categories"]  # the top level stays M01's
+    for line in routine["regions"].values():
+        assert set(line) == {"categories"}
     assert (shape["period"], shape["policy"], shape["inspectors"]) == ("2025Q2", "weihai", 2)
     assert list(shape["categories"]) == ["KEY", "SIMPLIFIED", "GENERAL", "SPECIAL"]
     for category in shape["categories"].values():
@@ -293,8 +299,10 @@ def test_the_plan_reads_at_80_columns_and_narrower_with_no_number_lost(
             else ["category", "subjects", "period", "share", "clause", "required", "done",
                   "to draw"]
     assert all(len(line.rstrip()) <= 80 for line in wide.splitlines())
-    [heading] = [line for line in wide.splitlines() if headings[0] in line and headings[-1] in line]
-    assert all(word in heading for word in headings)
+    # One table for the city's line and one for its district (M01 is drawn per district).
+    tables = [line for line in wide.splitlines() if headings[0] in line and headings[-1] in line]
+    assert len(tables) == 2
+    assert all(word in heading for heading in tables for word in headings)
     rows = {line.split()[0]: line.split() for line in wide.splitlines()
             if line.split() and line.split()[0] in ("重点监管对象", "简化监管对象", "一般监管对象",
                                                     "特殊监管对象")}

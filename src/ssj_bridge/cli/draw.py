@@ -31,17 +31,24 @@ def _draw_setup(ctx: Context, *required: str) -> tuple[Any, Any, Any]:
 
 
 def _counts(items: tuple[str, ...]) -> dict[Any, int]:
+    """`CATEGORY=N`: a policy category (KEY …, any case), `ALL` or an object sub-kind."""
     from ssj_bridge.model import Category
 
     counts: dict[Any, int] = {}
     for item in items:
         name, _sep, number = item.partition("=")
+        word = name.strip()
+        key = word.upper() if word.upper() in {*(c.value for c in Category), "ALL"} else word
         try:
-            counts[Category(name.strip().upper())] = int(number)
+            counts[key] = int(number)
         except ValueError:
             raise click.BadParameter(_("{item!r}: expected CATEGORY=N with CATEGORY one of "
-                                       "KEY SIMPLIFIED GENERAL SPECIAL").format(item=item),
+                                       "KEY SIMPLIFIED GENERAL SPECIAL, ALL or the matter's "
+                                       "sub-kind").format(item=item),
                                      param_hint="--count") from None
+        if not word:
+            raise click.BadParameter(_("{item!r}: no category before '='").format(item=item),
+                                     param_hint="--count")
     return counts
 
 
@@ -54,7 +61,8 @@ def _counts(items: tuple[str, ...]) -> dict[Any, int]:
 @pass_context
 def draw_commit(ctx: Context, period: str, matter: str, count_items: tuple[str, ...],
                 as_json: bool) -> None:
-    """Fix each category's candidates, k and inspectors, and print the commitments."""
+    """Fix each stratum's candidates, k and inspectors, and print the commitments: one per
+    category, and per district where the city draws for districts with their own obligations."""
     from ssj_bridge.draw.commit import commit_draws
     from ssj_bridge.model import words
 
@@ -73,9 +81,16 @@ def draw_commit(ctx: Context, period: str, matter: str, count_items: tuple[str, 
             click.echo(f"  candidatesHash           {item.candidates_hash}")
             click.echo(f"  inspectorCandidatesHash  {item.inspector_candidates_hash}")
             click.echo(f"  commitment               {item.commitment}")
+    for item in report.committed:
+        if item.note and not as_json:
+            click.echo(f"  {item.label}: {item.note}")
+    if len(report.committed) > 1 and not as_json:
+        click.echo(_("one commitment covers the {count} draws of the commit").format(
+            count=len(report.committed)))
     for skipped in report.not_drawn:
-        click.echo(_("{category}: not drawn ({reason})").format(
-            category=words.category(skipped.category.value), reason=skipped.reason), err=as_json)
+        click.echo(_("{region} {category}: not drawn ({reason})").format(
+            region=skipped.region, category=words.category(skipped.category),
+            reason=skipped.reason), err=as_json)
     if not report.committed:
         click.echo(_("nothing to draw for {period} {matter}").format(
             period=words.period(quarter.label), matter=matter), err=as_json)
@@ -123,8 +138,11 @@ def draw_run(ctx: Context, period: str, matter: str, witness: str | None, unmask
         click.echo(line)
     drawn = ngettext("{count} task drawn", "{count} tasks drawn", len(report.tasks)).format(
         count=len(report.tasks))
-    click.echo(_("{drawn}, {witnessed}; queued for the provincial platform").format(
-        drawn=drawn, witnessed=_("witnessed") if report.witnessed else _("unwitnessed")))
+    kept = (_(" ({count} kept local: objects without a USCC)").format(count=len(report.kept_local))
+            if report.kept_local else "")
+    click.echo(_("{drawn}, {witnessed}; queued for the provincial platform{kept}").format(
+        drawn=drawn, witnessed=_("witnessed") if report.witnessed else _("unwitnessed"),
+        kept=kept))
 
 
 @draw.command("verify")

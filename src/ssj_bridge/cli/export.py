@@ -13,7 +13,7 @@ from ssj_bridge.i18n import _
 
 @click.command()
 @click.argument("what", type=click.Choice(["subjects", "inspectors", "tasks", "results", "draws",
-                                           "quarantine"]))
+                                           "quarantine", "matters", "objects"]))
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "xlsx"]), default="jsonl",
               show_default=True,
               help="jsonl: the documented records; csv, xlsx: a table to read in a spreadsheet.")
@@ -21,7 +21,9 @@ from ssj_bridge.i18n import _
               help="The file to write (required for xlsx; else standard output).")
 @pass_context
 def export(ctx: Context, what: str, fmt: str, out: Path | None) -> None:
-    """The store's canonical records: one per line, or a table with Chinese headers."""
+    """The store's canonical records: one per line, or a table with Chinese headers (matters
+    and objects: in their files' columns; matters: the policy's bundled list with what was
+    imported over it)."""
     from ssj_bridge.plugins.registry import default_registry
     from ssj_bridge.report.export import write_rows
 
@@ -29,7 +31,17 @@ def export(ctx: Context, what: str, fmt: str, out: Path | None) -> None:
         raise click.BadParameter(_("xlsx needs a file"), param_hint="--out")
     if fmt == "jsonl" and out is not None:
         raise click.BadParameter(_("jsonl goes to standard output"), param_hint="--out")
-    rows = default_registry().rows(what, ctx.store(migrate=False))
+    store = ctx.store(migrate=False)
+    if what == "matters" and ctx.settings.policy:
+        from ssj_bridge.model.matters import matter_rows
+        from ssj_bridge.plugins.host import load_plugins
+        from ssj_bridge.policy.classify import resolve_policy
+        from ssj_bridge.policy.matters import effective_matters
+
+        active = resolve_policy(load_plugins(), ctx.settings.policy)
+        rows = iter(matter_rows(effective_matters(store, active.policy)))
+    else:
+        rows = default_registry().rows(what, store)
     count = write_rows(rows, out if out is not None else sys.stdout, fmt, what)
     if out is not None:
         click.echo(_("{count} rows written to {path}").format(count=count, path=out))

@@ -5,9 +5,10 @@ is its reference implementation. It reads the same kind of random stream as the 
 (label followed by ``/inspectors``, the inspector candidates' hash in place of candidatesHash),
 so the seed that chose the subjects also chose their inspectors, and nobody else's input did.
 
-Constraints every group meets: at least ``group_size`` members; an on-site group has a
-certified member (certNo, not auxiliary); every field of expertise the matter needs is held by
-a member; nobody is matched to a subject they declared a conflict with (回避). Workload: each
+Constraints every group meets: at least ``group_size`` members besides auxiliary staff (who
+join on top, never in place of one); an on-site group has a certified member (certNo, not
+auxiliary); every field of expertise the matter needs is held by a member; nobody is matched to
+a subject they declared a conflict with (回避). Workload: each
 seat goes to one of the least-loaded inspectors who can fill it, chosen with the stream.
 """
 
@@ -20,10 +21,11 @@ from functools import cached_property
 from typing import Any
 
 from ssj_bridge.draw.sampler import RandomStream, candidates_hash
+from ssj_bridge.i18n import N_, _
 from ssj_bridge.model import InspectionMode
 
 ON_SITE = InspectionMode.ON_SITE.value
-CERTIFIED_RULE = "a certified member (certNo, not auxiliary)"
+CERTIFIED_RULE = N_("a certified member (certNo, not auxiliary)")
 INSPECTORS_SUFFIX = "/inspectors"
 
 
@@ -34,7 +36,8 @@ class MatchingInfeasible(ValueError):
     """No inspector can fill a seat a subject's group needs; names the subject and the rule."""
 
     def __init__(self, uscc: str, rule: str) -> None:
-        super().__init__(f"subject {uscc}: no eligible inspector left for {rule}")
+        super().__init__(_("subject {uscc}: no eligible inspector left for {rule}").format(
+            uscc=uscc, rule=rule))
         self.uscc = uscc
         self.rule = rule
 
@@ -52,19 +55,23 @@ class InspectorProfile:
     expertise: frozenset[str] = frozenset()
     conflicts: frozenset[str] = frozenset()
     load: int = 0
+    # 辅助检查人员: joins a group on top of its least size, never in place of a member of it
+    # (威海 第十九条, 第二十一条). Draws recorded before the flag existed read it as false.
+    auxiliary: bool = False
 
     def as_json(self) -> dict[str, Any]:
         """The recorded form (lists sorted, so the same profile always reads the same)."""
-        return {"inspectorId": self.inspector_id, "certified": self.certified,
-                "expertise": sorted(self.expertise), "conflicts": sorted(self.conflicts),
-                "load": self.load}
+        recorded = {"inspectorId": self.inspector_id, "certified": self.certified,
+                    "expertise": sorted(self.expertise), "conflicts": sorted(self.conflicts),
+                    "load": self.load}
+        return {**recorded, "auxiliary": True} if self.auxiliary else recorded
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> InspectorProfile:
         """Read the recorded form back."""
         return cls(str(data["inspectorId"]), bool(data["certified"]),
                    frozenset(data.get("expertise", ())), frozenset(data.get("conflicts", ())),
-                   int(data.get("load", 0)))
+                   int(data.get("load", 0)), bool(data.get("auxiliary", False)))
 
 
 @dataclass(frozen=True)
@@ -211,12 +218,24 @@ def _seats(inputs: MatchingInputs, mode: str,
     member who holds the needed field fills both needs.
     """
     if mode == ON_SITE:
-        yield CERTIFIED_RULE, lambda p: p.certified
+        yield _(CERTIFIED_RULE), lambda p: p.certified
     for needed in inputs.expertise:
         if not any(needed in m.expertise for m in members):
-            yield f"expertise {needed}", _holds(needed)
-    while len(members) < inputs.group_size:
-        yield f"a group of {inputs.group_size}", lambda p: True
+            yield _expertise_rule(needed), _holds(needed)
+    while sum(not m.auxiliary for m in members) < inputs.group_size:
+        yield _group_rule(inputs.group_size), _not_auxiliary
+
+
+def _expertise_rule(needed: str) -> str:
+    return _("expertise {field}").format(field=needed)
+
+
+def _group_rule(size: int) -> str:
+    return _("a group of {size} besides auxiliary staff").format(size=size)
+
+
+def _not_auxiliary(profile: InspectorProfile) -> bool:
+    return not profile.auxiliary
 
 
 def _holds(expertise: str) -> Fits:
@@ -251,17 +270,19 @@ def redraw_inspector(stream: RandomStream, groups: Sequence[Group], uscc: str, r
     rest = [inputs.profile(i) for i in group.inspector_ids if i != replaced]
     needs: list[tuple[str, Fits]] = []
     if group.mode == ON_SITE and not any(p.certified for p in rest):
-        needs.append((CERTIFIED_RULE, lambda p: p.certified))
+        needs.append((_(CERTIFIED_RULE), lambda p: p.certified))
     for needed in inputs.expertise:
         if not any(needed in p.expertise for p in rest):
-            needs.append((f"expertise {needed}", _holds(needed)))
+            needs.append((_expertise_rule(needed), _holds(needed)))
+    if sum(not p.auxiliary for p in rest) < inputs.group_size:
+        needs.append((_group_rule(inputs.group_size), _not_auxiliary))
     excluded = {replaced, *group.inspector_ids, *unavailable, *declined}
     pool = [p for p in inputs.inspectors if p.inspector_id not in excluded
             and uscc not in p.conflicts and all(fits(p) for _, fits in needs)]
     load = Counter({p.inspector_id: p.load for p in inputs.inspectors})
     for g in groups:
         load.update(i for i in g.inspector_ids if not (g.uscc == uscc and i == replaced))
-    rule = " and ".join(r for r, _ in needs) or "the vacated seat"
+    rule = _(" and ").join(r for r, _fits in needs) or _("the vacated seat")
     chosen = _least_loaded(stream, pool, load, uscc, rule).inspector_id
     new_ids = tuple(chosen if i == replaced else i for i in group.inspector_ids)
     updated = list(groups)
@@ -296,33 +317,40 @@ def group_problems(group: Group, inputs: MatchingInputs,
     known = {p.inspector_id for p in inputs.inspectors}
     strangers = [i for i in group.inspector_ids if i not in known]
     if strangers:
-        return [f"subject {group.uscc}: {', '.join(strangers)} not among the inspector candidates"]
+        return [_("subject {uscc}: {inspectors} not among the inspector candidates").format(
+            uscc=group.uscc, inspectors=", ".join(strangers))]
     members = [inputs.profile(i) for i in group.inspector_ids]
     if len(set(group.inspector_ids)) != len(group.inspector_ids):
-        problems.append(f"subject {group.uscc}: an inspector is listed twice")
-    if len(members) < inputs.group_size:
-        problems.append(f"subject {group.uscc}: {len(members)} inspectors, "
-                        f"the group size is {inputs.group_size}")
+        problems.append(_("subject {uscc}: an inspector is listed twice").format(uscc=group.uscc))
+    if sum(not p.auxiliary for p in members) < inputs.group_size:
+        problems.append(_("subject {uscc}: {count} inspectors besides auxiliary staff, the "
+                          "group size is {size}").format(
+            uscc=group.uscc, count=sum(not p.auxiliary for p in members), size=inputs.group_size))
     if group.mode == ON_SITE and not any(p.certified for p in members):
-        problems.append(f"subject {group.uscc}: no certified member in an on-site group")
+        problems.append(_("subject {uscc}: no certified member in an on-site group").format(
+            uscc=group.uscc))
     for needed in inputs.expertise:
         if not any(needed in p.expertise for p in members):
-            problems.append(f"subject {group.uscc}: nobody with expertise {needed}")
+            problems.append(_("subject {uscc}: nobody with expertise {field}").format(
+                uscc=group.uscc, field=needed))
     declined_set = set(declined)
     for p in members:
         if group.uscc in p.conflicts or p.inspector_id in declined_set:
-            problems.append(f"subject {group.uscc}: inspector {p.inspector_id} declared a conflict")
+            problems.append(_("subject {uscc}: inspector {inspector} declared a conflict").format(
+                uscc=group.uscc, inspector=p.inspector_id))
     return problems
 
 
 def shortfall(inputs: MatchingInputs, on_site: bool = True) -> str | None:
     """Why the inspector candidates cannot form even one group, or None when they can."""
-    if len(inputs.inspectors) < inputs.group_size:
-        return (f"{len(inputs.inspectors)} active inspectors, a group needs "
-                f"{inputs.group_size}")
+    staff = sum(not p.auxiliary for p in inputs.inspectors)
+    if staff < inputs.group_size:
+        return _("{staff} active inspectors, a group needs {size} (auxiliary staff join on "
+                 "top, never in place of one)").format(staff=staff, size=inputs.group_size)
     if on_site and not any(p.certified for p in inputs.inspectors):
-        return "no active certified inspector (certNo, not auxiliary) for on-site groups"
+        return _("no active certified inspector (certNo, not auxiliary) for on-site groups")
     for needed in inputs.expertise:
         if not any(needed in p.expertise for p in inputs.inspectors):
-            return f"no active inspector with the matter's expertise {needed}"
+            return _("no active inspector with the matter's expertise {field}").format(
+                field=needed)
     return None

@@ -11,6 +11,7 @@ from typing import TypeVar
 from pydantic import TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 
+from ssj_bridge.i18n import _
 from ssj_bridge.intake.files import Problems, Row
 from ssj_bridge.model import USCC, RegionCode
 
@@ -37,7 +38,7 @@ def boolean(cell: str, default: bool) -> bool:
         return True
     if word in _FALSE:
         return False
-    raise ValueError("not one of true/false, 是/否, 1/0")
+    raise ValueError(_("not one of true/false, 是/否, 1/0"))
 
 
 def day(cell: str) -> date | None:
@@ -46,11 +47,22 @@ def day(cell: str) -> date | None:
     if not value:
         return None
     if not _DATE_RE.match(value):
-        raise ValueError("not a date written YYYY-MM-DD")
+        raise ValueError(_("not a date written YYYY-MM-DD"))
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise ValueError("not a calendar date") from None
+        raise ValueError(_("not a calendar date")) from None
+
+
+def whole_number(cell: str, of: str = "") -> int | None:
+    """A whole number of 0 or more (`of`: what it counts, for the message, in the language in
+    force); empty is None."""
+    value = text(cell)
+    if not value:
+        return None
+    if not value.isdigit():
+        raise ValueError(_("not a whole number of {what}").format(what=of or _("0 or more")))
+    return int(value)
 
 
 def split_list(cell: str) -> list[str]:

@@ -72,8 +72,10 @@ class Sheet:
     rows: list[Row]
 
 
-def read_sheet(path: Path, columns: Sequence[str], *, kind: str | None = None) -> Sheet:
-    """Read `path` (CSV or XLSX, first worksheet) whose header must be exactly `columns`.
+def read_sheet(path: Path, columns: Sequence[str], optional: Sequence[str] = (), *,
+               kind: str | None = None) -> Sheet:
+    """Read `path` (CSV or XLSX, first worksheet) whose header must be exactly `columns`,
+    plus any of the `optional` columns (an absent optional column reads as empty cells).
 
     Each column may be headed by its field name or its Chinese header (the export's, in
     ssj_bridge.model.columns, for the file `kind`). The columns may come in any order; an
@@ -85,19 +87,25 @@ def read_sheet(path: Path, columns: Sequence[str], *, kind: str | None = None) -
     except OSError as exc:
         raise InputRefused(_("{path}: cannot be read: {error}").format(
             path=path, error=exc.strerror or exc)) from None
-    name = path.name
-    records = _xlsx_records(data, name) if _is_xlsx(path, data) else _csv_records(data, name)
+    return sheet_of(data, path.name, columns, optional, xlsx=_is_xlsx(path, data), kind=kind)
+
+
+def sheet_of(data: bytes, name: str, columns: Sequence[str], optional: Sequence[str] = (),
+             *, xlsx: bool = False, kind: str | None = None) -> Sheet:
+    """`read_sheet` of a file's bytes (e.g. a list a plugin bundles)."""
+    records = _xlsx_records(data, name) if xlsx else _csv_records(data, name)
     table = [(number, cells) for number, cells in records if any(cells)]
     if not table or table[0][0] != 1:
         raise FileRefused(name, [_("row 1: the header row is missing; expected the columns "
                                    "{columns}").format(columns=",".join(columns))])
     problems = Problems(name)
-    names = aliases(columns, kind)
-    header = _check_header([names.get(cell, cell) for cell in table[0][1]], columns, problems)
+    names = aliases((*columns, *optional), kind)
+    header = _check_header([names.get(cell, cell) for cell in table[0][1]], columns, optional,
+                           problems)
     rows: list[Row] = []
     for number, cells in table[1:]:
         padded = list(cells) + [""] * (len(header) - len(cells))
-        named: dict[str, str] = {}
+        named: dict[str, str] = dict.fromkeys(optional, "")
         for index, value in enumerate(padded):
             column = header[index] if index < len(header) else ""
             if column:
@@ -110,18 +118,21 @@ def read_sheet(path: Path, columns: Sequence[str], *, kind: str | None = None) -
     return Sheet(name, hashlib.sha256(data).hexdigest(), rows)
 
 
-def _check_header(cells: Sequence[str], columns: Sequence[str], problems: Problems) -> list[str]:
-    expected = ",".join(columns)
+def _check_header(cells: Sequence[str], columns: Sequence[str], optional: Sequence[str],
+                  problems: Problems) -> list[str]:
+    known = (*columns, *optional)
+    expected = ",".join(columns) + (_(" (optional: {columns})").format(
+        columns=",".join(optional)) if optional else "")
     seen: set[str] = set()
     header: list[str] = []
     for cell in cells:
-        if cell and cell not in columns:
+        if cell and cell not in known:
             problems.add(1, cell, cell, _("unknown column; the columns are {expected}").format(
                 expected=expected))
         elif cell and cell in seen:
             problems.add(1, cell, cell, _("column appears twice"))
         seen.add(cell)
-        header.append(cell if cell in columns else "")
+        header.append(cell if cell in known else "")
     for column in columns:
         if column not in seen:
             problems.add(1, column, "", _("missing column; the columns are {expected}").format(

@@ -37,9 +37,12 @@ def stream(name: str) -> str:
 
 
 def category(code: str | None) -> str:
-    """A category code's name (`KEY` → 重点监管); None → 无."""
+    """A category code's name (`KEY` → 重点监管, `ALL` → 全部); None → 无; an object sub-kind
+    (`报告书`) as it is."""
     if code is None:
         return pgettext("category", "none")
+    if code == "ALL":
+        return pgettext("category", "all")
     return _(CATEGORIES[code]) if code in CATEGORIES else code
 
 

@@ -1,6 +1,7 @@
-"""Blank files for the data managers: the roster and the designations, with their Chinese
-headers, as CSV (UTF-8 with a BOM) and XLSX. `python -m ssj_bridge.report.blanks DIR` writes
-them (the user guide's templates, docs/zh/templates/)."""
+"""Blank files for the data managers: the roster, the designations, the matter list and the
+object library, with their Chinese headers, as CSV (UTF-8 with a BOM) and XLSX.
+`python -m ssj_bridge.report.blanks DIR` writes them (the user guide's templates,
+docs/zh/templates/)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,17 @@ from pathlib import Path
 
 from ssj_bridge.i18n import use_language
 from ssj_bridge.intake.designations import DESIGNATION_COLUMNS
+from ssj_bridge.intake.objects import OBJECT_COLUMNS
 from ssj_bridge.intake.roster import ROSTER_COLUMNS
+from ssj_bridge.model.matters import MATTER_COLUMNS
 from ssj_bridge.report.sheets import Shape, Workbook, write_table
 
 # File name → (the import's name for the file, its columns, the sheet's title).
 BLANKS: dict[str, tuple[str, Sequence[str], str]] = {
     "roster": ("inspectors", ROSTER_COLUMNS, "执法人员"),
     "tags": ("designations", DESIGNATION_COLUMNS, "标识"),
+    "matters": ("matters", MATTER_COLUMNS, "抽查事项清单"),
+    "objects": ("objects", OBJECT_COLUMNS, "检查对象库"),
 }
 
 

@@ -12,7 +12,9 @@ import orjson
 from sqlalchemy import select
 
 from ssj_bridge.i18n import N_, _
+from ssj_bridge.intake.objects import OBJECT_COLUMNS
 from ssj_bridge.model import CreditTier, words
+from ssj_bridge.model.matters import MATTER_COLUMNS
 from ssj_bridge.plugins.registry import Registry
 from ssj_bridge.report.sheets import Shape, flat_rows, write_table
 from ssj_bridge.store import Store
@@ -72,8 +74,21 @@ TASK_COLUMNS = ("taskId", "name", "regionCode", "matterCode", "drawnBy", "drawMo
                 "drawProof.commitment", "drawProof.witnessEntropy", "drawProof.secret",
                 "assignments.uscc", "assignments.inspectorIds", "assignments.mode",
                 "assignments.status")
+
+
+def _matter_row(item: dict[str, Any]) -> dict[str, Any]:
+    """A matter rule's counts as numbers (the file's text cells hold them as written)."""
+    item = dict(item)
+    if item.get("minCount"):
+        item["minCount"] = int(item["minCount"])
+    if item.get("perInspector"):
+        item["perInspector"] = float(item["perInspector"])
+    return item
+
+
 SHEETS = {"subjects": N_("subjects"), "inspectors": N_("inspectors"), "tasks": N_("tasks"),
-          "results": N_("results"), "draws": N_("draws"), "quarantine": N_("quarantine")}
+          "results": N_("results"), "draws": N_("draws"), "quarantine": N_("quarantine"),
+          "matters": N_("matters"), "objects": N_("objects")}
 # How each export becomes the rows of a spreadsheet (ssj_bridge.report.sheets).
 SHAPES: dict[str, Shape] = {
     "subjects": Shape(("uscc", "name", "regionCode", "industryCode", "category", "categories",
@@ -93,6 +108,9 @@ SHAPES: dict[str, Shape] = {
                    table="draws", explode="groups", prepare=_draw_row),
     "quarantine": Shape(("platform", "entity", "key", "reason", "firstSeen", "lastSeen",
                          "count"), table="quarantine"),
+    # In the import files' columns and codes, so an export goes back in as it is.
+    "matters": Shape(MATTER_COLUMNS, table="matters", prepare=_matter_row),
+    "objects": Shape(OBJECT_COLUMNS, table="objects"),
 }
 
 

@@ -17,7 +17,7 @@ from rich.cells import cell_len
 
 from ssj_bridge.errors import ConfigurationError, ExitCode
 from ssj_bridge.features.deadlines import DeadlineReport
-from ssj_bridge.i18n import _, pgettext
+from ssj_bridge.i18n import _, ngettext, pgettext
 from ssj_bridge.model import beijing_today, words
 from ssj_bridge.model.periods import Quarter
 from ssj_bridge.plugins.host import PluginHost, load_plugins
@@ -26,6 +26,7 @@ from ssj_bridge.policy.plan import make_plan, plan_text
 from ssj_bridge.policy.rules import PolicySpec
 from ssj_bridge.settings import PLATFORM_ROLES, PlatformSettings, Settings
 from ssj_bridge.simulation.launch import start_simulators
+from ssj_bridge.simulation.synthetic import counties_of, make_uscc
 from ssj_bridge.store import Store
 from ssj_bridge.sync import SyncReport, run_sync
 
@@ -143,8 +144,17 @@ def run_demo(*, subjects: int, workdir: Path, echo: Callable[[str], Any],
             fetched=fetched(runs[0]), stored=stored(runs[0]), set_aside=store.count("quarantine"),
             file=quarantine.name, again=stored(runs[1])))
         ensure_demo_roster(store, settings, workdir, story)
+        second = ensure_demo_library(store, settings, host, workdir, story)
         plan_step(store, settings, host, story)
-        drawn = draw_step(store, settings, host, story)
+        quarter = Quarter.of(beijing_today())
+        record: list[str] = []
+        name = f"draw-{quarter.label}.txt"
+        drawn = ExitCode.OK
+        for matter in ("M01", second):
+            outcome = draw_step(store, settings, host, story, matter, record, name)
+            drawn = outcome if outcome is not ExitCode.OK else drawn
+        if record:
+            story.write(_("draw record"), name, record)
         # The drawn tasks and the roster go to the provincial platform, whose inspectors record
         # results; the next runs read them back, publish them and poll the receipts.
         for _attempt in range(3):
@@ -196,9 +206,12 @@ def plan_step(store: Store, settings: Settings, host: PluginHost, story: Story) 
     quarter = Quarter.of(beijing_today())
     plan = make_plan(store, active, quarter, region=settings.region_code)
     path = story.write(_("plan"), f"plan-{quarter.label}.txt", [plan_text(plan, width=100)])
-    required = words.listing(_("{category} {required}").format(
-        category=words.category(c.category.value),
-        required=max((o.required for o in c.obligations), default=0)) for c in plan.categories)
+    required = words.clauses(
+        f"{m.matter.code} " + words.listing(_("{category} {required}").format(
+            category=words.category(c.key),
+            required=max((o.required for o in c.obligations), default=0))
+            for c in m.whole.categories if c.obligations)
+        for m in plan.matters)
     story.step(_("2 plan for {period} under {policy} ({locality}): required {required} "
                  "({file})").format(period=words.period(quarter.label), policy=active.name,
                                     locality=active.policy.locality, required=required,
@@ -214,14 +227,18 @@ _DEMO_EXPERTISE = ("大气;水", "固废;危废", "辐射;监测", "环评;大�
 
 
 def demo_roster_csv(path: Path, region: str, org: str) -> Path:
-    """Write a roster file (interface.md's columns) of 20 inspectors, 15 of them certified."""
+    """Write a roster file (interface.md's columns) of 20 inspectors, 15 of them certified,
+    spread over the region and the districts below it (a district draws its own staff)."""
+    places = [region, *(c for c in counties_of(region) if c != region)]
     lines = ["inspectorId,name,certNo,orgCode,regionCode,expertise,auxiliary,active,conflicts"]
     for index, name in enumerate(_DEMO_NAMES):
         certified = index < 15
         cert_no = f"{region[:4]}01202{index % 5}{index + 1:06d}" if certified else ""
-        lines.append(f"DEMO-{index + 1:03d},{name},{cert_no},{org},{region},"
-                     f"{_DEMO_EXPERTISE[index % len(_DEMO_EXPERTISE)]},"
-                     f"{'false' if certified else 'true'},true,")
+        expertise = _DEMO_EXPERTISE[index % len(_DEMO_EXPERTISE)]
+        if "移动源" not in expertise:  # the demo's second matter checks vehicle test stations
+            expertise += ";移动源"
+        lines.append(f"DEMO-{index + 1:03d},{name},{cert_no},{org},{places[index % len(places)]},"
+                     f"{expertise},{'false' if certified else 'true'},true,")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
@@ -240,10 +257,59 @@ def ensure_demo_roster(store: Store, settings: Settings, workdir: Path, story: S
         rows=loaded.rows, file=loaded.file_name))
 
 
-def draw_step(store: Store, settings: Settings, host: PluginHost, story: Story) -> ExitCode:
-    """Draw the current quarter's M01 tasks: commit, run with a witness, verify every task.
-    The commitments and the drawn tasks (names masked: the tasks have not started) go to the
-    draw record."""
+# The demo's object library: vehicle emission test stations, two in each district.
+DEMO_KIND = "机动车排放检验机构"
+DEMO_MATTER = ("{code},机动车排放检验机构监督检查,机动车排放检验机构,county,,ALL,quarter,50%,,,现场,"
+               "演示用清单（本局自定，无文件依据）")
+
+
+def ensure_demo_library(store: Store, settings: Settings, host: PluginHost, workdir: Path,
+                        story: Story) -> str:
+    """Import a small object library (as a data manager would) and return the matter that
+    draws it: the policy's own, or one the demo bureau adds to its list."""
+    import random
+
+    from ssj_bridge.intake import import_matters, import_objects
+    from ssj_bridge.model.matters import MATTER_COLUMNS
+    from ssj_bridge.policy.matters import effective_matters
+
+    region = settings.region_code or ""
+    rng = random.Random(f"demo-objects/{region}")
+    rows = ["kind,objectId,name,regionCode,uscc,subkind,since,until,source"]
+    for number, place in enumerate(c for c in counties_of(region) for _twice in range(2)):
+        rows.append(f"{DEMO_KIND},JC-{number + 1:03d},{place}机动车检测站{number + 1},{place},"
+                    f"{make_uscc(rng, place)},,,,演示")
+    path = workdir / "demo-objects.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    loaded = import_objects(store, path, region, "demo")
+    story.keep(_("object library"), path)
+    active = resolve_policy(host, settings.policy)
+    listed = effective_matters(store, active.policy)
+    own = next((m for m in listed if m.object_kind == DEMO_KIND
+                and any(r.has_quota for r in m.rules)), None)
+    if own is not None:
+        story.step(_("  object library: {rows} {kind} imported from {file}, drawn under the "
+                     "policy's matter {code}").format(rows=loaded.rows, kind=DEMO_KIND,
+                                                       file=loaded.file_name, code=own.code))
+        return own.code
+    code = next(f"M{n:02d}" for n in range(2, 100) if f"M{n:02d}" not in {m.code for m in listed})
+    matters = workdir / "demo-matters.csv"
+    matters.write_text(",".join(MATTER_COLUMNS) + "\n" + DEMO_MATTER.format(code=code) + "\n",
+                       encoding="utf-8")
+    import_matters(store, matters, "demo")
+    story.step(_("  object library: {rows} {kind} imported from {file}; matter {code} (50% a "
+                 "quarter) added to the list from {matters}").format(
+        rows=loaded.rows, kind=DEMO_KIND, file=loaded.file_name, code=code,
+        matters=matters.name))
+    return code
+
+
+def draw_step(store: Store, settings: Settings, host: PluginHost, story: Story, matter: str,
+              record: list[str], name: str) -> ExitCode:
+    """Draw the current quarter's tasks of `matter`: commit (one draw per district and category
+    where districts keep their own obligations, all under one commitment), run with a witness,
+    verify every task. The commitments and the drawn tasks (names masked: the tasks have not
+    started) go to the draw record `name`."""
     from ssj_bridge.draw.commit import commit_draws
     from ssj_bridge.draw.run import run_draws
     from ssj_bridge.draw.show import task_lines
@@ -254,42 +320,53 @@ def draw_step(store: Store, settings: Settings, host: PluginHost, story: Story) 
     today = beijing_today()
     quarter, region = Quarter.of(today), settings.region_code or ""
     org = settings.org_code or ""
-    record: list[str] = []
     try:
         committed = commit_draws(store, active, region_code=region, quarter=quarter,
-                                 matter_code="M01", own_org=org)
+                                 matter_code=matter, own_org=org)
+        record.append(_("draw commit {period} {matter}").format(
+            period=words.period(quarter.label), matter=matter))
         for item in committed.committed:
             record.append(_("{label}  k={k} of {candidates} candidates, {inspectors} inspectors")
                           .format(label=item.label, k=item.k, candidates=item.candidates,
                                   inspectors=item.inspector_candidates))
-            record.append(f"  commitment {item.commitment}")
+        if committed.committed:
+            record.append(_("  commitment {commitment}").format(
+                commitment=committed.committed[0].commitment))
         for skipped in committed.not_drawn:
-            record.append(_("{category}: not drawn ({reason})").format(
-                category=words.category(skipped.category.value), reason=skipped.reason))
+            record.append(_("{region} {category}: not drawn ({reason})").format(
+                region=skipped.region, category=words.category(skipped.category),
+                reason=skipped.reason))
         if not committed.committed:
-            story.step(_("3 draw M01: nothing to draw"))
+            story.step(_("3 draw {matter}: nothing to draw").format(matter=matter))
+            record.append("")
             return ExitCode.OK
         witness = f"demo-witness-{today.isoformat()}"
-        report = run_draws(store, active, region_code=region, quarter=quarter, matter_code="M01",
+        report = run_draws(store, active, region_code=region, quarter=quarter, matter_code=matter,
                            witness=witness, drawn_by=org, org_name=settings.org_name)
     except InputRefused as exc:
-        story.step(_("3 draw refused: {reason}").format(reason=exc))
+        story.step(_("3 draw {matter} refused: {reason}").format(matter=matter, reason=exc))
         return ExitCode.INPUT_REFUSED
-    record += ["", _("witness's text: {text}").format(text=witness), *task_lines(store, report.tasks)]
+    record += [_("witness's text: {text}").format(text=witness), *task_lines(store, report.tasks)]
     failed = []
     for task in report.tasks:
         result = verify_task(store, task.task_id)
-        record.append(f"draw verify {task.task_id}: " + ("matches" if result.ok else "MISMATCH"))
+        record.append((_("draw verify {task}: matches") if result.ok
+                       else _("draw verify {task}: MISMATCH")).format(task=task.task_id))
         record += [f"  - {difference}" for difference in result.differences]
         if not result.ok:
             failed.append(task.task_id)
-    path = story.write(_("draw record"), f"draw-{quarter.label}-M01.txt", record)
+    record.append("")
     verdict = (_("all match") if not failed
                else _("MISMATCH: {tasks}").format(tasks=", ".join(failed)))
-    story.step(_("3 draw M01: {committed} commitments, witness {witness!r}, {tasks} tasks "
-                 "drawn; draw verify: {verdict} ({file})").format(
-        committed=len(committed.committed), witness=witness, tasks=len(report.tasks),
-        verdict=verdict, file=path.name))
+    districts = len({item.region for item in committed.committed})
+    story.step(_("3 draw {matter}: {draws} under one commitment ({strata}), witness {witness!r}, "
+                 "{tasks} tasks drawn; draw verify: {verdict} ({file})").format(
+        matter=matter, draws=ngettext("{count} draw", "{count} draws",
+                                      len(committed.committed)).format(
+            count=len(committed.committed)),
+        strata=ngettext("{count} district", "{count} districts", districts).format(
+            count=districts) if districts > 1 else _("one region"),
+        witness=witness, tasks=len(report.tasks), verdict=verdict, file=name))
     return ExitCode.MISMATCH if failed else ExitCode.OK
 
 
