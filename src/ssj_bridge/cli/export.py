@@ -42,6 +42,11 @@ def export(ctx: Context, what: str, fmt: str, out: Path | None) -> None:
         rows = iter(matter_rows(effective_matters(store, active.policy)))
     else:
         rows = default_registry().rows(what, store)
-    count = write_rows(rows, out if out is not None else sys.stdout, fmt, what)
-    if out is not None:
-        click.echo(_("{count} rows written to {path}").format(count=count, path=out))
+    if out is None:
+        write_rows(rows, sys.stdout, fmt, what)
+        return
+    from ssj_bridge.report.output import report_file
+
+    with report_file(out):  # a path that cannot be written: exit 78 naming it
+        count = write_rows(rows, out, fmt, what)
+    click.echo(_("{count} rows written to {path}").format(count=count, path=out))

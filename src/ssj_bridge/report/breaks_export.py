@@ -21,6 +21,7 @@ from sqlalchemy import select
 from ssj_bridge.i18n import _, pgettext
 from ssj_bridge.model import words
 from ssj_bridge.reconcile.words import entity, kind
+from ssj_bridge.report.output import report_file
 from ssj_bridge.report.sheets import Shape, Workbook, write_table
 from ssj_bridge.store import Store
 from ssj_bridge.store.schema import breaks
@@ -119,8 +120,9 @@ def export_breaks(store: Store, fmt: str, out: Path | TextIO, *,
     if fmt not in FORMATS:
         raise ValueError(f"format {fmt!r} is not one of {', '.join(FORMATS)}")
     rows = break_rows(store, include_resolved=include_resolved)
-    if fmt == "xlsx":
-        if not isinstance(out, Path):
-            raise ValueError("xlsx needs a file: give --out PATH")
-        return write_xlsx(rows, out)
+    if fmt == "xlsx" and not isinstance(out, Path):
+        raise ValueError("xlsx needs a file: give --out PATH")
+    if isinstance(out, Path):
+        with report_file(out):  # a path that cannot be written: exit 78 naming it
+            return write_xlsx(rows, out) if fmt == "xlsx" else write_csv(rows, out)
     return write_csv(rows, out)

@@ -543,7 +543,8 @@ def render_text(report: ComplianceReport) -> list[str]:
                                                                       report.categories), ()),)
     for matter in shown:
         if matter.code:
-            lines.append(f"{matter.code} {matter.name} ({matter.object_kind})")
+            lines.append(_("{code} {name} ({kind})").format(code=matter.code, name=matter.name,
+                                                            kind=matter.object_kind))
         for line in (matter.whole, *matter.regions):
             if line is not matter.whole:
                 lines.append("  " + _("district {region} ({count} inspectors)").format(

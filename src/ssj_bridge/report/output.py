@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ssj_bridge.errors import ConfigurationError
+from ssj_bridge.i18n import _
 
 
 @contextmanager
@@ -17,5 +18,5 @@ def report_file(path: Path) -> Iterator[Path]:
     try:
         yield path
     except OSError as exc:
-        raise ConfigurationError(f"cannot write the report {path}: {exc.strerror or exc}",
-                                 str(path)) from None
+        raise ConfigurationError(_("cannot write the report {path}: {reason}").format(
+            path=path, reason=exc.strerror or exc), str(path)) from None
