@@ -43,7 +43,7 @@ def test_the_demo_runs_the_cycle_with_a_second_provinces_adapter_and_policy(
     lines = done.stdout.strip().splitlines()
     assert lines[0].startswith("ssj-bridge demo · ") and "policy nanshan · region 440305" in lines[0]
     assert "provincial platform (gd)" in lines[1]
-    assert any(line.startswith("3 draw M01: ") and "draw verify: all match" in line
+    assert any(line.startswith("3 draw M01 ") and "draw verify: all match" in line
                for line in lines)
     [reconciled] = [line for line in lines if line.startswith("5 reconcile: ")]
     assert "provincial platform in step" in reconciled

@@ -146,15 +146,7 @@ def run_demo(*, subjects: int, workdir: Path, echo: Callable[[str], Any],
         ensure_demo_roster(store, settings, workdir, story)
         second = ensure_demo_library(store, settings, host, workdir, story)
         plan_step(store, settings, host, story)
-        quarter = Quarter.of(beijing_today())
-        record: list[str] = []
-        name = f"draw-{quarter.label}.txt"
-        drawn = ExitCode.OK
-        for matter in ("M01", second):
-            outcome = draw_step(store, settings, host, story, matter, record, name)
-            drawn = outcome if outcome is not ExitCode.OK else drawn
-        if record:
-            story.write(_("draw record"), name, record)
+        drawn = draws_step(store, settings, host, story, ("M01", second))
         # The drawn tasks and the roster go to the provincial platform, whose inspectors record
         # results; the next runs read them back, publish them and poll the receipts.
         for _attempt in range(3):
@@ -304,12 +296,52 @@ def ensure_demo_library(store: Store, settings: Settings, host: PluginHost, work
     return code
 
 
-def draw_step(store: Store, settings: Settings, host: PluginHost, story: Story, matter: str,
-              record: list[str], name: str) -> ExitCode:
+@dataclass
+class Drawn:
+    """What one matter's draw did: its draws, the districts they cover, its tasks."""
+
+    matter: str
+    draws: int = 0
+    districts: int = 0
+    tasks: int = 0
+    failed: list[str] = field(default_factory=list)
+    refused: str | None = None
+
+
+def draws_step(store: Store, settings: Settings, host: PluginHost, story: Story,
+               matters: Iterable[str]) -> ExitCode:
+    """Draw the current quarter's tasks of each matter; one line for all of them, the
+    commitments and the drawn tasks (names masked) in the draw record."""
+    quarter = Quarter.of(beijing_today())
+    witness = f"demo-witness-{beijing_today().isoformat()}"
+    record: list[str] = []
+    done = [draw_step(store, settings, host, matter, witness, record) for matter in matters]
+    path = story.write(_("draw record"), f"draw-{quarter.label}.txt", record)
+    refused = next((d for d in done if d.refused is not None), None)
+    if refused is not None:
+        story.step(_("3 draw {matter} refused: {reason}").format(matter=refused.matter,
+                                                                 reason=refused.refused))
+        return ExitCode.INPUT_REFUSED
+    failed = [task for d in done for task in d.failed]
+    verdict = (_("all match") if not failed
+               else _("MISMATCH: {tasks}").format(tasks=", ".join(failed)))
+    districts = max((d.districts for d in done), default=0)
+    story.step(_("3 draw {matters} ({strata}, one commitment per matter), witness {witness!r}, "
+                 "{tasks} tasks drawn; draw verify: {verdict} ({file})").format(
+        matters=words.listing(_("{matter} {draws}").format(
+            matter=d.matter, draws=ngettext("{count} draw", "{count} draws", d.draws).format(
+                count=d.draws)) for d in done),
+        strata=(ngettext("{count} district", "{count} districts", districts).format(
+            count=districts) if districts > 1 else _("one region")),
+        witness=witness, tasks=sum(d.tasks for d in done), verdict=verdict, file=path.name))
+    return ExitCode.MISMATCH if failed else ExitCode.OK
+
+
+def draw_step(store: Store, settings: Settings, host: PluginHost, matter: str, witness: str,
+              record: list[str]) -> Drawn:
     """Draw the current quarter's tasks of `matter`: commit (one draw per district and category
-    where districts keep their own obligations, all under one commitment), run with a witness,
-    verify every task. The commitments and the drawn tasks (names masked: the tasks have not
-    started) go to the draw record `name`."""
+    where districts keep their own obligations, all under one commitment), run with the
+    witness's text, verify every task; the record gets the commitments and the drawn tasks."""
     from ssj_bridge.draw.commit import commit_draws
     from ssj_bridge.draw.run import run_draws
     from ssj_bridge.draw.show import task_lines
@@ -317,9 +349,9 @@ def draw_step(store: Store, settings: Settings, host: PluginHost, story: Story, 
     from ssj_bridge.errors import InputRefused
 
     active = resolve_policy(host, settings.policy)
-    today = beijing_today()
-    quarter, region = Quarter.of(today), settings.region_code or ""
+    quarter, region = Quarter.of(beijing_today()), settings.region_code or ""
     org = settings.org_code or ""
+    drawn = Drawn(matter)
     try:
         committed = commit_draws(store, active, region_code=region, quarter=quarter,
                                  matter_code=matter, own_org=org)
@@ -337,37 +369,26 @@ def draw_step(store: Store, settings: Settings, host: PluginHost, story: Story, 
                 region=skipped.region, category=words.category(skipped.category),
                 reason=skipped.reason))
         if not committed.committed:
-            story.step(_("3 draw {matter}: nothing to draw").format(matter=matter))
             record.append("")
-            return ExitCode.OK
-        witness = f"demo-witness-{today.isoformat()}"
+            return drawn
         report = run_draws(store, active, region_code=region, quarter=quarter, matter_code=matter,
                            witness=witness, drawn_by=org, org_name=settings.org_name)
     except InputRefused as exc:
-        story.step(_("3 draw {matter} refused: {reason}").format(matter=matter, reason=exc))
-        return ExitCode.INPUT_REFUSED
+        drawn.refused = str(exc)
+        return drawn
     record += [_("witness's text: {text}").format(text=witness), *task_lines(store, report.tasks)]
-    failed = []
     for task in report.tasks:
         result = verify_task(store, task.task_id)
         record.append((_("draw verify {task}: matches") if result.ok
                        else _("draw verify {task}: MISMATCH")).format(task=task.task_id))
         record += [f"  - {difference}" for difference in result.differences]
         if not result.ok:
-            failed.append(task.task_id)
+            drawn.failed.append(task.task_id)
     record.append("")
-    verdict = (_("all match") if not failed
-               else _("MISMATCH: {tasks}").format(tasks=", ".join(failed)))
-    districts = len({item.region for item in committed.committed})
-    story.step(_("3 draw {matter}: {draws} under one commitment ({strata}), witness {witness!r}, "
-                 "{tasks} tasks drawn; draw verify: {verdict} ({file})").format(
-        matter=matter, draws=ngettext("{count} draw", "{count} draws",
-                                      len(committed.committed)).format(
-            count=len(committed.committed)),
-        strata=ngettext("{count} district", "{count} districts", districts).format(
-            count=districts) if districts > 1 else _("one region"),
-        witness=witness, tasks=len(report.tasks), verdict=verdict, file=name))
-    return ExitCode.MISMATCH if failed else ExitCode.OK
+    drawn.draws = len(committed.committed)
+    drawn.districts = len({item.region for item in committed.committed})
+    drawn.tasks = len(report.tasks)
+    return drawn
 
 
 def deadlines_step(store: Store, settings: Settings, host: PluginHost,
