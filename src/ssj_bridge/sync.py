@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -18,6 +19,7 @@ from ssj_bridge.errors import ConfigurationError, ExitCode, PlatformError, SsjEr
 from ssj_bridge.features.library import LIBRARY_PLATFORM, enqueue_library
 from ssj_bridge.features.publications import after_relay, before_relay
 from ssj_bridge.log import redact_text
+from ssj_bridge.model import beijing_now, iso_beijing
 from ssj_bridge.outbox.relay import relay
 from ssj_bridge.platform.adapter import AdapterContext, Batch, Writes
 from ssj_bridge.platform.prefetch import prefetch
@@ -63,6 +65,8 @@ class SyncReport:
 
     platforms: dict[str, PlatformReport] = field(default_factory=dict)
     hook_failures: list[str] = field(default_factory=list)  # plugins whose after_sync raised
+    started_at: datetime = field(default_factory=beijing_now)
+    finished_at: datetime | None = None
 
     @property
     def exit(self) -> ExitCode:
@@ -70,9 +74,10 @@ class SyncReport:
         return ExitCode.worst(*(p.exit for p in self.platforms.values()))
 
     def as_json(self) -> dict[str, Any]:
-        """`{"exit", "platforms": {NAME: {...}}}`."""
+        """`{"exit", "platforms": {NAME: {...}}, "startedAt", "finishedAt", "durationS"}`."""
         return {"exit": int(self.exit),
-                "platforms": {n: p.as_json() for n, p in self.platforms.items()}}
+                "platforms": {n: p.as_json() for n, p in self.platforms.items()},
+                **run_times(self.started_at, self.finished_at)}
 
     def summary_line(self) -> str:
         """The one-line summary printed at the end of a run."""
@@ -85,6 +90,15 @@ class SyncReport:
         if self.hook_failures:
             line += f" (after_sync failed in: {', '.join(self.hook_failures)})"
         return line
+
+
+def run_times(started: datetime, finished: datetime | None) -> dict[str, Any]:
+    """`startedAt`, `finishedAt` (ISO-8601, +08:00; null while running) and `durationS`
+    (seconds, to the millisecond, from the clock's own difference, not the rounded texts)."""
+    return {"startedAt": iso_beijing(started),
+            "finishedAt": None if finished is None else iso_beijing(finished),
+            "durationS": None if finished is None
+            else round((finished - started).total_seconds(), 3)}
 
 
 def configured_roles(settings: Settings, only: list[str] | None) -> list[str]:
@@ -145,6 +159,7 @@ def run_sync(settings: Settings, store: Store, host: PluginHost, *,
         finally:
             gc.set_threshold(*collect_after)
             gc.unfreeze()
+            report.finished_at = beijing_now()
             store.finish_run(run_id, int(report.exit), report.as_json())
     return report
 

@@ -17,9 +17,11 @@ from ssj_bridge.cli.context import Context, exit_code, pass_context, report_fail
 def sync(ctx: Context, only: str | None, as_json: bool) -> None:
     """One cycle, for cron: read every configured platform and store what changed."""
     from ssj_bridge.cli.progress import batch_progress
+    from ssj_bridge.model import beijing_now
     from ssj_bridge.plugins.host import load_plugins
-    from ssj_bridge.sync import run_sync
+    from ssj_bridge.sync import run_sync, run_times
 
+    started = beijing_now()
     roles = [r.strip() for r in only.split(",") if r.strip()] if only else None
     try:
         settings = ctx.settings
@@ -30,7 +32,8 @@ def sync(ctx: Context, only: str | None, as_json: bool) -> None:
             report = run_sync(settings, store, host, only=roles, progress=progress)
     except Exception as exc:
         if as_json:  # scripts read stdout: the shape holds even when no platform was reached
-            click.echo(orjson.dumps({"exit": exit_code(exc), "platforms": {}}).decode())
+            click.echo(orjson.dumps({"exit": exit_code(exc), "platforms": {},
+                                     **run_times(started, beijing_now())}).decode())
         raise
     if as_json:
         click.echo(orjson.dumps(report.as_json()).decode())
