@@ -34,6 +34,8 @@ COMMANDS = {
     "report": "report:report",
     "publications": "publications:publications",
     "adapters": "plugins:adapters",
+    "status": "operations:status",
+    "check": "operations:check",
 }
 
 
