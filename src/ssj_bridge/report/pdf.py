@@ -60,7 +60,7 @@ def print_pdf(html: Path, pdf: Path, *, chromium: str | None = None,
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             command.insert(2, "--no-sandbox")  # Chromium's sandbox refuses to run as root
         try:
-            done = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
+            done = subprocess.run(command, capture_output=True, text=True, timeout=timeout,  # noqa: S603
                                   check=False, stdin=subprocess.DEVNULL)
         except subprocess.TimeoutExpired:
             raise PrintFailed(f"Chromium did not print {html.name} within {timeout:.0f} s") from None
