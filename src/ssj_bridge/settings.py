@@ -68,6 +68,8 @@ class Settings(BaseSettings):
     # A stream whose first page announces at least this many records is stored by a writer
     # process of its own (ssj_bridge.store.writer_process); 0: never.
     writer_process_from: int = Field(default=20_000, ge=0)
+    # The Chromium that prints documents to PDF (default: the first on PATH).
+    chromium: str | None = None
     permit: PlatformSettings = Field(default_factory=PlatformSettings)
     credit: PlatformSettings = Field(default_factory=PlatformSettings)
     province: PlatformSettings = Field(default_factory=PlatformSettings)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
 import orjson
 
 from ssj_bridge.cli.context import Context, parse_quarter, pass_context, report_failures
+from ssj_bridge.cli.report import document_options, write_documents
 from ssj_bridge.errors import ExitCode
 
 
@@ -155,3 +157,61 @@ def draw_redraw(ctx: Context, task_id: str, uscc_code: str, inspector_id: str,
     entry = redraw_task(ctx.store(), task_id, uscc_code, inspector_id, reason or CONFLICT_REASON)
     click.echo(f"{task_id} {entry.uscc}: {entry.replaced} replaced by {entry.replacement} "
                f"(redraw {entry.seq}: {entry.reason}); the task is queued again")
+
+
+def _draw_document(ctx: Context, period: str, matter: str, kind: str, html_path: Path | None,
+                   pdf_path: Path | None) -> None:
+    from functools import partial
+
+    from ssj_bridge.draw.commit import find_matter
+    from ssj_bridge.plugins.host import load_plugins
+    from ssj_bridge.policy.classify import resolve_policy
+    from ssj_bridge.report.draw_documents import draw_sheet, render_announcement, render_record
+    from ssj_bridge.report.paper import Letterhead, _
+
+    quarter = parse_quarter(period)
+    settings = ctx.settings
+    settings.require("region_code")
+    name = None
+    if settings.policy:
+        host = load_plugins()
+        report_failures(host)
+        name = find_matter(resolve_policy(host, settings.policy).policy, matter).name
+    sheet = draw_sheet(ctx.store(migrate=False), settings.region_code or "", quarter.label,
+                       matter, name)
+    if kind == "announce":
+        render = partial(render_announcement, sheet,
+                         Letterhead.of(settings, _("双随机抽查抽取承诺公示"), quarter.label))
+    else:
+        render = partial(render_record, sheet,
+                         Letterhead.of(settings, _("双随机抽查抽取记录"), quarter.label))
+        render()  # refused before the draw, whether a file is asked for or not
+    for d in sheet.draws:
+        state = f"drawn {len(d.selected or [])}, task {d.task_id}" if d.revealed else "not drawn yet"
+        click.echo(f"{d.label}  k={d.k} of {len(d.candidates)}  commitment {d.commitment}  "
+                   f"({state})")
+    for path in write_documents(ctx, render, html_path, pdf_path):
+        click.echo(f"document: {path}")
+
+
+@draw.command("announce")
+@click.option("--period", required=True, help="The quarter, YYYYQn (e.g. 2025Q2).")
+@click.option("--matter", required=True, help="The 抽查事项 code of the policy (e.g. M01).")
+@document_options
+@pass_context
+def draw_announce(ctx: Context, period: str, matter: str, html_path: Path | None,
+                  pdf_path: Path | None) -> None:
+    """The announcement of the commitments (公示) of the latest commit, with the candidates."""
+    _draw_document(ctx, period, matter, "announce", html_path, pdf_path)
+
+
+@draw.command("record")
+@click.option("--period", required=True, help="The quarter, YYYYQn (e.g. 2025Q2).")
+@click.option("--matter", required=True, help="The 抽查事项 code of the policy (e.g. M01).")
+@document_options
+@pass_context
+def draw_record(ctx: Context, period: str, matter: str, html_path: Path | None,
+                pdf_path: Path | None) -> None:
+    """The record of the draw for the witness to sign: hashes, k, commitment, the witness's
+    text, the revealed secret and the subjects and inspectors drawn (exit 65 before the run)."""
+    _draw_document(ctx, period, matter, "record", html_path, pdf_path)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 import orjson
@@ -44,16 +46,20 @@ def report_deadlines(ctx: Context, within: int, list_on_time: bool, as_json: boo
 @click.option("--period", required=True, help="The quarter, YYYYQn (e.g. 2025Q2).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Also write the report as one self-contained HTML file.")
+              help="Also write the report as one self-contained HTML file (A4 when printed).")
+@click.option("--pdf", "pdf_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the report as PDF (printed by Chromium; SSJ_CHROMIUM).")
 @pass_context
-def report_compliance(ctx: Context, period: str, as_json: bool, html_path: Path | None) -> None:
+def report_compliance(ctx: Context, period: str, as_json: bool, html_path: Path | None,
+                      pdf_path: Path | None) -> None:
     """Quotas (required, drawn, inspected), publication rate and timeliness, overdue, breaks."""
     from ssj_bridge.features.deadlines import DeadlineRules
     from ssj_bridge.model import beijing_today
     from ssj_bridge.plugins.host import load_plugins
     from ssj_bridge.policy.classify import resolve_policy
     from ssj_bridge.report.compliance import compliance_report, render_text
-    from ssj_bridge.report.html import write_html
+    from ssj_bridge.report.html import render_html
+    from ssj_bridge.report.paper import Letterhead, _
 
     quarter = parse_quarter(period)
     settings = ctx.settings
@@ -63,14 +69,63 @@ def report_compliance(ctx: Context, period: str, as_json: bool, html_path: Path 
     result = compliance_report(ctx.store(), active, quarter,
                                DeadlineRules.from_settings(settings, host), today=beijing_today(),
                                region=settings.region_code, authority=settings.org_name)
-    written = write_html(result, html_path) if html_path is not None else None
+    letterhead = Letterhead.of(settings, _("双随机抽查工作合规报告"), quarter.label)
+    written = write_documents(ctx, lambda: render_html(result, letterhead), html_path, pdf_path)
     if as_json:
         click.echo(orjson.dumps(result.as_json()).decode())
     else:
         for line in render_text(result):
             click.echo(line)
-    if written is not None:
-        click.echo(f"report: {written}", err=as_json)
+    for path in written:
+        click.echo(f"report: {path}", err=as_json)
+
+
+def write_documents(ctx: Context, render: Callable[[], str], html_path: Path | None,
+                    pdf_path: Path | None) -> list[Path]:
+    """Write a document as `--html` and/or `--pdf` asked (nothing when neither is given)."""
+    if html_path is None and pdf_path is None:
+        return []
+    from ssj_bridge.report.pdf import write_outputs
+
+    return write_outputs(render(), html=html_path, pdf=pdf_path, chromium=ctx.settings.chromium)
+
+
+def document_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """`--html PATH` and `--pdf PATH` of a command that writes a document."""
+    func = click.option("--pdf", "pdf_path", type=click.Path(dir_okay=False, path_type=Path),
+                        default=None, help="Write the document as PDF (printed by Chromium; "
+                        "SSJ_CHROMIUM).")(func)
+    return click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path),
+                        default=None, help="Write the document as one self-contained HTML "
+                        "file (A4 when printed).")(func)
+
+
+@report.command("publications")
+@click.option("--period", required=True, help="The quarter, YYYYQn (e.g. 2025Q2).")
+@click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
+@document_options
+@pass_context
+def report_publications(ctx: Context, period: str, as_json: bool, html_path: Path | None,
+                        pdf_path: Path | None) -> None:
+    """The results publication list: every result inspected in the quarter, its result in
+    the publicity system's words and where its publication stands."""
+    from ssj_bridge.report.paper import Letterhead, _
+    from ssj_bridge.report.publication_list import publication_list, render_publications
+
+    quarter = parse_quarter(period)
+    listing = publication_list(ctx.store(migrate=False), quarter)
+    letterhead = Letterhead.of(ctx.settings, _("双随机抽查结果公示名单"), quarter.label)
+    written = write_documents(ctx, lambda: render_publications(listing, letterhead), html_path,
+                              pdf_path)
+    if as_json:
+        click.echo(orjson.dumps(listing.as_json()).decode())
+    else:
+        counts = listing.counts()
+        click.echo(f"{quarter.label}: {len(listing.rows)} results; published "
+                   f"{counts['published']}, pending {counts['pending']}, refused "
+                   f"{counts['rejected']}, not queued {counts['not-queued']}")
+    for path in written:
+        click.echo(f"document: {path}", err=as_json)
 
 
 @report.command("breaks")

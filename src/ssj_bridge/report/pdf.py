@@ -70,3 +70,23 @@ def print_pdf(html: Path, pdf: Path, *, chromium: str | None = None,
         shutil.move(partial, pdf.with_name(f".{pdf.name}.tmp"))
     os.replace(pdf.with_name(f".{pdf.name}.tmp"), pdf)
     return pdf.resolve()
+
+
+def write_outputs(html_text: str, *, html: Path | None, pdf: Path | None,
+                  chromium: str | None = None) -> list[Path]:
+    """Write a document as HTML (`html`) and/or PDF (`pdf`); the paths written, HTML first.
+    A PDF without an HTML path is printed from a temporary copy that is then removed."""
+    from ssj_bridge.report.paper import write_document
+
+    written = []
+    source = write_document(html_text, html) if html is not None else None
+    if source is not None:
+        written.append(source)
+    if pdf is not None:
+        if source is not None:
+            written.append(print_pdf(source, pdf, chromium=chromium))
+        else:
+            with tempfile.TemporaryDirectory(prefix="ssj-document-") as folder:
+                temporary = write_document(html_text, Path(folder) / f"{pdf.stem}.html")
+                written.append(print_pdf(temporary, pdf, chromium=chromium))
+    return written
