@@ -9,7 +9,7 @@ knows the four platform roles of the operator's contract but no platform's field
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
@@ -46,6 +46,20 @@ class PlatformSettings(BaseModel):
                 **(self.model_extra or {})}
 
 
+class AlertSettings(BaseModel):
+    """Who is told when a sync fails or is degraded (`SSJ_ALERTS__…`, ssj_bridge.operations.alerts).
+
+    `url`: one or more notification URLs (apprise), separated by spaces or commas:
+    `wecombot://KEY` (企业微信群机器人), `dingtalk://TOKEN/SECRET` (钉钉), `mailtos://user:pass@host
+    ?to=…` (email), `json://host/path` (any webhook). A secret: masked wherever text is shown.
+    `on`: `degraded` (exit 3 and worse) or `failed` (75, 78 and other errors only).
+    """
+
+    url: SecretStr | None = None
+    on: Literal["degraded", "failed"] = "degraded"
+    timeout: float = Field(default=10.0, gt=0, description="seconds to deliver one alert")
+
+
 class Settings(BaseSettings):
     """The deployment's settings (interface.md, "Configuration")."""
 
@@ -70,6 +84,7 @@ class Settings(BaseSettings):
     writer_process_from: int = Field(default=20_000, ge=0)
     # The Chromium that prints documents to PDF (default: the first on PATH).
     chromium: str | None = None
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
     permit: PlatformSettings = Field(default_factory=PlatformSettings)
     credit: PlatformSettings = Field(default_factory=PlatformSettings)
     province: PlatformSettings = Field(default_factory=PlatformSettings)

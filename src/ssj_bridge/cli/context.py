@@ -32,6 +32,11 @@ class Context:
             self._settings = load_settings(self.config)
         return self._settings
 
+    @property
+    def loaded(self) -> Settings | None:
+        """The settings if they have been read without error, else None."""
+        return self._settings
+
     def store(self, *, migrate: bool = True) -> Store:
         """The store of SSJ_DATABASE_URL, brought to the newest schema.
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import click
 import orjson
@@ -31,12 +32,21 @@ def sync(ctx: Context, only: str | None, as_json: bool) -> None:
         with batch_progress(enabled=sys.stderr.isatty() and not as_json) as progress:
             report = run_sync(settings, store, host, only=roles, progress=progress)
     except Exception as exc:
+        failed = {"exit": exit_code(exc), "platforms": {}, **run_times(started, beijing_now())}
         if as_json:  # scripts read stdout: the shape holds even when no platform was reached
-            click.echo(orjson.dumps({"exit": exit_code(exc), "platforms": {},
-                                     **run_times(started, beijing_now())}).decode())
+            click.echo(orjson.dumps(failed).decode())
+        if ctx.loaded is not None:  # settings that cannot be read name no one to alert
+            _alert(ctx.loaded, failed["exit"], {**failed, "error": f"{type(exc).__name__}: {exc}"})
         raise
+    _alert(settings, int(report.exit), report.as_json())
     if as_json:
         click.echo(orjson.dumps(report.as_json()).decode())
     else:
         click.echo(report.summary_line())
     raise SystemExit(int(report.exit))
+
+
+def _alert(settings: Any, code: int, summary: dict[str, Any]) -> None:
+    from ssj_bridge.operations.alerts import notify_run
+
+    notify_run(settings.alerts, code, summary, region=settings.region_code)

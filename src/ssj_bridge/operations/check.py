@@ -101,7 +101,22 @@ def run_checks(settings: Settings, host: PluginHost, *, timeout: float = PROBE_T
     finally:
         if store is not None:
             store.dispose()
+    findings.append(check_alerts(settings))
     return CheckReport(tuple(findings))
+
+
+def check_alerts(settings: Settings) -> Finding:
+    """The alert URLs name services apprise knows (nothing is sent)."""
+    from ssj_bridge.operations.alerts import check_urls
+
+    try:
+        shown = check_urls(settings.alerts)
+    except ConfigurationError as exc:
+        return failed("alerts", exc)
+    if not shown:
+        return Finding("alerts", WARNING, "SSJ_ALERTS__URL is not set: nobody is told when a "
+                       "sync fails")
+    return Finding("alerts", OK, f"on {settings.alerts.on} runs to: {', '.join(shown)}")
 
 
 def check_settings(settings: Settings, host: PluginHost) -> Iterator[Finding]:
