@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from browser_support import browser  # noqa: F401 - the browser tests' Chromium, one per module
 from sqlalchemy import create_engine, text
 
 from ssj_bridge.plugins.host import PluginHost, load_plugins

@@ -46,4 +46,10 @@ def test_the_demo_runs_the_cycle_with_a_second_provinces_adapter_and_policy(
     assert "draw run with witness" in done.stdout
     assert "reconcile province: reconciled" in done.stdout
     assert list((tmp_path / "out").glob("compliance-*.html"))
+    # The documents a bureau files, for the policy's own unit and the quarter's draw.
+    for pattern in ("draw-announcement-*-M01.html", "draw-record-*-M01.html",
+                    "publications-*.html"):
+        [document] = (tmp_path / "out").glob(pattern)
+        assert f"document: {document.resolve()}" in done.stdout
+        assert "第 \" counter(page) \" 页" in document.read_text(encoding="utf-8")
     assert done.stdout.strip().splitlines()[-1].startswith("compliance report ")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from browser_support import SCREENSHOTS, DevTools, browser, emulate, screenshot
+from browser_support import SCREENSHOTS, DevTools, emulate, screenshot
 from sync_support import CONSOLE_SCRIPT
 
 from ssj_bridge.model import beijing_today
@@ -72,10 +72,6 @@ def documents(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Documen
     yield found
 
 
-def _names(documents: list[Document]) -> list[str]:
-    return [d.name for d in documents]
-
-
 NAMES = ["compliance", "draw-announcement", "draw-record", "publications"]
 
 
@@ -88,14 +84,17 @@ def _document(documents: list[Document], name: str) -> Document:
 OVERFLOW = """(() => {
   const width = document.documentElement.clientWidth;
   const wide = [];
-  if (document.documentElement.scrollWidth > width + 1) wide.push('page ' + document.documentElement.scrollWidth);
+  const page = document.documentElement.scrollWidth;
+  if (page > width + 1) wide.push('page ' + page);
   for (const t of document.querySelectorAll('table')) {
     const box = t.getBoundingClientRect();
-    if (box.width > 0 && (box.right > width + 1 || t.scrollWidth > t.clientWidth + 1)) wide.push('table ' + t.id + ' ' + Math.round(box.right));
+    const cut = box.right > width + 1 || t.scrollWidth > t.clientWidth + 1;
+    if (box.width > 0 && cut) wide.push('table ' + t.id + ' ' + Math.round(box.right));
   }
   for (const e of document.querySelectorAll('body *')) {
     const s = getComputedStyle(e);
-    if (['auto', 'scroll'].includes(s.overflowX) && e.scrollWidth > e.clientWidth + 1) wide.push('scrolls ' + e.tagName + '.' + e.className);
+    const scrolls = ['auto', 'scroll'].includes(s.overflowX) && e.scrollWidth > e.clientWidth + 1;
+    if (scrolls) wide.push('scrolls ' + e.tagName + '.' + e.className);
   }
   return wide;
 })()"""

@@ -10,12 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from browser_support import DevTools, browser, screenshot
+from browser_support import DevTools, screenshot
 from report_support import Q2, REGION, TODAY, build
 
 from ssj_bridge.report.compliance import compliance_report
 from ssj_bridge.report.html import write_html
 from ssj_bridge.store import Store
+
 
 @pytest.fixture(scope="module")
 def report_page(tmp_path_factory: pytest.TempPathFactory) -> Path:

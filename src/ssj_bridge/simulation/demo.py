@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ssj_bridge.errors import ConfigurationError, ExitCode
+from ssj_bridge.errors import ConfigurationError, ExitCode, InputRefused
 from ssj_bridge.model import beijing_today
 from ssj_bridge.model.periods import Quarter
 from ssj_bridge.plugins.host import PluginHost, load_plugins
@@ -114,6 +114,7 @@ def run_demo(*, subjects: int, workdir: Path, echo: Callable[[str], Any],
         echo(f"tasks: {store.count('tasks')}, results: {store.count('results')}, "
              f"publications: {store.count('publications')}")
         echo_deadlines(store, settings, host, echo)
+        echo_documents(store, settings, host, workdir, echo)
         # Last, so the demo's final line says where the report is (interface.md, `make demo`).
         echo_compliance(store, settings, host, workdir, echo)
         store.dispose()
@@ -220,6 +221,38 @@ def echo_deadlines(store: Store, settings: Settings, host: PluginHost,
                               list_on_time=True)
     for line in render_text(report):
         echo(line)
+
+
+def echo_documents(store: Store, settings: Settings, host: PluginHost, workdir: Path,
+                   echo: Callable[[str], Any]) -> list[Path]:
+    """The draw's announcement and record and the results publication list of the current
+    quarter, as HTML documents in the demo directory (PDF: the commands' `--pdf`)."""
+    from ssj_bridge.draw.commit import find_matter
+    from ssj_bridge.report.draw_documents import draw_sheet, write_announcement, write_record
+    from ssj_bridge.report.paper import Letterhead, _
+    from ssj_bridge.report.publication_list import publication_list, write_publications
+
+    quarter = Quarter.of(beijing_today())
+    written = []
+    try:
+        matter = find_matter(resolve_policy(host, settings.policy).policy, "M01")
+        sheet = draw_sheet(store, settings.region_code or "", quarter.label, "M01", matter.name)
+    except (ConfigurationError, InputRefused) as exc:
+        echo(f"draw documents: none ({exc})")
+    else:
+        written.append(write_announcement(sheet, Letterhead.of(
+            settings, _("双随机抽查抽取承诺公示"), quarter.label),
+            workdir / f"draw-announcement-{quarter.label}-M01.html"))
+        if sheet.revealed:
+            written.append(write_record(sheet, Letterhead.of(
+                settings, _("双随机抽查抽取记录"), quarter.label),
+                workdir / f"draw-record-{quarter.label}-M01.html"))
+    written.append(write_publications(publication_list(store, quarter), Letterhead.of(
+        settings, _("双随机抽查结果公示名单"), quarter.label),
+        workdir / f"publications-{quarter.label}.html"))
+    for path in written:
+        echo(f"document: {path}")
+    return written
 
 
 def echo_compliance(store: Store, settings: Settings, host: PluginHost, workdir: Path,
