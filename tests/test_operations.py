@@ -176,6 +176,7 @@ def test_status_lists_runs_and_what_is_open(tmp_path: Path) -> None:
     assert [(r["id"], r["exit"], r["state"], r["durationS"]) for r in found["runs"]] == [
         (3, None, "interrupted", None), (2, 0, "finished", 3.25), (1, 75, "finished", 12.5)]
     assert found["runs"][2]["errors"] == {"permit": "permit: timed out"}
+    assert found["runs"][2]["platforms"] == {"permit": {"error": "permit: timed out"}}
     assert found["lastRun"]["id"] == 3
     assert found["lastSuccessAt"] == found["runs"][1]["finishedAt"]
     assert found["quarantine"] == {"open": 1, "byPlatform": {"permit": 1}}

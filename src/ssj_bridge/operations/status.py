@@ -40,14 +40,15 @@ class RunEntry:
     state: str  # finished | running | interrupted
     errors: dict[str, str]  # platform → its error, from the run's summary
     duration_s: float | None  # None while running or when interrupted
+    platforms: dict[str, Any]  # the run's summary per platform (sync --json's `platforms`)
 
     def as_json(self) -> dict[str, Any]:
         """`{"id", "command", "startedAt", "finishedAt", "durationS", "exit", "state", "host",
-        "pid", "errors"}`."""
+        "pid", "errors", "platforms"}`."""
         return {"id": self.id, "command": self.command, "startedAt": self.started_at,
                 "finishedAt": self.finished_at, "durationS": self.duration_s,
                 "exit": self.exit, "state": self.state, "host": self.host, "pid": self.pid,
-                "errors": self.errors}
+                "errors": self.errors, "platforms": self.platforms}
 
 
 @dataclass(frozen=True)
@@ -136,7 +137,8 @@ def _run_entry(row: Any) -> RunEntry:
         state = "running"
     return RunEntry(id=int(row.id), command=row.command, started_at=row.started_at,
                     finished_at=row.finished_at, exit=row.exit_code, host=row.host,
-                    pid=row.pid, state=state, errors=errors, duration_s=_duration(row, summary))
+                    pid=row.pid, state=state, errors=errors, duration_s=_duration(row, summary),
+                    platforms=dict(summary.get("platforms") or {}))
 
 
 def _duration(row: Any, summary: dict[str, Any]) -> float | None:
