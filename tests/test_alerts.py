@@ -133,7 +133,7 @@ def test_an_alert_that_cannot_be_delivered_is_logged_and_the_exit_code_stays(
 
 def test_robot_and_mail_urls_are_understood_and_their_keys_masked() -> None:
     key, token, secret = "693a91f6-7xxx-4bc4-97a0-0ec2sifa5aaa", "a1b2c3d4e5f6g7h8", "SECabc123456"
-    settings = AlertSettings(url=f"wecombot://{key} dingtalk://{token}/{secret} "
+    settings = AlertSettings(url=f"wecombot://{key} dingtalk://{secret}@{token}/ "
                                  f"mailtos://ops:{PASSWORD}@smtp.example.org?to=ops@example.org")
     shown = " ".join(check_urls(settings))
     for value in (key, token, secret, PASSWORD):
@@ -155,3 +155,35 @@ def test_which_runs_deserve_an_alert() -> None:
     for code in (75, 78):
         alert = alert_for(code, summary, failed)
         assert alert is not None and alert.failed and f"exit {code}" in alert.title
+
+
+def test_wecom_and_dingtalk_robots_receive_the_alert_in_their_own_format(
+        platform: Platform, tmp_path: Path) -> None:
+    """Through an HTTPS proxy, as a bureau's network would carry it: apprise's own 企业微信
+    and 钉钉 formats, the 钉钉 request signed with its secret; no key in the output."""
+    from robot_support import RobotEndpoints
+
+    robots = RobotEndpoints(tmp_path)
+    key, token, secret = "5b2a7c9e-1d3f-4a6b-8c0d-2e4f6a8b0c1d", "d1e2f3a4b5c6d7e8f9a0", "SECb7c1d9e2f4"
+    try:
+        platform.app = simulator(60, malformed_rate=0.1)
+        env = environment(platform.base_url, f"sqlite:///{tmp_path / 'store.db'}",
+                          SSJ_ALERTS__URL=f"wecombot://{key} dingtalk://{secret}@{token}/",
+                          **robots.environment())
+        code, output = sync(env, tmp_path)
+    finally:
+        robots.close()
+    assert code == ExitCode.SET_ASIDE
+    calls = {call.host: call for call in robots.calls}
+    assert set(calls) == {"qyapi.weixin.qq.com", "oapi.dingtalk.com"}, robots.calls
+    wecom = calls["qyapi.weixin.qq.com"]
+    assert (wecom.method, wecom.target) == ("POST", f"/cgi-bin/webhook/send?key={key}")
+    assert wecom.body["msgtype"] == "text"
+    assert "同步降级（exit 3）" in wecom.body["text"]["content"]
+    ding = calls["oapi.dingtalk.com"]
+    assert ding.target.startswith(f"/robot/send?access_token={token}")
+    assert "timestamp=" in ding.target and "sign=" in ding.target
+    content = json.dumps(ding.body, ensure_ascii=False)
+    assert "同步降级（exit 3）" in content and "permit" in content
+    for value in (key, token, secret):
+        assert value not in output

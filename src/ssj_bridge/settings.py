@@ -50,7 +50,7 @@ class AlertSettings(BaseModel):
     """Who is told when a sync fails or is degraded (`SSJ_ALERTS__…`, ssj_bridge.operations.alerts).
 
     `url`: one or more notification URLs (apprise), separated by spaces or commas:
-    `wecombot://KEY` (企业微信群机器人), `dingtalk://TOKEN/SECRET` (钉钉), `mailtos://user:pass@host
+    `wecombot://KEY` (企业微信群机器人), `dingtalk://[SECRET@]TOKEN` (钉钉), `mailtos://user:pass@host
     ?to=…` (email), `json://host/path` (any webhook). A secret: masked wherever text is shown.
     `on`: `degraded` (exit 3 and worse) or `failed` (75, 78 and other errors only).
     """

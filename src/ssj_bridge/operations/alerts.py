@@ -49,13 +49,16 @@ def urls(settings: AlertSettings) -> list[str]:
 
 def secret_parts(url: str) -> list[str]:
     """The parts of an alert URL that are credentials: the password, query values, path
-    segments and, for robot schemes, the host (the key itself); longest first."""
+    segments and, for robot schemes, the host (the key itself) and the user (a signing
+    secret); longest first."""
     parts = urlsplit(url)
     found = {url}
     if parts.password:
         found.add(unquote(parts.password))
     if parts.scheme in _KEY_SCHEMES and parts.hostname:
-        found.add(parts.netloc.rpartition("@")[2])
+        found.add(parts.netloc.rpartition("@")[2])  # the robot's key or token
+        if parts.username:
+            found.add(unquote(parts.username))  # 钉钉's signing secret: dingtalk://SECRET@TOKEN
     found.update(unquote(seg) for seg in parts.path.split("/") if len(seg) >= 6)
     found.update(value for _name, value in parse_qsl(parts.query) if len(value) >= 6)
     return sorted((f for f in found if f), key=len, reverse=True)
