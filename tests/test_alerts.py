@@ -1,6 +1,7 @@
-"""Alerts on a failed or degraded sync, delivered through apprise to a real webhook receiver on
-loopback; the alert URL's secrets never reach the output; an alert that cannot be delivered
-never changes the run's exit code."""
+"""Alerts on a failed or degraded sync, delivered through apprise to real receivers on loopback
+(a webhook, the 企业微信 and 钉钉 robot endpoints behind an HTTPS proxy, an SMTP server); the
+alert URLs' secrets never reach the output; an alert that cannot be delivered never changes the
+run's exit code."""
 
 from __future__ import annotations
 
@@ -187,3 +188,46 @@ def test_wecom_and_dingtalk_robots_receive_the_alert_in_their_own_format(
     assert "同步降级（exit 3）" in content and "permit" in content
     for value in (key, token, secret):
         assert value not in output
+
+
+def test_an_email_alert_reaches_an_smtp_server_on_loopback(
+        platform: Platform, tmp_path: Path) -> None:
+    from email import message_from_bytes, policy
+
+    from aiosmtpd.controller import Controller
+
+    mails: list[tuple[str, list[str], bytes]] = []
+
+    class Mailbox:
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            mails.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
+            return "250 OK"
+
+    port = free_port()
+    smtp = Controller(Mailbox(), hostname="127.0.0.1", port=port)
+    smtp.start()
+    try:
+        platform.app = simulator(60, malformed_rate=0.1)
+        url = (f"mailto://127.0.0.1:{port}?from=ssj@bureau.example&to=ops@bureau.example"
+               "&mode=insecure")
+        env = environment(platform.base_url, f"sqlite:///{tmp_path / 'store.db'}",
+                          SSJ_ALERTS__URL=url)
+        code, _output = sync(env, tmp_path)
+    finally:
+        smtp.stop()
+    assert code == ExitCode.SET_ASIDE
+    [(sender, recipients, raw)] = mails
+    assert (sender, recipients) == ("ssj@bureau.example", ["ops@bureau.example"])
+    mail = message_from_bytes(raw, policy=policy.default)
+    assert "同步降级（exit 3）" in str(mail["Subject"])
+    body = mail.get_body(("plain",))
+    assert body is not None and "permit：读取" in body.get_content()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
