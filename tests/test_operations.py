@@ -81,6 +81,9 @@ def test_simulate_prints_every_setting_and_the_first_sync_works_with_them_alone(
     assert any(line.startswith("warn") and "does not exist yet" in line for line in lines)
     assert lines[-1] == "ready: a sync can run"
     assert not (tmp_path / "ssj-bridge.db").exists()  # check created nothing
+    before = run_cli(["status", "--json"], env, tmp_path)
+    assert before.returncode == 0 and orjson.loads(before.stdout)["lastRun"] is None
+    assert not (tmp_path / "ssj-bridge.db").exists()  # nor did status
 
     synced = run_cli(["sync", "--json"], env, tmp_path, timeout=180)
     assert synced.returncode in (ExitCode.OK, ExitCode.SET_ASIDE), synced.stderr[-2000:]

@@ -21,13 +21,23 @@ def status(ctx: Context, as_json: bool, limit: int) -> None:
     from ssj_bridge.operations.status import read_status, status_lines
     from ssj_bridge.plugins.host import load_plugins
 
+    from ssj_bridge.operations.check import sqlite_file
+    from ssj_bridge.operations.status import Status
+
     settings = ctx.settings
-    rules = DeadlineRules.from_settings(settings, load_plugins() if settings.policy else None)
-    store = ctx.store(migrate=False)
-    try:
-        found = read_status(store, rules, beijing_today(), limit=limit)
-    finally:
-        store.dispose()
+    missing = sqlite_file(settings.database_url)
+    if missing is not None and not missing.exists():
+        # Nothing has run yet; opening the store would create an empty file.
+        found = Status.empty(beijing_today())
+        click.echo(f"no store at {missing} yet: the first `ssj-bridge sync` creates it",
+                   err=as_json)
+    else:
+        rules = DeadlineRules.from_settings(settings, load_plugins() if settings.policy else None)
+        store = ctx.store(migrate=False)
+        try:
+            found = read_status(store, rules, beijing_today(), limit=limit)
+        finally:
+            store.dispose()
     if as_json:
         click.echo(orjson.dumps(found.as_json()).decode())
         return

@@ -151,7 +151,7 @@ def check_settings(settings: Settings, host: PluginHost) -> Iterator[Finding]:
 def check_store(store: Store, url: str) -> Finding:
     """Reachable, at this version's schema (or one the next sync creates or migrates), and
     writable (a row written and rolled back)."""
-    sqlite_file = _sqlite_file(url)
+    sqlite_file = sqlite_file(url)
     if sqlite_file is not None and not sqlite_file.exists():
         # Connecting would create the file: say whether the first sync can, and leave it be.
         folder = sqlite_file.parent
@@ -188,7 +188,8 @@ def check_store(store: Store, url: str) -> Finding:
     return Finding("store", OK, f"{where}: schema current, writable")
 
 
-def _sqlite_file(url: str) -> Path | None:
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL (None for another backend, memory or a `file:` URI)."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite" or not parsed.database or \
             parsed.database == ":memory:" or parsed.database.startswith("file:"):

@@ -65,6 +65,12 @@ class Status:
     overdue_total: int
     provisional_years: tuple[int, ...] = field(default=())
 
+    @classmethod
+    def empty(cls, today: date) -> Status:
+        """A deployment with no store yet: no run, nothing open."""
+        return cls(today=today, runs=(), last_success_at=None, pending_writes=0,
+                   quarantine_by_platform={}, breaks_by_kind={}, overdue=(), overdue_total=0)
+
     @property
     def last_run(self) -> RunEntry | None:
         """The newest run of `sync`, or None."""
