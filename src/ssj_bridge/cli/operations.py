@@ -18,11 +18,9 @@ def status(ctx: Context, as_json: bool, limit: int) -> None:
     waiting, reconciliation breaks, overdue publications. Reads the store only."""
     from ssj_bridge.features.deadlines import DeadlineRules
     from ssj_bridge.model import beijing_today
-    from ssj_bridge.operations.status import read_status, status_lines
-    from ssj_bridge.plugins.host import load_plugins
-
     from ssj_bridge.operations.check import sqlite_file
-    from ssj_bridge.operations.status import Status
+    from ssj_bridge.operations.status import Status, read_status, status_lines
+    from ssj_bridge.plugins.host import load_plugins
 
     settings = ctx.settings
     missing = sqlite_file(settings.database_url)

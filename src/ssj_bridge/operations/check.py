@@ -151,15 +151,15 @@ def check_settings(settings: Settings, host: PluginHost) -> Iterator[Finding]:
 def check_store(store: Store, url: str) -> Finding:
     """Reachable, at this version's schema (or one the next sync creates or migrates), and
     writable (a row written and rolled back)."""
-    sqlite_file = sqlite_file(url)
-    if sqlite_file is not None and not sqlite_file.exists():
+    database = sqlite_file(url)
+    if database is not None and not database.exists():
         # Connecting would create the file: say whether the first sync can, and leave it be.
-        folder = sqlite_file.parent
+        folder = database.parent
         if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
-            return Finding("store", FAILED, f"{sqlite_file} does not exist and its folder "
+            return Finding("store", FAILED, f"{database} does not exist and its folder "
                            f"{folder} cannot be written (SSJ_DATABASE_URL)",
                            int(ExitCode.CONFIGURATION))
-        return Finding("store", WARNING, f"{sqlite_file} does not exist yet: the first sync "
+        return Finding("store", WARNING, f"{database} does not exist yet: the first sync "
                        "creates it")
     try:
         has_tables = inspect(store.engine).has_table(runs.name)
