@@ -30,7 +30,8 @@ FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
          "--remote-debugging-port=0")
 
 
-def _unavailable(reason: str) -> None:
+def unavailable(reason: str) -> None:
+    """Skip on a developer's machine; fail in CI, where the browser tests must run."""
     if IN_CI:
         pytest.fail(f"CI=true but {reason}: the browser test must run in CI")
     pytest.skip(reason)
@@ -114,11 +115,11 @@ class DevTools:
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevTools]:
     """Headless Chromium with one page, driven over --remote-debugging-port."""
     if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
-        _unavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+        unavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
     try:
         import websocket  # noqa: F401
     except ImportError:
-        _unavailable("websocket-client is not installed (pip install -e '.[test]')")
+        unavailable("websocket-client is not installed (pip install -e '.[test]')")
     profile = tmp_path_factory.mktemp("chromium-profile")
     process = subprocess.Popen([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

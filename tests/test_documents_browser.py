@@ -16,12 +16,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import pypdf
 import pytest
-from browser_support import SCREENSHOTS, DevTools, emulate, screenshot
+from browser_support import SCREENSHOTS, DevTools, emulate, screenshot, unavailable
 from sync_support import CONSOLE_SCRIPT
 
+from ssj_bridge.errors import ConfigurationError
 from ssj_bridge.model import beijing_today
 from ssj_bridge.model.periods import Quarter
+from ssj_bridge.report.pdf import find_chromium
 from ssj_bridge.simulation.demo import run_demo
 
 UNIT = "威海市生态环境局"
@@ -42,6 +45,10 @@ class Document:
 @pytest.fixture(scope="module")
 def documents(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Document]]:
     """The demo's store, and the four documents written from it by the commands."""
+    try:
+        find_chromium()
+    except ConfigurationError as exc:
+        unavailable(f"no Chromium to print PDFs with: {exc}")
     folder = tmp_path_factory.mktemp("documents")
     code = run_demo(subjects=300, workdir=folder / "demo", echo=lambda _line: None)
     assert code == 0
@@ -167,7 +174,6 @@ def test_document_in_print_emulation_wraps_its_tables_on_the_a4_text_width(
 @pytest.mark.parametrize("name", NAMES)
 def test_document_pdf_is_a4_with_unit_and_page_x_of_y_on_every_page(
         documents: list[Document], name: str) -> None:
-    pypdf = pytest.importorskip("pypdf")
     page = _document(documents, name)
     reader = pypdf.PdfReader(str(page.pdf))
     total = len(reader.pages)
