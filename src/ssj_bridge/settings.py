@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any, ClassVar, Literal, TypeVar
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
@@ -58,6 +59,35 @@ class AlertSettings(BaseModel):
     url: SecretStr | None = None
     on: Literal["degraded", "failed"] = "degraded"
     timeout: float = Field(default=10.0, gt=0, description="seconds to deliver one alert")
+
+    def urls(self) -> list[str]:
+        """The configured alert URLs (none when SSJ_ALERTS__URL is not set)."""
+        if self.url is None:
+            return []
+        return [u for u in self.url.get_secret_value().replace(",", " ").split() if u]
+
+    def secrets(self) -> list[str]:
+        """Every credential the alert URLs hold (to be masked wherever text is shown): each
+        URL whole, its password, query values and long path segments, and for robot schemes
+        the host (the key itself) and the user (钉钉's signing secret); longest first."""
+        found: set[str] = set()
+        for url in self.urls():
+            parts = urlsplit(url)
+            found.add(url)
+            if parts.password:
+                found.add(unquote(parts.password))
+            if parts.scheme in _ROBOT_SCHEMES and parts.hostname:
+                found.add(parts.netloc.rpartition("@")[2])
+                if parts.username:
+                    found.add(unquote(parts.username))
+            found.update(unquote(seg) for seg in parts.path.split("/") if len(seg) >= 6)
+            found.update(value for _name, value in parse_qsl(parts.query) if len(value) >= 6)
+        return sorted((f for f in found if f), key=len, reverse=True)
+
+
+# Alert URL schemes whose "host" is a credential (a robot's key or token), not a machine.
+_ROBOT_SCHEMES = frozenset({"wecombot", "dingtalk", "wxteams", "workflow", "workflows", "feishu",
+                            "lark"})
 
 
 class Settings(BaseSettings):

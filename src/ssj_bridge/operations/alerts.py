@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import urlsplit
 
 import structlog
 
@@ -26,8 +26,6 @@ log = structlog.get_logger("ssj_bridge.operations.alerts")
 SETTING = "SSJ_ALERTS__URL"
 FAILED_EXITS = {int(ExitCode.UNAVAILABLE), int(ExitCode.CONFIGURATION), 1}
 DEGRADED_EXITS = FAILED_EXITS | {int(ExitCode.SET_ASIDE), int(ExitCode.INPUT_REFUSED)}
-# Schemes whose "host" is a credential (a robot's key or token), not a machine.
-_KEY_SCHEMES = {"wecombot", "dingtalk", "wxteams", "workflow", "workflows", "feishu", "lark"}
 
 
 @dataclass(frozen=True)
@@ -39,36 +37,10 @@ class Alert:
     failed: bool
 
 
-def urls(settings: AlertSettings) -> list[str]:
-    """The configured alert URLs (none when SSJ_ALERTS__URL is not set)."""
-    if settings.url is None:
-        return []
-    text = settings.url.get_secret_value()
-    return [u for u in text.replace(",", " ").split() if u]
-
-
-def secret_parts(url: str) -> list[str]:
-    """The parts of an alert URL that are credentials: the password, query values, path
-    segments and, for robot schemes, the host (the key itself) and the user (a signing
-    secret); longest first."""
-    parts = urlsplit(url)
-    found = {url}
-    if parts.password:
-        found.add(unquote(parts.password))
-    if parts.scheme in _KEY_SCHEMES and parts.hostname:
-        found.add(parts.netloc.rpartition("@")[2])  # the robot's key or token
-        if parts.username:
-            found.add(unquote(parts.username))  # 钉钉's signing secret: dingtalk://SECRET@TOKEN
-    found.update(unquote(seg) for seg in parts.path.split("/") if len(seg) >= 6)
-    found.update(value for _name, value in parse_qsl(parts.query) if len(value) >= 6)
-    return sorted((f for f in found if f), key=len, reverse=True)
-
-
 def masked(text: str, settings: AlertSettings) -> str:
     """`text` with every alert URL's secrets replaced, then the usual redaction."""
-    for url in urls(settings):
-        for part in secret_parts(url):
-            text = text.replace(part, REDACTED)
+    for part in settings.secrets():
+        text = text.replace(part, REDACTED)
     return redact_text(text)
 
 
@@ -104,7 +76,7 @@ def check_urls(settings: AlertSettings) -> list[str]:
     import apprise
 
     shown = []
-    for url in urls(settings):
+    for url in settings.urls():
         with _quiet():
             service = apprise.Apprise.instantiate(url)
         if not service:
@@ -120,7 +92,7 @@ def send_alert(alert: Alert, settings: AlertSettings) -> bool:
     """Deliver `alert` to every configured URL; False (and a warning) when one fails."""
     import apprise
 
-    targets = urls(settings)
+    targets = settings.urls()
     if not targets:
         return True
     notifier = apprise.Apprise()
@@ -151,7 +123,7 @@ def notify_run(settings: AlertSettings, exit_code: int, summary: Mapping[str, An
 
     try:
         alert = alert_for(exit_code, summary, settings, region=region, host=socket.gethostname())
-        if alert is None or not urls(settings):
+        if alert is None or not settings.urls():
             return None
         return send_alert(alert, settings)
     except Exception as exc:
