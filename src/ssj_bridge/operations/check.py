@@ -102,7 +102,22 @@ def run_checks(settings: Settings, host: PluginHost, *, timeout: float = PROBE_T
         if store is not None:
             store.dispose()
     findings.append(check_alerts(settings))
+    findings.append(check_printing(settings))
     return CheckReport(tuple(findings))
+
+
+def check_printing(settings: Settings) -> Finding:
+    """A Chromium to print documents to PDF (`--pdf`); without one, HTML documents only."""
+    from ssj_bridge.report.pdf import find_chromium
+
+    try:
+        found = find_chromium(settings.chromium)
+    except ConfigurationError as exc:
+        if settings.chromium:  # named but missing: a setting to fix
+            return failed("documents", exc)
+        return Finding("documents", WARNING, "no Chromium on PATH: documents are written as "
+                       "HTML only (`--pdf` needs it; SSJ_CHROMIUM names another)")
+    return Finding("documents", OK, f"PDFs printed by {found}")
 
 
 def check_alerts(settings: Settings) -> Finding:
