@@ -12,13 +12,17 @@ What is here, by use:
   the `Adapter` protocol and its optional capabilities `Writes` (sinks) and `Reconcilable`
   (listings), each declared by a typed protocol and checked with isinstance;
 - reading: `Stream`, `Batch`, `Fetched`, `Rejected` (a record set aside, with its reason),
+  `set_aside_on_failure` (whatever a record mapping raises sets that record aside),
   `canonical_payload`, `content_hash`;
-- writing: `Sink`, `BatchSink`, `OutboxItem`, `SendOutcome`, and the batch document errors;
+- writing: `Sink`, `BatchSink`, `ConfirmingSink` (a sink whose writes are not idempotent by
+  content confirms, before resending, what the platform may have forgotten), `OutboxItem`,
+  `SendOutcome`, and the batch document errors;
 - reconciling: `Listing`, `PartialListing`, `ListedRecord` and the compared shapes
   (`task_fields`, `RESULT_FIELDS`, `result_version`, `CREDIT_EVALUATION`, `CREDIT_RISK`);
 - calling a platform: `PlatformSession`, `make_client`, `RetryPolicy`, `call_with_retry`,
-  `RateLimiter`, `transport_error`, `retry_after_seconds`, `read_envelope`,
-  `envelope_message`, `parse_xml` (the one safe XML parser) and the exception tree;
+  `RateLimiter`, `request_deadline` (a whole request's deadline), `transport_error`,
+  `retry_after_seconds`, `read_envelope`, `envelope_message`, `parse_xml` (the one safe XML
+  parser) and the exception tree (`DeadlineReached`: the run's time for the platform is up);
 - the canonical model: records, code lists, identifiers and Beijing time;
 - policies: the rule book and what it is built from.
 """
@@ -28,6 +32,7 @@ from ssj_bridge.errors import (
     BatchTooLarge,
     BatchUnknown,
     ConfigurationError,
+    DeadlineReached,
     DocumentRefused,
     ExitCode,
     PermanentError,
@@ -92,6 +97,7 @@ from ssj_bridge.platform.adapter import (
     AdapterSpec,
     Batch,
     BatchSink,
+    ConfirmingSink,
     Fetched,
     ListedRecord,
     Listing,
@@ -104,6 +110,7 @@ from ssj_bridge.platform.adapter import (
     Writes,
     canonical_payload,
     content_hash,
+    set_aside_on_failure,
 )
 from ssj_bridge.platform.http import (
     NotAnEnvelope,
@@ -117,6 +124,7 @@ from ssj_bridge.platform.http import (
     retry_after_seconds,
     transport_error,
 )
+from ssj_bridge.platform.request_deadline import request_deadline
 from ssj_bridge.platform.safexml import UnsafeDocument, parse_xml, safe_parser
 from ssj_bridge.plugins.hookspecs import API_VERSION, hookimpl
 from ssj_bridge.policy.rules import (
@@ -153,22 +161,23 @@ __all__ = [
     "REJECTED", "RESULT_FIELDS", "TASK_FIELDS", "USCC", "USCC_ALPHABET", "Adapter",
     "AdapterContext", "AdapterSpec", "Assignment", "AssignmentStatus", "Batch",
     "BatchNumberTaken", "BatchSink", "BatchTooLarge", "BatchUnknown", "CanonicalModel",
-    "Category", "CheckLimit", "ConfigurationError", "ConflictAction", "ConflictRule",
-    "CountedFrom", "CreditRecord", "CreditTier", "Deadline", "DeadlineKind", "Designation",
-    "DocumentRefused", "DrawExclusion", "DrawMode", "DrawProof", "Evidence", "Exclusion",
-    "ExclusionTest", "ExitCode", "Expertise", "ExpertiseRule", "Fetched", "GroupSize",
-    "InspectionMode", "Inspector", "ListedRecord", "Listing", "ManagementClass", "Matter",
-    "ModeRule", "NotAnEnvelope", "Note", "NoteKind", "Obligation", "ObligationKind",
-    "OutboxItem", "PartialListing", "PastResult", "Per", "PermanentError", "Permit",
-    "PermitNo", "PermitStatus", "PlatformError", "PlatformSession", "PlatformUnavailable",
-    "Policy", "PolicySpec", "PollutantType", "Publication", "PublicationStatus", "Quarter",
-    "RateLimited", "RateLimiter", "Reconcilable", "RecordedResult", "RegionCode", "Rejected",
-    "Result", "ResultCode", "RetryPolicy", "RiskClass", "Rule", "RuleBook", "SecretStr",
-    "SendOutcome", "SimulatorApp", "Sink", "SsjError", "Stream", "Subject", "SubjectFacts",
-    "Tag", "Task", "TaskStatus", "TransientError", "UnsafeDocument", "Writes", "beijing_now",
-    "beijing_today", "call_with_retry", "canonical_payload", "content_hash", "env_name",
-    "envelope_message", "hookimpl", "is_secret_name", "iso_beijing", "make_client",
-    "normalise_code", "parse_xml", "percent", "read_envelope", "region_prefix",
-    "region_within", "result_version", "retry_after_seconds", "safe_parser", "task_fields",
-    "transport_error", "uscc_check_character", "uscc_problem",
+    "Category", "CheckLimit", "ConfigurationError", "ConfirmingSink", "ConflictAction",
+    "ConflictRule", "CountedFrom", "CreditRecord", "CreditTier", "Deadline", "DeadlineKind",
+    "DeadlineReached", "Designation", "DocumentRefused", "DrawExclusion", "DrawMode",
+    "DrawProof", "Evidence", "Exclusion", "ExclusionTest", "ExitCode", "Expertise",
+    "ExpertiseRule", "Fetched", "GroupSize", "InspectionMode", "Inspector", "ListedRecord",
+    "Listing", "ManagementClass", "Matter", "ModeRule", "NotAnEnvelope", "Note", "NoteKind",
+    "Obligation", "ObligationKind", "OutboxItem", "PartialListing", "PastResult", "Per",
+    "PermanentError", "Permit", "PermitNo", "PermitStatus", "PlatformError", "PlatformSession",
+    "PlatformUnavailable", "Policy", "PolicySpec", "PollutantType", "Publication",
+    "PublicationStatus", "Quarter", "RateLimited", "RateLimiter", "Reconcilable",
+    "RecordedResult", "RegionCode", "Rejected", "Result", "ResultCode", "RetryPolicy",
+    "RiskClass", "Rule", "RuleBook", "SecretStr", "SendOutcome", "SimulatorApp", "Sink",
+    "SsjError", "Stream", "Subject", "SubjectFacts", "Tag", "Task", "TaskStatus",
+    "TransientError", "UnsafeDocument", "Writes", "beijing_now", "beijing_today",
+    "call_with_retry", "canonical_payload", "content_hash", "env_name", "envelope_message",
+    "hookimpl", "is_secret_name", "iso_beijing", "make_client", "normalise_code", "parse_xml",
+    "percent", "read_envelope", "region_prefix", "region_within", "request_deadline",
+    "result_version", "retry_after_seconds", "safe_parser", "set_aside_on_failure",
+    "task_fields", "transport_error", "uscc_check_character", "uscc_problem",
 ]

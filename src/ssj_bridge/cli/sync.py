@@ -8,7 +8,8 @@ from typing import Any
 import click
 import orjson
 
-from ssj_bridge.cli.context import Context, exit_code, pass_context, report_failures
+from ssj_bridge.cli.context import Context, pass_context, report_failures
+from ssj_bridge.errors import exit_code_of
 
 
 @click.command()
@@ -32,17 +33,20 @@ def sync(ctx: Context, only: str | None, as_json: bool) -> None:
         with batch_progress(enabled=sys.stderr.isatty() and not as_json) as progress:
             report = run_sync(settings, store, host, only=roles, progress=progress)
     except Exception as exc:
-        failed = {"exit": exit_code(exc), "platforms": {}, **run_times(started, beijing_now())}
+        failed = {"exit": exit_code_of(exc), "platforms": {}, **run_times(started, beijing_now())}
         if as_json:  # scripts read stdout: the shape holds even when no platform was reached
             click.echo(orjson.dumps(failed).decode())
         if ctx.loaded is not None:  # settings that cannot be read name no one to alert
             _alert(ctx.loaded, failed["exit"], {**failed, "error": f"{type(exc).__name__}: {exc}"})
         raise
+    from ssj_bridge.log import redact_text
+
     _alert(settings, int(report.exit), report.as_json())
+    # What a platform said is in there, and a gateway may have echoed our secrets into it.
     if as_json:
-        click.echo(orjson.dumps(report.as_json()).decode())
+        click.echo(redact_text(orjson.dumps(report.as_json()).decode()))
     else:
-        click.echo(report.summary_line())
+        click.echo(redact_text(report.summary_line()))
     raise SystemExit(int(report.exit))
 
 

@@ -25,6 +25,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from ssj_bridge.model import beijing_now, iso_beijing
+from ssj_bridge.report.output import report_file
 
 QUARTER_WORDS = {1: "第一季度", 2: "第二季度", 3: "第三季度", 4: "第四季度"}
 _QUARTER = re.compile(r"(\d{4})Q([1-4])")
@@ -123,16 +124,19 @@ def render_document(template: str, letterhead: Letterhead, context: Mapping[str,
 
 
 def write_document(text: str, path: Path) -> Path:
-    """Write `text` to `path`, whole or not at all (a reader never sees half a file)."""
+    """Write `text` to `path`, whole or not at all (a reader never sees half a file); a path
+    that cannot be written is a ConfigurationError naming it."""
     path = path.expanduser()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.chmod(temporary, 0o644)  # mkstemp makes it private; a document is read by others
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with report_file(path):  # a path that cannot be written: exit 78, naming the file
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
+                                             suffix=".tmp")
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                out.write(text)
+            os.chmod(temporary, 0o644)  # mkstemp makes it private; a document is read by others
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
     return path.resolve()

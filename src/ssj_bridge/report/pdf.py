@@ -17,6 +17,7 @@ import tempfile
 from pathlib import Path
 
 from ssj_bridge.errors import ConfigurationError, SsjError
+from ssj_bridge.report.output import report_file
 
 SETTING = "SSJ_CHROMIUM"
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
@@ -48,7 +49,10 @@ def print_pdf(html: Path, pdf: Path, *, chromium: str | None = None,
     not at all."""
     program = find_chromium(chromium)
     pdf = pdf.expanduser()
-    pdf.parent.mkdir(parents=True, exist_ok=True)
+    with report_file(pdf):
+        pdf.parent.mkdir(parents=True, exist_ok=True)
+        probe = pdf.with_name(f".{pdf.name}.tmp")
+        probe.touch()  # a folder that cannot be written: said before Chromium is started
     with tempfile.TemporaryDirectory(prefix="ssj-print-") as profile:
         partial = Path(profile) / "out.pdf"
         command = [program, "--headless", "--disable-gpu", "--no-first-run",
@@ -63,12 +67,14 @@ def print_pdf(html: Path, pdf: Path, *, chromium: str | None = None,
             done = subprocess.run(command, capture_output=True, text=True, timeout=timeout,  # noqa: S603
                                   check=False, stdin=subprocess.DEVNULL)
         except subprocess.TimeoutExpired:
+            probe.unlink(missing_ok=True)
             raise PrintFailed(f"Chromium did not print {html.name} within {timeout:.0f} s") from None
         if done.returncode != 0 or not partial.exists() or partial.stat().st_size == 0:
+            probe.unlink(missing_ok=True)
             raise PrintFailed(f"Chromium could not print {html.name} (exit {done.returncode}): "
                               f"{done.stderr.strip()[-500:]}")
-        shutil.move(partial, pdf.with_name(f".{pdf.name}.tmp"))
-    os.replace(pdf.with_name(f".{pdf.name}.tmp"), pdf)
+        shutil.move(partial, probe)
+    os.replace(probe, pdf)
     return pdf.resolve()
 
 
