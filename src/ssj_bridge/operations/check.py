@@ -82,11 +82,16 @@ def run_checks(settings: Settings, host: PluginHost, *, timeout: float = PROBE_T
     """Check the deployment `settings` describe (see the module's docstring)."""
     findings = [*check_settings(settings, host)]
     store = None
-    try:
-        store = Store(settings.database_url, lock_dir=settings.lock_dir)
-    except (ArgumentError, ValueError) as exc:
-        findings.append(Finding("store", FAILED, f"SSJ_DATABASE_URL is not a database URL: "
-                                f"{redact_text(str(exc))}", int(ExitCode.CONFIGURATION)))
+    missing = missing_sqlite_file(settings.database_url)
+    if missing is not None:
+        # Opening the store would create its file: say whether the first sync can, and leave it be.
+        findings.append(missing)
+    else:
+        try:
+            store = Store(settings.database_url, lock_dir=settings.lock_dir)
+        except (ArgumentError, ValueError) as exc:
+            findings.append(Finding("store", FAILED, f"SSJ_DATABASE_URL is not a database URL: "
+                                    f"{redact_text(str(exc))}", int(ExitCode.CONFIGURATION)))
     try:
         readable = None
         if store is not None:
@@ -166,16 +171,9 @@ def check_settings(settings: Settings, host: PluginHost) -> Iterator[Finding]:
 def check_store(store: Store, url: str) -> Finding:
     """Reachable, at this version's schema (or one the next sync creates or migrates), and
     writable (a row written and rolled back)."""
-    database = sqlite_file(url)
-    if database is not None and not database.exists():
-        # Connecting would create the file: say whether the first sync can, and leave it be.
-        folder = database.parent
-        if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
-            return Finding("store", FAILED, f"{database} does not exist and its folder "
-                           f"{folder} cannot be written (SSJ_DATABASE_URL)",
-                           int(ExitCode.CONFIGURATION))
-        return Finding("store", WARNING, f"{database} does not exist yet: the first sync "
-                       "creates it")
+    missing = missing_sqlite_file(url)
+    if missing is not None:
+        return missing
     try:
         has_tables = inspect(store.engine).has_table(runs.name)
         current = has_tables and store.schema_current()
@@ -201,6 +199,23 @@ def check_store(store: Store, url: str) -> Finding:
         return Finding("store", WARNING, f"{where} has an older schema: the next sync "
                        "migrates it (read-only commands refuse it until then)")
     return Finding("store", OK, f"{where}: schema current, writable")
+
+
+def missing_sqlite_file(url: str) -> Finding | None:
+    """For a SQLite file that does not exist yet: whether the first sync can create it (opening
+    the store would create it, so nothing here opens it). None for any other store."""
+    try:
+        database = sqlite_file(url)
+    except (ArgumentError, ValueError):
+        return None  # the store's own check names the bad URL
+    if database is None or database.exists():
+        return None
+    folder = database.parent
+    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+        return Finding("store", FAILED, f"{database} does not exist and its folder "
+                       f"{folder} cannot be written (SSJ_DATABASE_URL)",
+                       int(ExitCode.CONFIGURATION))
+    return Finding("store", WARNING, f"{database} does not exist yet: the first sync creates it")
 
 
 def sqlite_file(url: str) -> Path | None:

@@ -21,7 +21,7 @@ from ssj_bridge.report.compliance import (
     percent_text,
 )
 from ssj_bridge.report.paper import _
-from ssj_bridge.report.words import category_text, kind_text, per_text
+from ssj_bridge.report.words import kind_text, obligation_text, per_text
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ def quota_chart(obligations: Sequence[ObligationFigures]) -> BarChart | None:
         css = {MET: "met", SHORT: "short"}.get(o.status, "open")
         value = (f"{o.done} / {o.required} · {percent_text(o.achievement)}" if o.required
                  else _("无需抽查"))
-        rows.append(BarRow(f"{category_text(o.category.value)} · {per_text(o.per)} {o.period}",
+        rows.append(BarRow(f"{obligation_text(o)} · {per_text(o.per)} {o.period}",
                            (BarPart(css, min(share, cap) / cap,
                                     f"{o.done} / {o.required}"),), value, 1.0 / cap))
     behind = [o for o in obligations if o.status != MET]
@@ -74,7 +74,7 @@ def quota_chart(obligations: Sequence[ObligationFigures]) -> BarChart | None:
         summary = _("全部 {n} 项抽查义务均已完成。").format(n=len(obligations))
     else:
         gaps = "；".join(_("{category} {period} 还差 {gap} 家").format(
-            category=category_text(o.category.value), period=o.period, gap=o.required - o.done)
+            category=obligation_text(o), period=o.period, gap=o.required - o.done)
             for o in behind)
         summary = _("{n} 项义务中 {met} 项已完成：{gaps}。").format(
             n=len(obligations), met=len(obligations) - len(behind), gaps=gaps)

@@ -18,6 +18,8 @@ from ssj_bridge.report.paper import Letterhead, _, render_document, write_docume
 from ssj_bridge.report.words import (
     category_text,
     kind_text,
+    obligation_scope,
+    obligation_text,
     per_text,
     platform_text,
     publication_text,
@@ -44,14 +46,14 @@ def findings(report: ComplianceReport) -> list[str]:
         if o.status == SHORT:
             lines.append(_("{category}：{period}（{clause}）应抽查 {required} 家，已完成 {done} 家，"
                            "差 {gap} 家；该期间已于 {end} 结束。").format(
-                category=category_text(o.category.value), period=o.period, clause=o.clause,
+                category=obligation_text(o), period=o.period, clause=o.clause,
                 required=o.required, done=o.done, gap=o.required - o.done,
                 end=o.end.isoformat()))
     for o in obligations:
         if o.status == OPEN:
             lines.append(_("{category}：{period}（{clause}）应抽查 {required} 家，目前已完成 "
                            "{done} 家，尚需 {gap} 家，截止 {end}。").format(
-                category=category_text(o.category.value), period=o.period, clause=o.clause,
+                category=obligation_text(o), period=o.period, clause=o.clause,
                 required=o.required, done=o.done, gap=o.required - o.done,
                 end=o.end.isoformat()))
     if obligations and all(o.status == MET for o in obligations):
@@ -91,7 +93,7 @@ def render_html(report: ComplianceReport, letterhead: Letterhead | None = None) 
         "tone": tone,
     }
     return render_document(TEMPLATE, letterhead, context, filters={
-        "pct": percent_text, "category": category_text, "per": per_text,
+        "pct": percent_text, "category": category_text, "scope": obligation_scope, "per": per_text,
         "status": status_text, "kind": kind_text, "platform": platform_text,
         "publication": publication_text})
 

@@ -3,18 +3,33 @@ kinds, platform roles. The codes stay in JSON; these are for people (marked for 
 
 from __future__ import annotations
 
+from ssj_bridge.model import Category
 from ssj_bridge.policy.plan import CATEGORY_NAMES
+from ssj_bridge.report.compliance import ROUTINE_LABEL, ObligationFigures
 from ssj_bridge.report.paper import _
 
 
 def category_text(code: str) -> str:
     """`KEY` → `重点监管对象` (an unknown code as it is)."""
-    from ssj_bridge.model import Category
-
     try:
         return _(CATEGORY_NAMES[Category(code)])
     except ValueError:
         return code
+
+
+def obligation_text(o: ObligationFigures) -> str:
+    """An obligation's line named for people: `重点监管对象`; `M07 371003 全部对象` for another
+    matter's district line (the matter and district codes kept, the category in words)."""
+    category = o.category.value if isinstance(o.category, Category) else o.category
+    return " ".join(part for part in (obligation_scope(o), category_text(o.category_key or category))
+                    if part)
+
+
+def obligation_scope(o: ObligationFigures) -> str:
+    """The matter (when not the routine one) and district an obligation's line belongs to:
+    `M07 371003`, or empty for the routine matter's city line."""
+    scope = [o.matter if o.matter and o.matter != ROUTINE_LABEL else "", o.region or ""]
+    return " ".join(part for part in scope if part)
 
 
 def per_text(per: str) -> str:
