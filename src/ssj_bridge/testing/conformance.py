@@ -25,7 +25,10 @@ applied them and checks the retries carry the same idempotency key (`write_key` 
 request), runs the platform's clock an hour behind this machine's (a cursor must come from the
 data, never from the local clock), checks that a second run reads on from its cursor instead
 of from the start, and that every write entity of the adapter comes with a good and a bad
-sample.
+sample. From the target's declarations of the platform's paging (`PagingModel`) and error
+model (`ErrorModel`) it serves pages shorter than asked mid-listing, every record a second
+time and changed records' older versions after the newer, and an answer carrying a code the
+platform does not list.
 """
 
 from __future__ import annotations
