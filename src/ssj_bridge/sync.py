@@ -30,6 +30,7 @@ from ssj_bridge.platform.adapter import AdapterContext, Batch, Writes
 from ssj_bridge.platform.prefetch import prefetch
 from ssj_bridge.plugins.host import PluginHost
 from ssj_bridge.policy.classify import classify_current_quarter, resolve_policy
+from ssj_bridge.policy.closing import keep_periods
 from ssj_bridge.settings import PLATFORM_ROLES, PlatformSettings, Settings, env_name
 from ssj_bridge.store import SYNC_LOCK, Store
 
@@ -144,6 +145,8 @@ def run_sync(settings: Settings, store: Store, host: PluginHost, *,
             report.hook_failures = call_after_sync(host, report.as_json(), synced)
             if policy is not None:
                 classify_current_quarter(store, policy, settings.region_code)
+                # The quarter's roster counts while it runs; a quarter that ended, frozen.
+                keep_periods(store, policy, settings.region_code)
             queued = enqueue_library(store, settings)
             if LIBRARY_PLATFORM in synced and (queued.subjects or queued.inspectors):
                 # What classification just changed goes out in this run, not the next.

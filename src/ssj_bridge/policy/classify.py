@@ -43,6 +43,7 @@ from ssj_bridge.policy.rules import (
     SubjectFacts,
     decide,
 )
+from ssj_bridge.policy.snapshots import is_closed, record_correction
 from ssj_bridge.store import Store
 from ssj_bridge.store.schema import classifications as classifications_table
 from ssj_bridge.store.schema import subjects as subjects_table
@@ -112,14 +113,18 @@ def subject_facts(store: Store, day: date, quarter: Quarter, *, region: str | No
             credit_year=standing.year if standing else None,
             risk_class=standing.risk_class if standing else None,
             complaints_in_quarter=complaints_in_quarter(items, quarter),
+            complaints_before_draw=complaints_in_quarter(items, quarter.previous()),
             history=items))
     return facts
 
 
 def classification_day(quarter: Quarter, today: date | None = None) -> date:
-    """The day whose facts classify `quarter`: today, or the quarter's last day once it is past."""
+    """The day whose facts classify `quarter`: today while it runs (or before it starts, when
+    its draw is prepared); for a quarter that has ended and that nobody classified while it
+    ran, its first day — when its plan is made — never its last: facts learnt later do not
+    reach back into a closed quarter."""
     today = today or beijing_today()
-    return min(today, quarter.end)
+    return quarter.start if today > quarter.end else today
 
 
 # -- classifying ------------------------------------------------------------------------------
@@ -189,6 +194,11 @@ def classify_period(store: Store, active: ActivePolicy, quarter: Quarter, *,
             classifications_table.c.period == quarter.label))
         for start in range(0, len(rows), 500):
             conn.execute(classifications_table.insert(), rows[start:start + 500])
+        if is_closed(conn, quarter):
+            # Plans of the quarter keep reading its snapshot; the change is on record.
+            record_correction(conn, quarter, "classification",
+                              f"classified again under {active.name} on the facts of "
+                              f"{day.isoformat()}: {report.subjects} subjects")
     log.info("classified", period=quarter.label, policy=active.name, day=day.isoformat(),
              subjects=report.subjects, categories=report.by_category,
              uncategorised=report.uncategorised)
@@ -236,6 +246,32 @@ def classification_of(store: Store, uscc: str, quarter: Quarter | None = None) -
     with store.engine.connect() as conn:
         rows = sorted(conn.execute(stmt), key=lambda r: r.period)
     return _from_row(rows[-1]) if rows else None
+
+
+def classify_unless_classified(store: Store, active: ActivePolicy, quarter: Quarter, *,
+                               region: str | None = None) -> None:
+    """Classify `quarter` under `active` when nobody has yet (one index probe otherwise)."""
+    with store.engine.connect() as conn:
+        done = conn.execute(select(classifications_table.c.uscc).where(
+            classifications_table.c.period == quarter.label,
+            classifications_table.c.policy == active.name).limit(1)).first() is not None
+    if not done:
+        classify_period(store, active, quarter, region=region)
+
+
+def inspection_modes(store: Store, policy: str, quarter: Quarter) -> dict[str, InspectionMode]:
+    """The subjects of `quarter` a mode rule applies to (e.g. 非现场), by USCC: only the
+    classifications whose reasons carry a mode are read back."""
+    table = classifications_table
+    found: dict[str, InspectionMode] = {}
+    with store.engine.connect() as conn:
+        for row in conn.execute(select(table).where(
+                table.c.period == quarter.label, table.c.policy == policy,
+                table.c.reasons.contains('"mode"'))):
+            mode = _from_row(row).inspection_mode
+            if mode is not None:
+                found[row.uscc] = mode
+    return found
 
 
 def ensure_classified(store: Store, active: ActivePolicy, quarter: Quarter, *,
