@@ -6,8 +6,9 @@ import os
 import socket
 import time
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
 from types import TracebackType
@@ -38,7 +39,7 @@ from ssj_bridge.redaction import redact_text
 from ssj_bridge.store import files
 from ssj_bridge.store.canonical import writer_named
 from ssj_bridge.store.counts import StoreCounts
-from ssj_bridge.store.prepared import PreparedBatch, prepare, rows_suffice
+from ssj_bridge.store.prepared import PreparedBatch, PreparedRecord, prepare, rows_suffice
 from ssj_bridge.store.schema import (
     cursors,
     quarantine,
@@ -206,8 +207,9 @@ class Store:
     def apply_batch(self, platform: str, stream: str, batch: Batch) -> StoreCounts:
         """Store a batch, its rejects and its cursor in one transaction.
 
-        Records whose content hash is unchanged are skipped (overlap dedupe); a record that
-        now validates leaves the quarantine.
+        Records whose content hash is unchanged are skipped (overlap dedupe), and so are
+        versions older than the one held (`_changed`); a record that now validates leaves the
+        quarantine.
         """
         with self.batch_writer(platform, stream, writer_process_from=None) as writer:
             writer.apply(batch)
@@ -233,8 +235,8 @@ class Store:
         """
         entity = batch.entity
         prepared = batch.records
-        known = self._known_hashes(conn, platform, entity, [r.key for r in prepared])
-        changed = [i for i, r in enumerate(prepared) if known.get(r.key) != r.content_hash]
+        known = self._known_versions(conn, platform, entity, [r.key for r in prepared])
+        changed = _changed(prepared, known)
         if changed:
             upsert(conn, source_records, [
                 {"platform": platform, "entity": entity, "key": r.key, "payload": r.payload,
@@ -274,11 +276,13 @@ class Store:
         ).first() is not None
 
     @staticmethod
-    def _known_hashes(conn: Connection, platform: str, entity: str,
-                      keys: Sequence[str]) -> dict[str, str]:
-        return dict(select_in(
-            conn, (source_records.c.key, source_records.c.content_hash), source_records.c.key,
-            keys, {source_records.c.platform: platform, source_records.c.entity: entity}))
+    def _known_versions(conn: Connection, platform: str, entity: str,
+                        keys: Sequence[str]) -> dict[str, tuple[str, str | None]]:
+        """key → (content hash, source time) of what the store holds."""
+        return {key: (digest, at) for key, digest, at in select_in(
+            conn, (source_records.c.key, source_records.c.content_hash,
+                   source_records.c.source_time), source_records.c.key,
+            keys, {source_records.c.platform: platform, source_records.c.entity: entity})}
 
     @staticmethod
     def _release(conn: Connection, platform: str, entity: str, keys: Sequence[str]) -> None:
@@ -382,6 +386,41 @@ class Store:
         """Close every pooled connection."""
         self.engine.dispose()
 
+
+
+def _changed(prepared: Sequence[PreparedRecord],
+             known: Mapping[str, tuple[str, str | None]]) -> list[int]:
+    """Indices of the records to write: new content that is not older than what is held.
+
+    A platform may serve a record again after it changed (a lagging replica, a page read
+    twice): the same content changes nothing, and an older version (`source_time` before the
+    held one's) must not replace the newer. Within one batch the last of a key's newest wins.
+    """
+    newest: dict[str, int] = {}
+    for index, record in enumerate(prepared):
+        held = known.get(record.key)
+        if held is not None and (held[0] == record.content_hash
+                                 or _older(record.source_time, held[1])):
+            continue
+        earlier = newest.get(record.key)
+        if earlier is not None and _older(record.source_time, prepared[earlier].source_time):
+            continue
+        newest[record.key] = index
+    return sorted(newest.values())
+
+
+def _older(time: str | None, than: str | None) -> bool:
+    """Whether source time `time` is before `than` (unknown times are never older).
+
+    Times of one adapter come in one form: ISO 8601 compared as instants where both parse,
+    any other fixed form (e.g. yyyyMMddHHmmss) as text.
+    """
+    if time is None or than is None:
+        return False
+    try:
+        return datetime.fromisoformat(time) < datetime.fromisoformat(than)
+    except (ValueError, TypeError):  # not ISO, or one with an offset and one without
+        return time < than
 
 
 class BatchWriter:
