@@ -7,19 +7,19 @@ clause, the facts behind it — so `explain USCC` answers from the store alone.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import orjson
 import structlog
-from sqlalchemy import delete, select
+from sqlalchemy import Connection, delete, select
 
-from ssj_bridge.credit import credit_on
+from ssj_bridge.credit import CreditStanding, credit_on, standings
 from ssj_bridge.errors import ConfigurationError
 from ssj_bridge.exports import SubjectEnricher, subject_enricher
-from ssj_bridge.imports.queries import designations
+from ssj_bridge.imports.queries import designation_history
 from ssj_bridge.model import (
     Category,
     CreditTier,
@@ -46,6 +46,10 @@ from ssj_bridge.policy import (
 from ssj_bridge.store import Store
 from ssj_bridge.store.schema import classifications as classifications_table
 from ssj_bridge.store.schema import subjects as subjects_table
+from ssj_bridge.store.upsert import list_parameter, listed, upsert
+
+if TYPE_CHECKING:
+    from ssj_bridge.incremental import ChangeSet
 
 log = structlog.get_logger("ssj_bridge.classify")
 
@@ -86,23 +90,51 @@ def complaints_in_quarter(history: Iterable[DesignationFact], quarter: Quarter) 
     return total
 
 
-def subject_facts(store: Store, day: date, quarter: Quarter, *, region: str | None = None,
-                  usccs: Iterable[str] | None = None) -> list[SubjectFacts]:
-    """The facts of every subject (of `region`, or of `usccs`) as they stand on `day`."""
-    wanted = set(usccs) if usccs is not None else None
-    with store.engine.connect() as conn:
-        rows = [row for row in conn.execute(select(subjects_table).order_by(subjects_table.c.uscc))
-                if (region is None or region_within(row.region_code, region))
-                and (wanted is None or row.uscc in wanted)]
-    keys = [row.uscc for row in rows]
-    credit = credit_on(store, day, keys)
-    history = designations(store, keys)
-    facts = []
-    for row in rows:
-        standing = credit.get(row.uscc)
-        items = tuple(DesignationFact(d.tag.value, d.value, d.since, d.until, d.source)
-                      for d in history.get(row.uscc, []))
-        facts.append(SubjectFacts(
+# Subjects read, decided and written at a time: memory stays flat whatever the city's size.
+CHUNK = 20_000
+
+_SUBJECT_COLUMNS = (subjects_table.c.uscc, subjects_table.c.region_code,
+                    subjects_table.c.industry_code, subjects_table.c.management_class,
+                    subjects_table.c.key_discharge_unit, subjects_table.c.active)
+
+
+def subject_chunks(conn: Connection, usccs: Sequence[str] | None = None,
+                   chunk: int = CHUNK) -> Iterator[list[Any]]:
+    """Subjects' rows in USCC order, `chunk` at a time: every subject, or the listed ones."""
+    uscc = subjects_table.c.uscc
+    if usccs is None:
+        after: str | None = None
+        while True:
+            stmt = select(*_SUBJECT_COLUMNS).order_by(uscc).limit(chunk)
+            if after is not None:
+                stmt = stmt.where(uscc > after)
+            rows = list(conn.execute(stmt))
+            if not rows:
+                return
+            yield rows
+            after = rows[-1].uscc
+    dialect = conn.dialect.name
+    wanted = sorted(set(usccs or ()))
+    for start in range(0, len(wanted), chunk):
+        yield list(conn.execute(
+            select(*_SUBJECT_COLUMNS).where(listed(dialect, uscc, "usccs")).order_by(uscc),
+            {"usccs": list_parameter(dialect, wanted[start:start + chunk])}))
+
+
+@dataclass(frozen=True)
+class FactsChunk:
+    """A chunk of subjects with their credit standing and designations on one day."""
+
+    rows: list[Any]
+    credit: dict[str, CreditStanding]
+    history: dict[str, tuple[DesignationFact, ...]]
+
+    def facts(self, row: Any, day: date, quarter: Quarter,
+              kind: type[SubjectFacts] = SubjectFacts) -> SubjectFacts:
+        """One subject's facts."""
+        standing = self.credit.get(row.uscc)
+        items = self.history.get(row.uscc, ())
+        return kind(
             uscc=row.uscc, region_code=row.region_code, on=day, industry_code=row.industry_code,
             management_class=ManagementClass(row.management_class) if row.management_class else None,
             key_discharge_unit=bool(row.key_discharge_unit), active=bool(row.active),
@@ -112,8 +144,37 @@ def subject_facts(store: Store, day: date, quarter: Quarter, *, region: str | No
             credit_year=standing.year if standing else None,
             risk_class=standing.risk_class if standing else None,
             complaints_in_quarter=complaints_in_quarter(items, quarter),
-            history=items))
-    return facts
+            history=items)
+
+    def key(self, row: Any) -> tuple[Any, ...]:
+        """Everything `facts` carries but the subject's identity (and the day, the same for all)."""
+        standing = self.credit.get(row.uscc)
+        return (row.region_code, row.industry_code, row.management_class,
+                bool(row.key_discharge_unit), bool(row.active),
+                (standing.tier, standing.level, standing.scheme, standing.year,
+                 standing.risk_class) if standing else None,
+                self.history.get(row.uscc, ()))
+
+
+def facts_chunks(conn: Connection, day: date, *, region: str | None = None,
+                 usccs: Sequence[str] | None = None, chunk: int = CHUNK) -> Iterator[FactsChunk]:
+    """The subjects (of `region`, or of `usccs`) with what their facts are made of, a chunk at a
+    time: three statements per chunk, whatever its size."""
+    for rows in subject_chunks(conn, usccs, chunk):
+        if region is not None:
+            rows = [row for row in rows if region_within(row.region_code, region)]
+        keys = [row.uscc for row in rows]
+        yield FactsChunk(rows, standings(conn, day, keys), designation_history(conn, keys))
+
+
+def subject_facts(store: Store, day: date, quarter: Quarter, *, region: str | None = None,
+                  usccs: Iterable[str] | None = None) -> list[SubjectFacts]:
+    """The facts of every subject (of `region`, or of `usccs`) as they stand on `day`."""
+    with store.engine.connect() as conn:
+        return [chunk.facts(row, day, quarter)
+                for chunk in facts_chunks(conn, day, region=region,
+                                          usccs=None if usccs is None else list(usccs))
+                for row in chunk.rows]
 
 
 def classification_day(quarter: Quarter, today: date | None = None) -> date:
@@ -149,7 +210,11 @@ class Classification:
 
 @dataclass
 class ClassifyReport:
-    """What one classification run did: subjects per category, those in no category."""
+    """What one classification run did: subjects per category, those in no category.
+
+    A run over the subjects whose facts changed (`full` False) counts those alone; `changed`
+    holds every subject whose stored classification it wrote or removed.
+    """
 
     period: str
     policy: str
@@ -157,10 +222,132 @@ class ClassifyReport:
     subjects: int = 0
     by_category: dict[str, int] = field(default_factory=dict)
     uncategorised: int = 0
+    full: bool = True
+    changed: set[str] = field(default_factory=set)
 
 
 def _reasons_json(decision: Decision) -> str:
     return orjson.dumps([r.as_json() for r in decision.reasons]).decode()
+
+
+class _IdentityRead(BaseException):
+    """A policy read a subject's USCC: its decisions cannot be shared between subjects.
+
+    A BaseException, so that a rule's own `except Exception` does not swallow it.
+    """
+
+
+class _WithoutIdentity(SubjectFacts):
+    """Facts whose `uscc` cannot be read: what a decision shared by equal facts is made from."""
+
+    def _refuse(self) -> str:
+        self.__dict__["identity_read"] = True
+        raise _IdentityRead
+
+    def _drop(self, _value: str) -> None:
+        pass
+
+    uscc = property(_refuse, _drop)
+
+
+class _Decided(NamedTuple):
+    category: str | None
+    categories: str
+    reasons: str
+    decision: Decision
+
+
+class Decider:
+    """Decides subjects under a policy for one quarter and day, sharing one decision between
+    subjects whose facts are equal but for their USCC (a city has a few hundred kinds of
+    subject, not a hundred thousand). A policy that reads the USCC is decided subject by
+    subject, as before."""
+
+    def __init__(self, active: ActivePolicy, quarter: Quarter, day: date) -> None:
+        self.policy = active.policy
+        self.quarter = quarter
+        self.day = day
+        self.shared: dict[tuple[Any, ...], _Decided] | None = {}
+
+    def decide(self, chunk: FactsChunk, row: Any) -> _Decided:
+        """The subject's category, libraries and reasons (as stored)."""
+        if self.shared is not None:
+            key = chunk.key(row)
+            found = self.shared.get(key)
+            if found is not None:
+                return found
+            facts = chunk.facts(row, self.day, self.quarter, _WithoutIdentity)
+            try:
+                decision = decide(self.policy, facts, self.quarter)
+            except _IdentityRead:
+                decision = None
+            if decision is not None and not facts.__dict__.get("identity_read"):
+                found = self.shared[key] = self._stored(decision)
+                return found
+            log.info("the policy reads subjects' USCCs: each subject is decided alone",
+                     policy=self.policy.name)
+            self.shared = None
+        return self._stored(decide(self.policy, chunk.facts(row, self.day, self.quarter),
+                                   self.quarter))
+
+    @staticmethod
+    def _stored(decision: Decision) -> _Decided:
+        return _Decided(decision.category.value if decision.category else None,
+                        ";".join(c.value for c in decision.categories),
+                        _reasons_json(decision), decision)
+
+
+def _classify(conn: Connection, active: ActivePolicy, quarter: Quarter, report: ClassifyReport,
+              *, region: str | None, usccs: Sequence[str] | None) -> None:
+    """Classify every subject (`usccs` None: the period's rows were deleted before) or the
+    listed ones (rows rewritten only where the classification changed), chunk by chunk."""
+    decider = Decider(active, quarter, report.day)
+    now = iso_beijing(beijing_now())
+    label = quarter.label
+    dialect = conn.dialect.name
+    table = classifications_table
+    kept: set[str] = set()
+    for chunk in facts_chunks(conn, report.day, region=region, usccs=usccs):
+        kept.update(row.uscc for row in chunk.rows)
+        stored: dict[str, tuple[Any, ...]] = {}
+        if usccs is not None:
+            stored = {row.uscc: tuple(row[1:]) for row in conn.execute(
+                select(table.c.uscc, table.c.policy, table.c.category, table.c.categories,
+                       table.c.reasons)
+                .where(table.c.period == label, listed(dialect, table.c.uscc, "usccs")),
+                {"usccs": list_parameter(dialect, [row.uscc for row in chunk.rows])})}
+        written = []
+        for row in chunk.rows:
+            decided = decider.decide(chunk, row)
+            report.subjects += 1
+            for category in decided.decision.categories:
+                report.by_category[category.value] = report.by_category.get(category.value, 0) + 1
+            if decided.category is None:
+                report.uncategorised += 1
+            if stored.get(row.uscc) == (active.name, decided.category, decided.categories,
+                                        decided.reasons):
+                continue
+            written.append({"uscc": row.uscc, "period": label, "policy": active.name,
+                            "category": decided.category, "categories": decided.categories,
+                            "reasons": decided.reasons, "classified_at": now})
+        if usccs is None:
+            if written:
+                conn.execute(table.insert(), written)
+        else:
+            upsert(conn, table, written, ("uscc", "period"))
+            report.changed.update(item["uscc"] for item in written)
+    if usccs is not None:
+        # Listed subjects no longer in the store or the region are in no library any more.
+        gone = sorted(set(usccs) - kept)
+        if gone:
+            removed = conn.execute(select(table.c.uscc).where(
+                table.c.period == label, listed(dialect, table.c.uscc, "usccs")),
+                {"usccs": list_parameter(dialect, gone)}).scalars().all()
+            if removed:
+                conn.execute(delete(table).where(
+                    table.c.period == label, listed(dialect, table.c.uscc, "usccs")),
+                    {"usccs": list_parameter(dialect, removed)})
+                report.changed.update(removed)
 
 
 def classify_period(store: Store, active: ActivePolicy, quarter: Quarter, *,
@@ -169,37 +356,53 @@ def classify_period(store: Store, active: ActivePolicy, quarter: Quarter, *,
 
     `day` is the date whose facts count (default: `classification_day`).
     """
-    day = day or classification_day(quarter)
-    report = ClassifyReport(quarter.label, active.name, day)
-    now = iso_beijing(beijing_now())
-    rows = []
-    for facts in subject_facts(store, day, quarter, region=region):
-        decision = decide(active.policy, facts, quarter)
-        report.subjects += 1
-        for category in decision.categories:
-            report.by_category[category.value] = report.by_category.get(category.value, 0) + 1
-        if decision.category is None:
-            report.uncategorised += 1
-        rows.append({"uscc": facts.uscc, "period": quarter.label, "policy": active.name,
-                     "category": decision.category.value if decision.category else None,
-                     "categories": ";".join(c.value for c in decision.categories),
-                     "reasons": _reasons_json(decision), "classified_at": now})
+    report = ClassifyReport(quarter.label, active.name, day or classification_day(quarter))
     with store.engine.begin() as conn:
         conn.execute(delete(classifications_table).where(
             classifications_table.c.period == quarter.label))
-        for start in range(0, len(rows), 500):
-            conn.execute(classifications_table.insert(), rows[start:start + 500])
-    log.info("classified", period=quarter.label, policy=active.name, day=day.isoformat(),
-             subjects=report.subjects, categories=report.by_category,
-             uncategorised=report.uncategorised)
+        _classify(conn, active, quarter, report, region=region, usccs=None)
+    _log(report)
     return report
 
 
-def classify_current_quarter(store: Store, active: ActivePolicy,
-                             region: str | None = None) -> ClassifyReport:
-    """Classify for the quarter of today's Beijing date (run after each sync)."""
-    today = beijing_today()
-    return classify_period(store, active, Quarter.of(today), region=region, day=today)
+def _log(report: ClassifyReport) -> None:
+    log.info("classified" if report.full else "classified changed subjects",
+             period=report.period, policy=report.policy, day=report.day.isoformat(),
+             subjects=report.subjects, categories=report.by_category,
+             uncategorised=report.uncategorised,
+             **({} if report.full else {"changed": len(report.changed)}))
+
+
+STATE = "classification"  # its entry in derived_state
+
+
+def classify_current_quarter(store: Store, active: ActivePolicy, region: str | None = None,
+                             *, changes: ChangeSet | None = None) -> ClassifyReport:
+    """Classify for the quarter of today's Beijing date (run after each sync).
+
+    With `changes` (the sync's), only the subjects whose facts changed since the last run are
+    classified again, when that run classified the same quarter under the same policy and
+    region; otherwise, and without `changes`, every subject is.
+    """
+    today = changes.today if changes is not None else beijing_today()
+    quarter = Quarter.of(today)
+    wanted = {"period": quarter.label, "policy": active.name, "version": active.spec.version,
+              "region": region}
+    report = ClassifyReport(quarter.label, active.name, today)
+    with store.engine.begin() as conn:
+        since = changes.up_to_date(conn, STATE, wanted) if changes is not None else None
+        if since is None:
+            conn.execute(delete(classifications_table).where(
+                classifications_table.c.period == quarter.label))
+            _classify(conn, active, quarter, report, region=region, usccs=None)
+        else:
+            report.full = False
+            _classify(conn, active, quarter, report, region=region,
+                      usccs=sorted(changes.subjects(conn, since)) if changes else [])
+        if changes is not None:
+            changes.refreshed(conn, STATE, wanted)
+    _log(report)
+    return report
 
 
 # -- reading back -----------------------------------------------------------------------------

@@ -8,16 +8,25 @@ ended and the store ends as if it had never stopped.
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+try:
+    import resource
+except ImportError:  # not on POSIX
+    resource = None  # type: ignore[assignment]
 
 import structlog
 
 from ssj_bridge.adapter import AdapterContext, Batch
-from ssj_bridge.classify import classify_current_quarter, resolve_policy
+from ssj_bridge.classify import ActivePolicy, classify_current_quarter, resolve_policy
 from ssj_bridge.errors import ConfigurationError, ExitCode, PlatformError, SsjError
-from ssj_bridge.library import LIBRARY_PLATFORM, enqueue_library
+from ssj_bridge.incremental import changes_since_last_run
+from ssj_bridge.library import LIBRARY_PLATFORM, LibraryCounts, enqueue_library
 from ssj_bridge.log import redact_text
 from ssj_bridge.pipeline import prefetch
 from ssj_bridge.plugins import PluginHost
@@ -121,28 +130,70 @@ def run_sync(settings: Settings, store: Store, host: PluginHost, *,
         gc.set_threshold(100_000, *collect_after[1:])
         try:
             # Due dates brought up to date, changed refusals queued again, before any relay.
-            deadline_rules = before_relay(settings, store, host)
+            with _step("publications before relay"):
+                deadline_rules = before_relay(settings, store, host)
             # A roster imported since the last run: the people a task names must be in the
             # platform's library before the task is pushed.
-            enqueue_library(store, settings, include_subjects=False)
+            with _step("inspector library"):
+                enqueue_library(store, settings, include_subjects=False)
             for role in roles:
-                report.platforms[role] = _sync_platform(settings, store, host, role, progress)
-            after_relay(store, deadline_rules)  # a warning for each overdue publication
+                with _step(f"platform {role}"):
+                    report.platforms[role] = _sync_platform(settings, store, host, role,
+                                                            progress)
+            with _step("publications after relay"):
+                after_relay(store, deadline_rules)  # a warning for each overdue publication
             synced = [r for r, p in report.platforms.items() if p.error is None]
-            host.manager.hook.after_sync(store=store, platforms=synced)
-            if policy is not None:
-                classify_current_quarter(store, policy, settings.region_code)
-            queued = enqueue_library(store, settings)
+            with _step("after-sync hooks"):
+                host.manager.hook.after_sync(store=store, platforms=synced)
+            queued = _after_streams(settings, store, policy)
             if LIBRARY_PLATFORM in synced and (queued.subjects or queued.inspectors):
                 # What classification just changed goes out in this run, not the next.
-                again = _sync_platform(settings, store, host, LIBRARY_PLATFORM, progress,
-                                       writes_only=True)
+                with _step("library push"):
+                    again = _sync_platform(settings, store, host, LIBRARY_PLATFORM, progress,
+                                           writes_only=True)
                 report.platforms[LIBRARY_PLATFORM].add_writes(again)
         finally:
             gc.set_threshold(*collect_after)
             gc.unfreeze()
             store.finish_run(run_id, int(report.exit), report.as_json())
     return report
+
+
+def _after_streams(settings: Settings, store: Store, policy: ActivePolicy | None
+                   ) -> LibraryCounts:
+    """Classification and the library queue, over the subjects whose facts changed."""
+    if policy is None and not settings.platform(LIBRARY_PLATFORM).base_url:
+        return LibraryCounts()  # nothing reads the marks: they wait for a step that does
+    with changes_since_last_run(store) as changes:
+        reclassified = None
+        if policy is not None:
+            with _step("classification"):
+                reclassified = classify_current_quarter(store, policy, settings.region_code,
+                                                        changes=changes)
+        with _step("library queue"):
+            return enqueue_library(store, settings, changes=changes, reclassified=reclassified)
+
+
+@contextmanager
+def _step(name: str) -> Iterator[None]:
+    """Log how long a step of the run took, and the peak memory so far (this process, and
+    the largest process it started and waited for: the store's writer process)."""
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        log.info("step done", step=name, seconds=round(time.perf_counter() - started, 3),
+                 **_peaks())
+
+
+def _peaks() -> dict[str, float]:
+    if resource is None:
+        return {}
+    # Kilobytes on Linux, bytes on macOS.
+    scale = 1024 * 1024 if sys.platform == "darwin" else 1024
+    return {"peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / scale, 1),
+            "children_peak_mb": round(
+                resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / scale, 1)}
 
 
 def _sync_platform(settings: Settings, store: Store, host: PluginHost, role: str,

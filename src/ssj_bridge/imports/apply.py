@@ -19,6 +19,7 @@ from ssj_bridge.imports.files import Sheet, read_sheet
 from ssj_bridge.imports.roster import ROSTER_COLUMNS, parse_roster
 from ssj_bridge.model import Designation, Inspector, beijing_now, iso_beijing
 from ssj_bridge.store import Store
+from ssj_bridge.store.changes import mark_subjects
 from ssj_bridge.store.schema import designations, imports, inspectors
 from ssj_bridge.store.upsert import upsert
 
@@ -97,6 +98,7 @@ def _write_designations(conn: Connection, records: list[Designation], import_id:
         for d in records]
     for start in range(0, len(rows), 500):
         upsert(conn, designations, rows[start:start + 500], ("uscc", "tag", "since_key"))
+    mark_subjects(conn, [d.uscc for d in records])
 
 
 def since_key(designation: Designation) -> str:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from ssj_bridge.model import Designation, Inspector, Tag, region_within
+from ssj_bridge.policy import DesignationFact
 from ssj_bridge.store import Store
 from ssj_bridge.store.schema import designations as designations_table
 from ssj_bridge.store.schema import inspectors as inspectors_table
+from ssj_bridge.store.upsert import list_parameter, listed
 
 _TAG_ORDER = {tag: index for index, tag in enumerate(Tag)}
 
@@ -33,6 +36,34 @@ def designations(store: Store, usccs: Iterable[str] | None = None) -> dict[str, 
     for items in found.values():
         items.sort(key=lambda d: (_TAG_ORDER[d.tag], d.since or date.min))
     return dict(sorted(found.items()))
+
+
+def designation_history(conn: Connection, usccs: Sequence[str] | None = None
+                        ) -> dict[str, tuple[DesignationFact, ...]]:
+    """`designations` as the facts a policy reads, in the caller's connection, read for the
+    listed subjects alone (or all): stored values are already checked, so no model is built."""
+    stmt = select(designations_table.c.uscc, designations_table.c.tag,
+                  designations_table.c.value, designations_table.c.since,
+                  designations_table.c.until, designations_table.c.source)
+    params: dict[str, Any] = {}
+    if usccs is not None:
+        dialect = conn.dialect.name
+        stmt = stmt.where(listed(dialect, designations_table.c.uscc, "usccs"))
+        params["usccs"] = list_parameter(dialect, usccs)
+    found: dict[str, list[DesignationFact]] = {}
+    for row in conn.execute(stmt, params):
+        found.setdefault(row.uscc, []).append(
+            DesignationFact(row.tag, row.value, row.since, row.until, row.source))
+    return {uscc: tuple(sorted(items, key=_fact_order)) for uscc, items in found.items()}
+
+
+def _fact_order(item: DesignationFact) -> tuple[int, date]:
+    return _TAG_ORDER.get(Tag(item.tag), len(_TAG_ORDER)), item.since or date.min
+
+
+def designated_subjects(conn: Connection) -> set[str]:
+    """Every subject with a designation stored (in force or not)."""
+    return set(conn.execute(select(designations_table.c.uscc).distinct()).scalars())
 
 
 def designations_on(store: Store, day: date,

@@ -7,11 +7,15 @@ they fetch: an evaluation is `USCC/year/published_on`, a risk class `USCC/publis
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+from sqlalchemy import Connection
+
 from ssj_bridge.model import CreditRecord
-from ssj_bridge.store.canonical import Writer, register_writer
+from ssj_bridge.store.canonical import Row, Writer, register_writer
+from ssj_bridge.store.changes import mark_subjects
 from ssj_bridge.store.schema import credit_records
 
 
@@ -46,4 +50,10 @@ def _day(value: date | None) -> str:
     return value.isoformat() if value is not None else ""
 
 
-register_writer(CreditRecord, Writer(credit_records, ("kind", "record_key"), credit_row))
+def _mark_holders(conn: Connection, rows: Sequence[Row]) -> None:
+    # A subject's credit standing decides its category and is part of its library record.
+    mark_subjects(conn, [row["uscc"] for row in rows])
+
+
+register_writer(CreditRecord, Writer(credit_records, ("kind", "record_key"), credit_row,
+                                     derive=_mark_holders))

@@ -1,5 +1,6 @@
 """The statements the store runs a whole batch at a time: INSERT … ON CONFLICT (the one dialect
-difference the store needs) and SELECT … WHERE key IN (…).
+difference the store needs), SELECT … WHERE key IN (…), and a list of any length as one
+parameter (`listed`).
 
 A sync writes and looks up a thousand rows per table and batch, so each statement is compiled
 once per shape, and rows go to and come from the driver as tuples, with the same conversions
@@ -26,14 +27,17 @@ from sqlalchemy import (
     ARRAY,
     Boolean,
     Column,
+    ColumnElement,
     Connection,
     Integer,
+    Select,
     String,
     Table,
     any_,
     bindparam,
     func,
     select,
+    true,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
@@ -285,3 +289,29 @@ def _select_plan(dialect: Dialect, columns: tuple[Column[Any], ...], key: Column
     if plan is None:
         plan = _SELECTS[cache_key] = _SelectPlan(dialect, columns, key, fixed)
     return plan
+
+
+def listed(dialect: str, column: ColumnElement[Any], name: str) -> ColumnElement[bool]:
+    """`column` is one of the values of the parameter `name`, a list of any length given as one
+    value (`list_parameter`): an array on PostgreSQL, a JSON array read by json_each on SQLite.
+
+    One statement serves any number of values: no chunks under SQLite's parameter limit, and a
+    set of keys costs the same few statements whether it holds a hundred or a million.
+    """
+    if dialect == "postgresql":
+        return column == any_(bindparam(name, type_=ARRAY(column.type)))
+    return column.in_(listed_rows(dialect, name, column.type))
+
+
+def listed_rows(dialect: str, name: str, type_: Any = String) -> Select[Any]:
+    """The values of the list parameter `name` as rows of one column, `value`."""
+    if dialect == "postgresql":
+        return select(func.unnest(bindparam(name, type_=ARRAY(type_))).label("value"))
+    values = func.json_each(bindparam(name, type_=String)).table_valued("value")
+    # The WHERE lets SQLite read `INSERT … SELECT … ON CONFLICT` unambiguously.
+    return select(values.c.value).where(true())
+
+
+def list_parameter(dialect: str, values: Sequence[Any]) -> Any:
+    """The value of a `listed` parameter: the list itself, or its JSON text on SQLite."""
+    return list(values) if dialect == "postgresql" else orjson.dumps(list(values)).decode()
