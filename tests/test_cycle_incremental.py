@@ -14,14 +14,8 @@ import pytest
 from sqlalchemy import event, select
 
 from ssj_bridge.adapter import Batch, Fetched, Rejected, canonical_payload, content_hash
-from ssj_bridge.classify import (
-    ActivePolicy,
-    ClassifyReport,
-    classify_current_quarter,
-    classify_period,
-)
+from ssj_bridge.classify import ActivePolicy, ClassifyReport, classify_period
 from ssj_bridge.imports import import_designations
-from ssj_bridge.incremental import changes_since_last_run
 from ssj_bridge.library import LIBRARY_PLATFORM, SUBJECT_ENTITY, LibraryCounts, enqueue_library
 from ssj_bridge.model import Category, CreditRecord, CreditTier
 from ssj_bridge.model.identifiers import uscc_check_character
@@ -33,6 +27,7 @@ from ssj_bridge.settings import PlatformSettings, Settings
 from ssj_bridge.store import Store
 from ssj_bridge.store.credit_writer import credit_record_key
 from ssj_bridge.store.schema import classifications, outbox, subjects
+from ssj_bridge.sync import after_streams
 from ssj_permit.mapping import map_record
 
 REGION = "371000"
@@ -87,10 +82,9 @@ def weihai() -> ActivePolicy:
 def cycle(store: Store, active: ActivePolicy, day: date = DAY
           ) -> tuple[ClassifyReport, LibraryCounts]:
     """What a sync does after its streams."""
-    with changes_since_last_run(store, day) as changes:
-        report = classify_current_quarter(store, active, REGION, changes=changes)
-        queued = enqueue_library(store, settings_for(store), changes=changes, reclassified=report)
-    return report, queued
+    done = after_streams(settings_for(store), store, active, today=day)
+    assert done.classified is not None
+    return done.classified, done.queued
 
 
 class Statements:

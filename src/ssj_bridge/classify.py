@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 import orjson
 import structlog
@@ -46,7 +46,7 @@ from ssj_bridge.policy import (
 from ssj_bridge.store import Store
 from ssj_bridge.store.schema import classifications as classifications_table
 from ssj_bridge.store.schema import subjects as subjects_table
-from ssj_bridge.store.upsert import list_parameter, listed, upsert
+from ssj_bridge.store.upsert import insert, list_parameter, listed, upsert
 
 if TYPE_CHECKING:
     from ssj_bridge.incremental import ChangeSet
@@ -91,53 +91,55 @@ def complaints_in_quarter(history: Iterable[DesignationFact], quarter: Quarter) 
 
 
 # Subjects read, decided and written at a time: memory stays flat whatever the city's size.
-CHUNK = 20_000
+CHUNK = 5_000
 
+# A subject's row, read by position in the loops over every subject: by name, SQLAlchemy takes
+# close to a microsecond an attribute, more than the rest of a decision shared by many.
 _SUBJECT_COLUMNS = (subjects_table.c.uscc, subjects_table.c.region_code,
                     subjects_table.c.industry_code, subjects_table.c.management_class,
-                    subjects_table.c.key_discharge_unit, subjects_table.c.active)
+                    subjects_table.c.key_discharge_unit, subjects_table.c.active,
+                    subjects_table.c.name)
+USCC, REGION, INDUSTRY, CLASS, KEY_UNIT, ACTIVE, NAME = range(7)
 
 
 def subject_chunks(conn: Connection, usccs: Sequence[str] | None = None,
                    chunk: int = CHUNK) -> Iterator[list[Any]]:
-    """Subjects' rows in USCC order, `chunk` at a time: every subject, or the listed ones."""
+    """Subjects' rows, `chunk` at a time: every subject, in one pass over the table in the
+    order the database keeps it (looking each up by USCC costs several times as much), or
+    the listed ones, in USCC order."""
     uscc = subjects_table.c.uscc
     if usccs is None:
-        after: str | None = None
-        while True:
-            stmt = select(*_SUBJECT_COLUMNS).order_by(uscc).limit(chunk)
-            if after is not None:
-                stmt = stmt.where(uscc > after)
-            rows = list(conn.execute(stmt))
-            if not rows:
-                return
-            yield rows
-            after = rows[-1].uscc
+        result = conn.execute(select(*_SUBJECT_COLUMNS).execution_options(yield_per=chunk))
+        for part in result.partitions():
+            yield list(part)
+        return
     dialect = conn.dialect.name
     wanted = sorted(set(usccs or ()))
     for start in range(0, len(wanted), chunk):
         yield list(conn.execute(
             select(*_SUBJECT_COLUMNS).where(listed(dialect, uscc, "usccs")).order_by(uscc),
-            {"usccs": list_parameter(dialect, wanted[start:start + chunk])}))
+            {"usccs": list_parameter(dialect, wanted[start:start + chunk])}).all())
 
 
 @dataclass(frozen=True)
 class FactsChunk:
-    """A chunk of subjects with their credit standing and designations on one day."""
+    """A chunk of subjects with their credit standing and designations on one day; `outside`
+    holds the chunk's subjects outside the region asked for (classified in no library)."""
 
     rows: list[Any]
     credit: dict[str, CreditStanding]
     history: dict[str, tuple[DesignationFact, ...]]
+    outside: list[Any] = field(default_factory=list)
 
     def facts(self, row: Any, day: date, quarter: Quarter,
               kind: type[SubjectFacts] = SubjectFacts) -> SubjectFacts:
         """One subject's facts."""
-        standing = self.credit.get(row.uscc)
-        items = self.history.get(row.uscc, ())
+        standing = self.credit.get(row[USCC])
+        items = self.history.get(row[USCC], ())
         return kind(
-            uscc=row.uscc, region_code=row.region_code, on=day, industry_code=row.industry_code,
-            management_class=ManagementClass(row.management_class) if row.management_class else None,
-            key_discharge_unit=bool(row.key_discharge_unit), active=bool(row.active),
+            uscc=row[USCC], region_code=row[REGION], on=day, industry_code=row[INDUSTRY],
+            management_class=ManagementClass(row[CLASS]) if row[CLASS] else None,
+            key_discharge_unit=bool(row[KEY_UNIT]), active=bool(row[ACTIVE]),
             credit_tier=standing.tier if standing else CreditTier.UNRATED,
             credit_level=standing.level if standing else None,
             credit_scheme=standing.scheme if standing else None,
@@ -148,12 +150,12 @@ class FactsChunk:
 
     def key(self, row: Any) -> tuple[Any, ...]:
         """Everything `facts` carries but the subject's identity (and the day, the same for all)."""
-        standing = self.credit.get(row.uscc)
-        return (row.region_code, row.industry_code, row.management_class,
-                bool(row.key_discharge_unit), bool(row.active),
+        uscc = row[USCC]
+        standing = self.credit.get(uscc) if self.credit else None
+        return (row[REGION:NAME],
                 (standing.tier, standing.level, standing.scheme, standing.year,
                  standing.risk_class) if standing else None,
-                self.history.get(row.uscc, ()))
+                self.history.get(uscc, ()) if self.history else ())
 
 
 def facts_chunks(conn: Connection, day: date, *, region: str | None = None,
@@ -161,10 +163,14 @@ def facts_chunks(conn: Connection, day: date, *, region: str | None = None,
     """The subjects (of `region`, or of `usccs`) with what their facts are made of, a chunk at a
     time: three statements per chunk, whatever its size."""
     for rows in subject_chunks(conn, usccs, chunk):
+        outside = []
         if region is not None:
-            rows = [row for row in rows if region_within(row.region_code, region)]
-        keys = [row.uscc for row in rows]
-        yield FactsChunk(rows, standings(conn, day, keys), designation_history(conn, keys))
+            outside = [row for row in rows if not region_within(row[REGION], region)]
+            if outside:
+                rows = [row for row in rows if region_within(row[REGION], region)]
+        keys = [row[USCC] for row in rows]
+        yield FactsChunk(rows, standings(conn, day, keys), designation_history(conn, keys),
+                         outside)
 
 
 def subject_facts(store: Store, day: date, quarter: Quarter, *, region: str | None = None,
@@ -224,6 +230,7 @@ class ClassifyReport:
     uncategorised: int = 0
     full: bool = True
     changed: set[str] = field(default_factory=set)
+    looked_at: set[str] = field(default_factory=set)  # a run over changed subjects: which
 
 
 def _reasons_json(decision: Decision) -> str:
@@ -250,11 +257,14 @@ class _WithoutIdentity(SubjectFacts):
     uscc = property(_refuse, _drop)
 
 
-class _Decided(NamedTuple):
+class Decided(NamedTuple):
+    """A subject's classification as stored: primary category, libraries (`;`-joined and as
+    a tuple), reasons (JSON)."""
+
     category: str | None
     categories: str
     reasons: str
-    decision: Decision
+    libraries: tuple[str, ...]
 
 
 class Decider:
@@ -267,9 +277,9 @@ class Decider:
         self.policy = active.policy
         self.quarter = quarter
         self.day = day
-        self.shared: dict[tuple[Any, ...], _Decided] | None = {}
+        self.shared: dict[tuple[Any, ...], Decided] | None = {}
 
-    def decide(self, chunk: FactsChunk, row: Any) -> _Decided:
+    def decide(self, chunk: FactsChunk, row: Any) -> Decided:
         """The subject's category, libraries and reasons (as stored)."""
         if self.shared is not None:
             key = chunk.key(row)
@@ -291,14 +301,22 @@ class Decider:
                                    self.quarter))
 
     @staticmethod
-    def _stored(decision: Decision) -> _Decided:
-        return _Decided(decision.category.value if decision.category else None,
-                        ";".join(c.value for c in decision.categories),
-                        _reasons_json(decision), decision)
+    def _stored(decision: Decision) -> Decided:
+        libraries = tuple(c.value for c in decision.categories)
+        return Decided(decision.category.value if decision.category else None,
+                        ";".join(libraries), _reasons_json(decision), libraries)
+
+
+class ChunkDecided(Protocol):
+    """Told of each chunk of subjects once classified (e.g. to queue their library records)."""
+
+    def __call__(self, conn: Connection, chunk: FactsChunk, decided: Sequence[Decided]) -> None:
+        """`decided[i]` is the classification of `chunk.rows[i]`."""
 
 
 def _classify(conn: Connection, active: ActivePolicy, quarter: Quarter, report: ClassifyReport,
-              *, region: str | None, usccs: Sequence[str] | None) -> None:
+              *, region: str | None, usccs: Sequence[str] | None,
+              on_chunk: ChunkDecided | None = None) -> None:
     """Classify every subject (`usccs` None: the period's rows were deleted before) or the
     listed ones (rows rewritten only where the classification changed), chunk by chunk."""
     decider = Decider(active, quarter, report.day)
@@ -308,34 +326,37 @@ def _classify(conn: Connection, active: ActivePolicy, quarter: Quarter, report: 
     table = classifications_table
     kept: set[str] = set()
     for chunk in facts_chunks(conn, report.day, region=region, usccs=usccs):
-        kept.update(row.uscc for row in chunk.rows)
+        kept.update(row[USCC] for row in chunk.rows)
         stored: dict[str, tuple[Any, ...]] = {}
         if usccs is not None:
-            stored = {row.uscc: tuple(row[1:]) for row in conn.execute(
+            stored = {row[0]: tuple(row[1:]) for row in conn.execute(
                 select(table.c.uscc, table.c.policy, table.c.category, table.c.categories,
                        table.c.reasons)
                 .where(table.c.period == label, listed(dialect, table.c.uscc, "usccs")),
-                {"usccs": list_parameter(dialect, [row.uscc for row in chunk.rows])})}
+                {"usccs": list_parameter(dialect, [row[USCC] for row in chunk.rows])})}
         written = []
+        all_decided = []
         for row in chunk.rows:
             decided = decider.decide(chunk, row)
+            all_decided.append(decided)
             report.subjects += 1
-            for category in decided.decision.categories:
-                report.by_category[category.value] = report.by_category.get(category.value, 0) + 1
+            for category in decided.libraries:
+                report.by_category[category] = report.by_category.get(category, 0) + 1
             if decided.category is None:
                 report.uncategorised += 1
-            if stored.get(row.uscc) == (active.name, decided.category, decided.categories,
-                                        decided.reasons):
+            if stored and stored.get(row[USCC]) == (active.name, decided.category,
+                                                    decided.categories, decided.reasons):
                 continue
-            written.append({"uscc": row.uscc, "period": label, "policy": active.name,
+            written.append({"uscc": row[USCC], "period": label, "policy": active.name,
                             "category": decided.category, "categories": decided.categories,
                             "reasons": decided.reasons, "classified_at": now})
         if usccs is None:
-            if written:
-                conn.execute(table.insert(), written)
+            insert(conn, table, written)
         else:
             upsert(conn, table, written, ("uscc", "period"))
             report.changed.update(item["uscc"] for item in written)
+        if on_chunk is not None:
+            on_chunk(conn, chunk, all_decided)
     if usccs is not None:
         # Listed subjects no longer in the store or the region are in no library any more.
         gone = sorted(set(usccs) - kept)
@@ -377,12 +398,14 @@ STATE = "classification"  # its entry in derived_state
 
 
 def classify_current_quarter(store: Store, active: ActivePolicy, region: str | None = None,
-                             *, changes: ChangeSet | None = None) -> ClassifyReport:
+                             *, changes: ChangeSet | None = None,
+                             on_chunk: ChunkDecided | None = None) -> ClassifyReport:
     """Classify for the quarter of today's Beijing date (run after each sync).
 
     With `changes` (the sync's), only the subjects whose facts changed since the last run are
     classified again, when that run classified the same quarter under the same policy and
-    region; otherwise, and without `changes`, every subject is.
+    region; otherwise, and without `changes`, every subject is. `on_chunk` hears of every
+    subject looked at, in the same transaction.
     """
     today = changes.today if changes is not None else beijing_today()
     quarter = Quarter.of(today)
@@ -394,11 +417,13 @@ def classify_current_quarter(store: Store, active: ActivePolicy, region: str | N
         if since is None:
             conn.execute(delete(classifications_table).where(
                 classifications_table.c.period == quarter.label))
-            _classify(conn, active, quarter, report, region=region, usccs=None)
+            _classify(conn, active, quarter, report, region=region, usccs=None,
+                      on_chunk=on_chunk)
         else:
             report.full = False
+            report.looked_at = changes.subjects(conn, since) if changes else set()
             _classify(conn, active, quarter, report, region=region,
-                      usccs=sorted(changes.subjects(conn, since)) if changes else [])
+                      usccs=sorted(report.looked_at), on_chunk=on_chunk)
         if changes is not None:
             changes.refreshed(conn, STATE, wanted)
     _log(report)

@@ -15,7 +15,8 @@ the platform lost or changed is repaired by sending it again.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+import functools
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -24,12 +25,24 @@ import orjson
 import structlog
 from sqlalchemy import Connection, and_, select
 
-from ssj_bridge.classify import ClassifyReport, subject_chunks
+from ssj_bridge.classify import (
+    ACTIVE,
+    CLASS,
+    INDUSTRY,
+    KEY_UNIT,
+    NAME,
+    REGION,
+    USCC,
+    ClassifyReport,
+    Decided,
+    FactsChunk,
+)
 from ssj_bridge.credit import CreditStanding, standings
 from ssj_bridge.imports.queries import designation_history
 from ssj_bridge.model import Category, CreditTier, Inspector, beijing_today
 from ssj_bridge.outbox import ACCEPTED, PENDING, enqueue, enqueue_many
 from ssj_bridge.period import Quarter
+from ssj_bridge.policy import DesignationFact
 from ssj_bridge.reconcile.entities import EntitySpec, StoreRecord, register_entity
 from ssj_bridge.settings import Settings
 from ssj_bridge.store import Store
@@ -56,12 +69,13 @@ class LibraryCounts:
 
 
 STATE = "library"  # its entry in derived_state
-CHUNK = 20_000  # subjects queued at a time: a few statements each, memory flat with the city
+CHUNK = 5_000  # subjects queued at a time: a few statements each, memory flat with the city
 
 
 def enqueue_library(store: Store, settings: Settings, today: date | None = None, *,
                     include_subjects: bool = True, changes: ChangeSet | None = None,
-                    reclassified: ClassifyReport | None = None) -> LibraryCounts:
+                    reclassified: ClassifyReport | None = None,
+                    queued_with: LibraryPass | None = None) -> LibraryCounts:
     """Queue the library records that changed since the platform last accepted them.
 
     `include_subjects=False` queues the inspector library alone (before a run's writes, so
@@ -70,17 +84,22 @@ def enqueue_library(store: Store, settings: Settings, today: date | None = None,
     With `changes` (the sync's), only subjects whose facts or classification changed since
     the last run are looked at — and those the platform refused, which are offered again
     as before — when that run queued the same quarter; otherwise every subject is.
+    `queued_with` is the pass that queued, as `reclassified` classified them, the subjects
+    classification looked at: they are not looked at again.
 
     Nothing is queued when no platform keeps the libraries, and no subject is queued for a
     quarter that has not been classified yet (every subject would otherwise look as if it
     had left the library on the first day of a quarter).
     """
-    counts = LibraryCounts()
+    counts = queued_with.counts if queued_with is not None else LibraryCounts()
     if not settings.platform(LIBRARY_PLATFORM).base_url:
         return counts
     day = today or (changes.today if changes is not None else beijing_today())
     period = Quarter.of(day).label
     allowed = store.allowed_usccs()
+    covered: set[str] | None = set()  # None: every subject
+    if queued_with is not None and reclassified is not None:
+        covered = None if reclassified.full else reclassified.looked_at
     with store.engine.begin() as conn:
         if include_subjects and _is_classified(conn, period):
             wanted = {"period": period}
@@ -91,9 +110,15 @@ def enqueue_library(store: Store, settings: Settings, today: date | None = None,
                 found = changes.subjects(conn, since) | _refused(conn, SUBJECT_ENTITY)
                 if reclassified is not None:
                     found |= reclassified.changed
-                usccs = sorted(found)
-            for chunk in subject_chunks(conn, usccs, CHUNK):
-                _queue_subjects(conn, chunk, period, day, counts)
+                usccs = sorted(found - (covered or set()))
+            if covered is not None:
+                for rows in _library_rows(conn, period, usccs):
+                    rows = [row for row in rows if row[USCC] not in covered]
+                    keys = [row[USCC] for row in rows]
+                    _queue_rows(conn, rows, {r[USCC]: _placed(r[_CATEGORY], r[_CATEGORIES])
+                                             for r in rows},
+                                standings(conn, day, keys), designation_history(conn, keys),
+                                day, counts)
             if changes is not None:
                 changes.refreshed(conn, STATE, wanted)
         elif include_subjects:
@@ -104,6 +129,24 @@ def enqueue_library(store: Store, settings: Settings, today: date | None = None,
     log.info("library queued", period=period, subjects=counts.subjects,
              inactive=counts.inactive, inspectors=counts.inspectors)
     return counts
+
+
+class LibraryPass:
+    """Queues the library records of subjects as classification decides them, chunk by chunk
+    in classification's transaction: one pass over the subjects does both."""
+
+    def __init__(self, day: date) -> None:
+        self.day = day
+        self.counts = LibraryCounts()
+
+    def __call__(self, conn: Connection, chunk: FactsChunk, decided: Sequence[Decided]) -> None:
+        """Queue one classified chunk (its subjects outside the region are in no library)."""
+        placed: dict[str, Placement | None] = {
+            row[USCC]: _placed(d.category, d.categories)
+            for row, d in zip(chunk.rows, decided, strict=True)}
+        placed.update((row[USCC], None) for row in chunk.outside)
+        _queue_rows(conn, [*chunk.rows, *chunk.outside], placed, chunk.credit, chunk.history,
+                    self.day, self.counts)
 
 
 def _is_classified(conn: Connection, period: str) -> bool:
@@ -117,43 +160,61 @@ def _refused(conn: Connection, entity: str) -> set[str]:
         quarantine.c.platform == LIBRARY_PLATFORM, quarantine.c.entity == entity)).scalars())
 
 
-_SUBJECT_ROWS = (subjects.c.uscc, subjects.c.name, subjects.c.region_code,
-                 subjects.c.industry_code, subjects.c.management_class,
-                 subjects.c.key_discharge_unit, subjects.c.active)
+# As classification reads them (by position, see classify.USCC…), then its result.
+_SUBJECT_ROWS = (subjects.c.uscc, subjects.c.region_code, subjects.c.industry_code,
+                 subjects.c.management_class, subjects.c.key_discharge_unit, subjects.c.active,
+                 subjects.c.name, classifications.c.category, classifications.c.categories)
+_CATEGORY, _CATEGORIES = 7, 8
 
 
-def _queue_subjects(conn: Connection, chunk: list[Any], period: str, day: date,
-                    counts: LibraryCounts) -> None:
-    """Queue the library records of one chunk of subjects: a few statements, whatever its size.
+def _library_rows(conn: Connection, period: str, usccs: Sequence[str] | None
+                  ) -> Iterator[list[Any]]:
+    """Subjects with their classification for `period`, a chunk at a time: every subject (one
+    pass over the table) or the listed ones."""
+    stmt = (select(*_SUBJECT_ROWS)
+            .select_from(subjects.outerjoin(classifications, and_(
+                classifications.c.uscc == subjects.c.uscc,
+                classifications.c.period == period))))
+    if usccs is None:
+        for part in conn.execute(stmt.execution_options(yield_per=CHUNK)).partitions():
+            yield list(part)
+        return
+    dialect = conn.dialect.name
+    for start in range(0, len(usccs), CHUNK):
+        yield list(conn.execute(
+            stmt.where(listed(dialect, subjects.c.uscc, "usccs")).order_by(subjects.c.uscc),
+            {"usccs": list_parameter(dialect, usccs[start:start + CHUNK])}).all())
+
+
+Placement = tuple[Category | None, list[str]]
+
+
+def _queue_rows(conn: Connection, rows: Sequence[Any], placed: Mapping[str, Placement | None],
+                credit: Mapping[str, CreditStanding],
+                history: Mapping[str, Sequence[DesignationFact]], day: date,
+                counts: LibraryCounts) -> None:
+    """Queue the library records of some subjects: a few statements, whatever their number.
 
     A subject is queued when it is in a library, or was sent before (then as inactive, with
     the categories it was last sent with).
     """
-    dialect = conn.dialect.name
-    keys = [row.uscc for row in chunk]
-    listed_keys = {"usccs": list_parameter(dialect, keys)}
-    rows = list(conn.execute(
-        select(*_SUBJECT_ROWS, classifications.c.category, classifications.c.categories)
-        .select_from(subjects.outerjoin(classifications, and_(
-            classifications.c.uscc == subjects.c.uscc, classifications.c.period == period)))
-        .where(listed(dialect, subjects.c.uscc, "usccs")).order_by(subjects.c.uscc),
-        listed_keys))
-    placed = {row.uscc: _placed(row) for row in rows}
     previous = _last_sent(conn, SUBJECT_ENTITY, [u for u, p in placed.items() if p is None])
-    credit = standings(conn, day, keys)
-    tags = _tags_on(conn, keys, day)
     records = []
     for row in rows:
-        categories = placed[row.uscc]
+        uscc = row[USCC]
+        categories = placed[uscc]
         if categories is None:
-            if row.uscc not in previous:
+            if uscc not in previous:
                 continue  # never in the library
-            categories = _previous_placement(previous[row.uscc])
+            categories = _previous_placement(previous[uscc])
             active = False
         else:
-            active = bool(row.active)
-        records.append((row.uscc, subject_record(row, credit.get(row.uscc),
-                                                 tags.get(row.uscc, []), categories, active)))
+            active = bool(row[ACTIVE])
+        items = history.get(uscc) if history else None
+        tags = [f"{d.tag}:{d.value}" if d.value else d.tag for d in items
+                if d.holds_on(day)] if items else []
+        records.append((uscc, subject_record(row, credit.get(uscc) if credit else None, tags,
+                                             categories, active)))
     queued = enqueue_many(conn, LIBRARY_PLATFORM, SUBJECT_ENTITY, records)
     counts.subjects += len(queued)
     counts.inactive += sum(1 for key, record in records
@@ -167,28 +228,27 @@ def subject_record(row: Any, standing: CreditStanding | None, tags: list[str],
     the stored row, whose values were checked when its permits were stored."""
     primary, libraries = categories
     return {
-        "uscc": row.uscc, "name": row.name, "regionCode": row.region_code,
-        "industryCode": row.industry_code, "managementClass": row.management_class,
-        "keyDischargeUnit": bool(row.key_discharge_unit), "active": active,
-        "creditLevel": (standing.tier if standing else CreditTier.UNRATED).value,
+        "uscc": row[USCC], "name": row[NAME], "regionCode": row[REGION],
+        "industryCode": row[INDUSTRY], "managementClass": row[CLASS],
+        "keyDischargeUnit": bool(row[KEY_UNIT]), "active": active,
+        "creditLevel": standing.tier.value if standing else _UNRATED,
         "riskClass": standing.risk_class.value if standing and standing.risk_class else None,
         "tags": tags, "category": primary.value if primary else None,
         "categories": list(libraries)}
 
 
-def _placed(row: Any) -> tuple[Category | None, list[str]] | None:
-    """(primary category, every library) of a subject in a library for the period, else None."""
-    libraries = [c for c in (row.categories or "").split(";") if c]
-    if not (row.category or libraries):
+_UNRATED = CreditTier.UNRATED.value
+
+
+@functools.cache
+def _placed(category: str | None, categories: str | None
+            ) -> tuple[Category | None, list[str]] | None:
+    """(primary category, every library) of a subject in a library for the period, else None
+    (from its stored classification: a handful of distinct values, worked out once each)."""
+    libraries = [c for c in (categories or "").split(";") if c]
+    if not (category or libraries):
         return None
-    return (Category(row.category) if row.category else None, libraries)
-
-
-def _tags_on(conn: Connection, usccs: list[str], day: date) -> dict[str, list[str]]:
-    """The designations in force on `day` of each subject, as the library lists them."""
-    return {uscc: [f"{d.tag}:{d.value}" if d.value else d.tag for d in items
-                   if d.holds_on(day)]
-            for uscc, items in designation_history(conn, usccs).items()}
+    return (Category(category) if category else None, libraries)
 
 
 def _previous_placement(previous: dict[str, Any]) -> tuple[Category | None, list[str]]:

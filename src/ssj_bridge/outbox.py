@@ -25,7 +25,7 @@ from sqlalchemy import Connection, Text, bindparam, func, select, update
 from ssj_bridge.adapter import content_hash
 from ssj_bridge.model import beijing_now, iso_beijing
 from ssj_bridge.store.schema import outbox
-from ssj_bridge.store.upsert import list_parameter, listed
+from ssj_bridge.store.upsert import insert, list_parameter, listed
 
 PENDING = "pending"
 ACCEPTED = "accepted"
@@ -149,7 +149,7 @@ def enqueue_many(conn: Connection, platform: str, entity: str,
                      .values(status=SUPERSEDED, updated_at=now),
                      {"ids": list_parameter(dialect, superseded)})
     if rows:
-        conn.execute(outbox.insert(), rows)
+        insert(conn, outbox, rows)
     return queued
 
 

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from typing import Any
 
 try:
@@ -23,10 +24,15 @@ except ImportError:  # not on POSIX
 import structlog
 
 from ssj_bridge.adapter import AdapterContext, Batch
-from ssj_bridge.classify import ActivePolicy, classify_current_quarter, resolve_policy
+from ssj_bridge.classify import (
+    ActivePolicy,
+    ClassifyReport,
+    classify_current_quarter,
+    resolve_policy,
+)
 from ssj_bridge.errors import ConfigurationError, ExitCode, PlatformError, SsjError
 from ssj_bridge.incremental import changes_since_last_run
-from ssj_bridge.library import LIBRARY_PLATFORM, LibraryCounts, enqueue_library
+from ssj_bridge.library import LIBRARY_PLATFORM, LibraryCounts, LibraryPass, enqueue_library
 from ssj_bridge.log import redact_text
 from ssj_bridge.pipeline import prefetch
 from ssj_bridge.plugins import PluginHost
@@ -145,7 +151,7 @@ def run_sync(settings: Settings, store: Store, host: PluginHost, *,
             synced = [r for r, p in report.platforms.items() if p.error is None]
             with _step("after-sync hooks"):
                 host.manager.hook.after_sync(store=store, platforms=synced)
-            queued = _after_streams(settings, store, policy)
+            queued = after_streams(settings, store, policy).queued
             if LIBRARY_PLATFORM in synced and (queued.subjects or queued.inspectors):
                 # What classification just changed goes out in this run, not the next.
                 with _step("library push"):
@@ -159,31 +165,46 @@ def run_sync(settings: Settings, store: Store, host: PluginHost, *,
     return report
 
 
-def _after_streams(settings: Settings, store: Store, policy: ActivePolicy | None
-                   ) -> LibraryCounts:
-    """Classification and the library queue, over the subjects whose facts changed."""
+@dataclass
+class AfterStreams:
+    """What classification (None without a policy) and the library queue did."""
+
+    classified: ClassifyReport | None
+    queued: LibraryCounts
+
+
+def after_streams(settings: Settings, store: Store, policy: ActivePolicy | None, *,
+                  today: date | None = None) -> AfterStreams:
+    """Classification and the library queue, over the subjects whose facts changed since the
+    last run (`today`: the day the run counts as, Beijing's by default)."""
     if policy is None and not settings.platform(LIBRARY_PLATFORM).base_url:
-        return LibraryCounts()  # nothing reads the marks: they wait for a step that does
-    with changes_since_last_run(store) as changes:
-        reclassified = None
+        # Nothing reads the marks: they wait for a step that does.
+        return AfterStreams(None, LibraryCounts())
+    with changes_since_last_run(store, today) as changes:
+        reclassified = library = None
         if policy is not None:
-            with _step("classification"):
+            # One pass: each chunk of subjects classified has its library records queued.
+            if settings.platform(LIBRARY_PLATFORM).base_url:
+                library = LibraryPass(changes.today)
+            with _step("classification and library queue"):
                 reclassified = classify_current_quarter(store, policy, settings.region_code,
-                                                        changes=changes)
+                                                        changes=changes, on_chunk=library)
         with _step("library queue"):
-            return enqueue_library(store, settings, changes=changes, reclassified=reclassified)
+            queued = enqueue_library(store, settings, changes=changes,
+                                     reclassified=reclassified, queued_with=library)
+    return AfterStreams(reclassified, queued)
 
 
 @contextmanager
 def _step(name: str) -> Iterator[None]:
     """Log how long a step of the run took, and the peak memory so far (this process, and
     the largest process it started and waited for: the store's writer process)."""
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     try:
         yield
     finally:
         log.info("step done", step=name, seconds=round(time.perf_counter() - started, 3),
-                 **_peaks())
+                 cpu_seconds=round(time.process_time() - cpu, 3), **_peaks())
 
 
 def _peaks() -> dict[str, float]:

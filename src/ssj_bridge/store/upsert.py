@@ -54,14 +54,25 @@ Converter = Callable[[Any], Any]
 def upsert(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]],
            keys: Sequence[str]) -> None:
     """Insert `rows`, replacing every non-key column of rows whose `keys` already exist."""
+    _write(conn, table, rows, tuple(keys))
+
+
+def insert(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert `rows` (all with the same columns) in one statement: a key already there fails
+    it, as `table.insert()` would, without SQLAlchemy building each row's parameters."""
+    _write(conn, table, rows, None)
+
+
+def _write(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]],
+           keys: tuple[str, ...] | None) -> None:
     if not rows:
         return
     columns = tuple(rows[0])
-    plan = _plan(conn.dialect, table, columns, tuple(keys))
+    plan = _plan(conn.dialect, table, columns, keys)
     if plan is None:
         conn.execute(_statement(conn.dialect, table, columns, keys), list(rows))
         return
-    if plan.arrays is not None and _distinct(rows, keys):
+    if plan.arrays is not None and (keys is None or _distinct(rows, keys)):
         conn.exec_driver_sql(plan.arrays.sql, plan.arrays.parameters(rows))
         return
     conn.exec_driver_sql(plan.sql, plan.parameters(rows))
@@ -76,9 +87,11 @@ def _distinct(rows: Sequence[Mapping[str, Any]], keys: Sequence[str]) -> bool:
 
 
 def _statement(dialect: Dialect, table: Table, columns: Sequence[str],
-               keys: Sequence[str]) -> Insert:
-    insert = postgresql.insert if dialect.name == "postgresql" else sqlite.insert
-    stmt = insert(table)
+               keys: Sequence[str] | None) -> Insert:
+    make = postgresql.insert if dialect.name == "postgresql" else sqlite.insert
+    stmt = make(table)
+    if keys is None:
+        return stmt
     updated = [c for c in columns if c not in keys]
     if updated:
         return stmt.on_conflict_do_update(
@@ -140,7 +153,7 @@ _PLANS: dict[tuple[Any, ...], _Plan | None] = {}
 
 
 def _plan(dialect: Dialect, table: Table, columns: tuple[str, ...],
-          keys: tuple[str, ...]) -> _Plan | None:
+          keys: tuple[str, ...] | None) -> _Plan | None:
     """The compiled upsert, or None when SQLAlchemy must build each row (Python defaults)."""
     cache_key = (dialect.name, dialect.driver, dialect.paramstyle, table, columns, keys)
     try:
@@ -173,19 +186,20 @@ def _plan(dialect: Dialect, table: Table, columns: tuple[str, ...],
 
 
 def _array_plan(dialect: Dialect, table: Table, columns: tuple[str, ...],
-                keys: tuple[str, ...]) -> _ArrayPlan | None:
+                keys: tuple[str, ...] | None) -> _ArrayPlan | None:
     """On PostgreSQL, INSERT … SELECT unnest(…), … ON CONFLICT: a batch is one statement."""
     if dialect.name != "postgresql":
         return None
     arrays = [bindparam(name, [], type_=ARRAY(table.c[name].type)) for name in columns]
     stmt = postgresql.insert(table).from_select(
         list(columns), select(*[func.unnest(array) for array in arrays]))
-    updated = [c for c in columns if c not in keys]
-    if updated:
-        stmt = stmt.on_conflict_do_update(
-            index_elements=list(keys), set_={c: stmt.excluded[c] for c in updated})
-    else:
-        stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
+    if keys is not None:
+        updated = [c for c in columns if c not in keys]
+        if updated:
+            stmt = stmt.on_conflict_do_update(
+                index_elements=list(keys), set_={c: stmt.excluded[c] for c in updated})
+        else:
+            stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
     compiled = stmt.compile(dialect=dialect)
     if compiled.positional or compiled.escaped_bind_names or set(compiled.binds) != set(columns):
         return None
