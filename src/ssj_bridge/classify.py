@@ -310,8 +310,10 @@ class Decider:
 class ChunkDecided(Protocol):
     """Told of each chunk of subjects once classified (e.g. to queue their library records)."""
 
-    def __call__(self, conn: Connection, chunk: FactsChunk, decided: Sequence[Decided]) -> None:
-        """`decided[i]` is the classification of `chunk.rows[i]`."""
+    def __call__(self, conn: Connection, chunk: FactsChunk, decided: Sequence[Decided], *,
+                 every_subject: bool) -> None:
+        """`decided[i]` is the classification of `chunk.rows[i]`; `every_subject` tells a
+        pass over every subject from one over those whose facts changed."""
 
 
 def _classify(conn: Connection, active: ActivePolicy, quarter: Quarter, report: ClassifyReport,
@@ -356,7 +358,7 @@ def _classify(conn: Connection, active: ActivePolicy, quarter: Quarter, report: 
             upsert(conn, table, written, ("uscc", "period"))
             report.changed.update(item["uscc"] for item in written)
         if on_chunk is not None:
-            on_chunk(conn, chunk, all_decided)
+            on_chunk(conn, chunk, all_decided, every_subject=usccs is None)
     if usccs is not None:
         # Listed subjects no longer in the store or the region are in no library any more.
         gone = sorted(set(usccs) - kept)

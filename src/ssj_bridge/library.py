@@ -40,7 +40,7 @@ from ssj_bridge.classify import (
 from ssj_bridge.credit import CreditStanding, standings
 from ssj_bridge.imports.queries import designation_history
 from ssj_bridge.model import Category, CreditTier, Inspector, beijing_today
-from ssj_bridge.outbox import ACCEPTED, PENDING, enqueue, enqueue_many
+from ssj_bridge.outbox import ACCEPTED, PENDING, KeyState, enqueue, enqueue_many, held_by_key
 from ssj_bridge.period import Quarter
 from ssj_bridge.policy import DesignationFact
 from ssj_bridge.reconcile.entities import EntitySpec, StoreRecord, register_entity
@@ -112,13 +112,15 @@ def enqueue_library(store: Store, settings: Settings, today: date | None = None,
                     found |= reclassified.changed
                 usccs = sorted(found - (covered or set()))
             if covered is not None:
+                held = (held_by_key(conn, LIBRARY_PLATFORM, SUBJECT_ENTITY) if usccs is None
+                        else None)
                 for rows in _library_rows(conn, period, usccs):
                     rows = [row for row in rows if row[USCC] not in covered]
                     keys = [row[USCC] for row in rows]
                     _queue_rows(conn, rows, {r[USCC]: _placed(r[_CATEGORY], r[_CATEGORIES])
                                              for r in rows},
                                 standings(conn, day, keys), designation_history(conn, keys),
-                                day, counts)
+                                day, counts, held)
             if changes is not None:
                 changes.refreshed(conn, STATE, wanted)
         elif include_subjects:
@@ -138,15 +140,19 @@ class LibraryPass:
     def __init__(self, day: date) -> None:
         self.day = day
         self.counts = LibraryCounts()
+        self.held: dict[str, KeyState] | None = None
 
-    def __call__(self, conn: Connection, chunk: FactsChunk, decided: Sequence[Decided]) -> None:
+    def __call__(self, conn: Connection, chunk: FactsChunk, decided: Sequence[Decided], *,
+                 every_subject: bool) -> None:
         """Queue one classified chunk (its subjects outside the region are in no library)."""
+        if every_subject and self.held is None:
+            self.held = held_by_key(conn, LIBRARY_PLATFORM, SUBJECT_ENTITY)
         placed: dict[str, Placement | None] = {
             row[USCC]: _placed(d.category, d.categories)
             for row, d in zip(chunk.rows, decided, strict=True)}
         placed.update((row[USCC], None) for row in chunk.outside)
         _queue_rows(conn, [*chunk.rows, *chunk.outside], placed, chunk.credit, chunk.history,
-                    self.day, self.counts)
+                    self.day, self.counts, self.held)
 
 
 def _is_classified(conn: Connection, period: str) -> bool:
@@ -192,13 +198,18 @@ Placement = tuple[Category | None, list[str]]
 def _queue_rows(conn: Connection, rows: Sequence[Any], placed: Mapping[str, Placement | None],
                 credit: Mapping[str, CreditStanding],
                 history: Mapping[str, Sequence[DesignationFact]], day: date,
-                counts: LibraryCounts) -> None:
+                counts: LibraryCounts, held: Mapping[str, KeyState] | None = None) -> None:
     """Queue the library records of some subjects: a few statements, whatever their number.
 
     A subject is queued when it is in a library, or was sent before (then as inactive, with
-    the categories it was last sent with).
+    the categories it was last sent with). `held`: what the outbox holds of every subject
+    (`held_by_key`), when the pass is over every subject.
     """
-    previous = _last_sent(conn, SUBJECT_ENTITY, [u for u, p in placed.items() if p is None])
+    unplaced = [u for u, p in placed.items() if p is None]
+    if held is not None:  # only those sent before can have been sent before
+        unplaced = [u for u in unplaced if u in held
+                    and (held[u].accepted_version or held[u].pending_ids)]
+    previous = _last_sent(conn, SUBJECT_ENTITY, unplaced)
     records = []
     for row in rows:
         uscc = row[USCC]
@@ -215,7 +226,7 @@ def _queue_rows(conn: Connection, rows: Sequence[Any], placed: Mapping[str, Plac
                 if d.holds_on(day)] if items else []
         records.append((uscc, subject_record(row, credit.get(uscc) if credit else None, tags,
                                              categories, active)))
-    queued = enqueue_many(conn, LIBRARY_PLATFORM, SUBJECT_ENTITY, records)
+    queued = enqueue_many(conn, LIBRARY_PLATFORM, SUBJECT_ENTITY, records, held=held)
     counts.subjects += len(queued)
     counts.inactive += sum(1 for key, record in records
                            if key in queued and not record["active"])

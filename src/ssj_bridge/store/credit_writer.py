@@ -56,4 +56,4 @@ def _mark_holders(conn: Connection, rows: Sequence[Row]) -> None:
 
 
 register_writer(CreditRecord, Writer(credit_records, ("kind", "record_key"), credit_row,
-                                     derive=_mark_holders))
+                                     derive=_mark_holders, derives=("subject_changes",)))

@@ -7,7 +7,7 @@ import os
 import socket
 import time
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
@@ -37,7 +37,7 @@ from sqlalchemy.exc import DBAPIError
 from ssj_bridge.adapter import Batch, Rejected
 from ssj_bridge.errors import ConfigurationError, LockHeld, StoreFailed
 from ssj_bridge.model import CanonicalModel, beijing_now, iso_beijing
-from ssj_bridge.store.canonical import writer_named
+from ssj_bridge.store.canonical import writer_named, written_tables
 from ssj_bridge.store.prepared import PreparedBatch, prepare, rows_suffice
 from ssj_bridge.store.schema import (
     cursors,
@@ -57,6 +57,15 @@ log = structlog.get_logger("ssj_bridge.store")
 # A stream announcing at least this many records is stored by a writer process of its own,
 # so the database's work runs beside the reading and validating instead of after it.
 WRITER_PROCESS_FROM = 20_000
+
+# A stream that stored at least this many records has its tables' statistics refreshed.
+ANALYZE_AFTER = 10_000
+
+
+def _schema_tables() -> list[str]:
+    from ssj_bridge.store.schema import metadata
+
+    return list(metadata.tables)
 
 
 @dataclass(frozen=True)
@@ -327,6 +336,17 @@ class Store:
                 finished_at=iso_beijing(beijing_now()), exit_code=exit_code,
                 summary=orjson.dumps(summary).decode()))
 
+    def analyze(self, tables: Iterable[str]) -> None:
+        """PostgreSQL: refresh the planner's statistics of `tables` (after a large stream: the
+        steps after it look subjects and records up by key, which a planner that still
+        counts the tables empty answers with a scan of the whole table each time)."""
+        if self.dialect != "postgresql":
+            return
+        known = sorted(set(tables) & set(_schema_tables()))
+        if known:
+            with self.engine.begin() as conn:
+                conn.exec_driver_sql("ANALYZE " + ", ".join(f'"{name}"' for name in known))
+
     def count(self, table_name: str) -> int:
         """Rows in one table (reports and tests)."""
         from ssj_bridge.store.schema import metadata
@@ -380,6 +400,7 @@ class BatchWriter:
         self._first = True
         self._process: WriterProcess | None = None  # once one is starting or running
         self._handed_over = False
+        self._tables: set[str] = set()  # the tables this stream writes to
 
     def __enter__(self) -> BatchWriter:
         return self
@@ -401,6 +422,8 @@ class BatchWriter:
                     self.totals += process.close()  # commits what it applied
                 else:
                     process.stop()  # it was given nothing
+        if kind is None and self.totals.stored >= ANALYZE_AFTER:
+            self.store.analyze(self._tables)
 
     def apply(self, batch: Batch) -> StoreCounts | None:
         """Store a batch, its rejects and its cursor (None when a writer process stores it)."""
@@ -409,6 +432,8 @@ class BatchWriter:
             self._first = False
             self._maybe_start_process(batch)
         prepared, records = prepare(batch)
+        if prepared.records and not self._tables:
+            self._tables = written_tables({r.model for r in prepared.records})
         if self._process is not None and (self._handed_over or self._started()):
             if not self._handed_over:
                 self.commit()  # what this writer applied comes before what the process does
@@ -481,6 +506,11 @@ class BatchWriter:
         if not self._conn.in_transaction():
             self._conn.begin()
             self._opened = time.monotonic()
+            if self.store.dialect == "postgresql":
+                # A commit returns before the server's log reaches the disk. A run killed at
+                # any instant loses nothing a commit returned; a server that crashes loses its
+                # last commits whole, cursor included, and the next run reads them again.
+                self._conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
         return self._conn
 
     def _close(self) -> None:
