@@ -7,6 +7,7 @@ clause, the facts behind it — so `explain USCC` answers from the store alone.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -31,6 +32,7 @@ from ssj_bridge.model import (
     iso_beijing,
     region_within,
 )
+from ssj_bridge.model.identifiers import region_prefix
 from ssj_bridge.period import Quarter
 from ssj_bridge.plugins import PluginHost
 from ssj_bridge.policy import (
@@ -468,6 +470,58 @@ def classification_of(store: Store, uscc: str, quarter: Quarter | None = None) -
     return _from_row(rows[-1]) if rows else None
 
 
+def classify_unless_classified(store: Store, active: ActivePolicy, quarter: Quarter, *,
+                               region: str | None = None) -> None:
+    """Classify `quarter` under `active` when nobody has yet (one index probe otherwise)."""
+    with store.engine.connect() as conn:
+        done = conn.execute(select(classifications_table.c.uscc).where(
+            classifications_table.c.period == quarter.label,
+            classifications_table.c.policy == active.name).limit(1)).first() is not None
+    if not done:
+        classify_period(store, active, quarter, region=region)
+
+
+def category_members(store: Store, policy: str, quarter: Quarter, *, region: str | None = None,
+                     active_only: bool = True) -> dict[Category, set[str]]:
+    """The subjects of each library of `quarter` under `policy` (active and of `region`, by
+    default), from the stored categories alone: the reasons are large and not needed here."""
+    table = classifications_table
+    stmt = (select(table.c.uscc, table.c.categories)
+            .select_from(table.join(subjects_table, subjects_table.c.uscc == table.c.uscc))
+            .where(table.c.period == quarter.label, table.c.policy == policy))
+    if active_only:
+        stmt = stmt.where(subjects_table.c.active.is_(True))
+    if region is not None:
+        stmt = stmt.where(subjects_table.c.region_code.startswith(region_prefix(region),
+                                                                  autoescape=True))
+    members: dict[Category, set[str]] = {}
+    with store.engine.connect() as conn:
+        for uscc, categories in conn.execute(stmt).all():
+            for category in _libraries(categories):
+                members.setdefault(category, set()).add(uscc)
+    return members
+
+
+@functools.cache
+def _libraries(categories: str) -> tuple[Category, ...]:
+    return tuple(Category(c) for c in categories.split(";") if c)
+
+
+def inspection_modes(store: Store, policy: str, quarter: Quarter) -> dict[str, InspectionMode]:
+    """The subjects of `quarter` a mode rule applies to (e.g. 非现场), by USCC: only the
+    classifications whose reasons carry a mode are read back."""
+    table = classifications_table
+    found: dict[str, InspectionMode] = {}
+    with store.engine.connect() as conn:
+        for row in conn.execute(select(table).where(
+                table.c.period == quarter.label, table.c.policy == policy,
+                table.c.reasons.contains('"mode"'))):
+            mode = _from_row(row).inspection_mode
+            if mode is not None:
+                found[row.uscc] = mode
+    return found
+
+
 def ensure_classified(store: Store, active: ActivePolicy, quarter: Quarter, *,
                       region: str | None = None) -> dict[str, Classification]:
     """The period's classifications under `active`; classified now when there are none."""
@@ -502,14 +556,19 @@ def iter_reasons(classification: Classification) -> Iterator[tuple[str, Reason]]
 def classification_fields(store: Store) -> SubjectEnricher:
     """Fills `category`, `categories` (current quarter) and `creditLevel`, `riskClass` (today)."""
     today = beijing_today()
-    stored = stored_classifications(store, Quarter.of(today))
+    table = classifications_table
+    # The categories alone (in the order `explain` lists them): the reasons are not exported.
+    with store.engine.connect() as conn:
+        stored = {uscc: (category, _ordered(categories)) for uscc, category, categories in
+                  conn.execute(select(table.c.uscc, table.c.category, table.c.categories)
+                               .where(table.c.period == Quarter.of(today).label)).all()}
     credit = credit_on(store, today)
 
     def enrich(_store: Store, item: dict[str, Any]) -> dict[str, Any]:
         found = stored.get(item["uscc"])
         if found is not None:
-            item["category"] = found.category.value if found.category else None
-            item["categories"] = [c.value for c in found.categories]
+            item["category"] = found[0]
+            item["categories"] = list(found[1])
         standing = credit.get(item["uscc"])
         if standing is not None:
             item["creditLevel"] = standing.tier.value
@@ -518,3 +577,9 @@ def classification_fields(store: Store) -> SubjectEnricher:
 
     return enrich
 
+
+@functools.cache
+def _ordered(categories: str) -> tuple[str, ...]:
+    """Stored libraries in CATEGORY_ORDER, as a Classification lists them."""
+    held = _libraries(categories)
+    return tuple(c.value for c in CATEGORY_ORDER if c in held)

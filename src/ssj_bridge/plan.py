@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -25,13 +25,19 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import inspect, select
 
-from ssj_bridge.classify import ActivePolicy, classification_day, ensure_classified, subject_facts
+from ssj_bridge.classify import (
+    ActivePolicy,
+    category_members,
+    classification_day,
+    classify_unless_classified,
+    subject_facts,
+)
 from ssj_bridge.imports.queries import inspectors
-from ssj_bridge.model import Category, TaskStatus, region_within
+from ssj_bridge.model import Category, TaskStatus
 from ssj_bridge.period import Per, Quarter
 from ssj_bridge.policy import Note, NoteKind, Obligation
 from ssj_bridge.store import Store
-from ssj_bridge.store.schema import assignments, results, subjects, tasks
+from ssj_bridge.store.schema import assignments, results, tasks
 
 CATEGORY_NAMES = {Category.KEY: "重点监管对象", Category.SIMPLIFIED: "简化监管对象",
                   Category.GENERAL: "一般监管对象", Category.SPECIAL: "特殊监管对象"}
@@ -149,6 +155,9 @@ class Plan:
     inspectors: int
     categories: tuple[CategoryPlan, ...]
     notes: tuple[Note, ...]
+    # The subjects each population counts (reports intersect them with what was done).
+    members: Mapping[Category, set[str]] = field(default_factory=dict, repr=False,
+                                                 compare=False)
 
     def as_json(self) -> dict[str, Any]:
         """interface.md's shape, plus the advisory notes under `notes`."""
@@ -166,16 +175,10 @@ class Plan:
 def make_plan(store: Store, active: ActivePolicy, quarter: Quarter, *,
               region: str | None = None) -> Plan:
     """The plan of `quarter`: classifies the quarter first when nobody has yet."""
-    stored = ensure_classified(store, active, quarter, region=region)
-    with store.engine.connect() as conn:
-        live = {row.uscc for row in conn.execute(select(subjects.c.uscc, subjects.c.region_code,
-                                                        subjects.c.active))
-                if row.active and (region is None or region_within(row.region_code, region))}
+    classify_unless_classified(store, active, quarter, region=region)
     members: dict[Category, set[str]] = {c: set() for c in active.policy.categories}
-    for uscc, classification in stored.items():
-        if uscc in live:
-            for category in classification.categories:
-                members.setdefault(category, set()).add(uscc)
+    for category, who in category_members(store, active.name, quarter, region=region).items():
+        members.setdefault(category, set()).update(who)
     obligations = active.policy.obligations()
     scoped = _scoped_members(store, quarter, obligations, members)
     staff = certified_inspectors(store, region)
@@ -199,7 +202,7 @@ def make_plan(store: Store, active: ActivePolicy, quarter: Quarter, *,
         categories.append(CategoryPlan(category, len(who), tuple(lines)))
     notes = tuple(n for n in active.policy.notes if n.kind is NoteKind.ADVISORY)
     return Plan(quarter, active.name, active.policy.locality, region, staff, tuple(categories),
-                notes)
+                notes, members)
 
 
 def _scoped_members(store: Store, quarter: Quarter, obligations: Sequence[Obligation],

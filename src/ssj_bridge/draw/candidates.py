@@ -11,6 +11,7 @@ The result is upper case, sorted, without duplicates: the list the draw commits 
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,10 +20,12 @@ from datetime import date
 from sqlalchemy import Connection, select
 
 from ssj_bridge.draw.sampler import normalise_candidates
-from ssj_bridge.model import Category, TaskStatus, region_within
+from ssj_bridge.model import Category, TaskStatus
+from ssj_bridge.model.identifiers import region_prefix
 from ssj_bridge.period import Quarter
 from ssj_bridge.policy import ObligationKind, PastResult, Policy, SubjectFacts
 from ssj_bridge.store.schema import assignments, classifications, results, subjects, tasks
+from ssj_bridge.store.upsert import list_parameter, listed
 
 FactsOf = Callable[[Sequence[str]], Mapping[str, SubjectFacts]]
 
@@ -49,19 +52,20 @@ class CandidateList:
 def members_of(conn: Connection, period: str, region_code: str) -> list[Member]:
     """Every active subject of the region classified for the period, in USCC order."""
     rows = conn.execute(
-        select(classifications.c.uscc, classifications.c.category, classifications.c.categories,
-               subjects.c.region_code)
+        select(classifications.c.uscc, classifications.c.category, classifications.c.categories)
         .join(subjects, subjects.c.uscc == classifications.c.uscc)
-        .where(classifications.c.period == period, subjects.c.active.is_(True))
-        .order_by(classifications.c.uscc))
-    found: list[Member] = []
-    for row in rows:
-        if not region_within(row.region_code, region_code):
-            continue
-        libraries = tuple(Category(c) for c in (row.categories or "").split(";") if c)
-        found.append(Member(row.uscc, Category(row.category) if row.category else None,
-                            libraries))
-    return found
+        .where(classifications.c.period == period, subjects.c.active.is_(True),
+               subjects.c.region_code.startswith(region_prefix(region_code), autoescape=True))
+        .order_by(classifications.c.uscc)).all()
+    return [Member(uscc, *_placement(category, categories)) for uscc, category, categories in rows]
+
+
+@functools.cache
+def _placement(category: str | None, categories: str | None
+               ) -> tuple[Category | None, tuple[Category, ...]]:
+    """A stored classification's primary category and libraries (a few distinct values)."""
+    return (Category(category) if category else None,
+            tuple(Category(c) for c in (categories or "").split(";") if c))
 
 
 def covered_in(conn: Connection, start: date, end: date, periods: Iterable[str]) -> set[str]:
@@ -100,19 +104,16 @@ def checks_in_year(conn: Connection, year: int) -> Counter[str]:
 
 def past_results(conn: Connection, usccs: Iterable[str]) -> dict[str, list[PastResult]]:
     """Every recorded result of the subjects, with who drew its task, oldest first."""
-    wanted = sorted(set(usccs))
+    dialect = conn.dialect.name
     found: dict[str, list[PastResult]] = {}
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start:start + 500]
-        rows = conn.execute(
-            select(results.c.uscc, results.c.inspected_on, results.c.result_code,
-                   tasks.c.drawn_by)
-            .select_from(results.outerjoin(tasks, tasks.c.task_id == results.c.task_id))
-            .where(results.c.uscc.in_(chunk))
-            .order_by(results.c.uscc, results.c.inspected_on))
-        for row in rows:
-            found.setdefault(row.uscc, []).append(PastResult(
-                row.uscc, row.inspected_on, row.result_code, row.drawn_by))
+    rows = conn.execute(
+        select(results.c.uscc, results.c.inspected_on, results.c.result_code, tasks.c.drawn_by)
+        .select_from(results.outerjoin(tasks, tasks.c.task_id == results.c.task_id))
+        .where(listed(dialect, results.c.uscc, "usccs"))
+        .order_by(results.c.uscc, results.c.inspected_on),
+        {"usccs": list_parameter(dialect, sorted(set(usccs)))}).all()
+    for uscc, inspected_on, result_code, drawn_by in rows:
+        found.setdefault(uscc, []).append(PastResult(uscc, inspected_on, result_code, drawn_by))
     return found
 
 

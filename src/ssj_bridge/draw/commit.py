@@ -16,7 +16,13 @@ from dataclasses import dataclass, field
 import structlog
 from sqlalchemy import Connection, select
 
-from ssj_bridge.classify import ActivePolicy, classification_day, ensure_classified, subject_facts
+from ssj_bridge.classify import (
+    ActivePolicy,
+    classification_day,
+    classify_unless_classified,
+    inspection_modes,
+    subject_facts,
+)
 from ssj_bridge.draw.candidates import CandidateList, quarter_candidates
 from ssj_bridge.draw.expertise import matter_expertise
 from ssj_bridge.draw.matching import InspectorProfile, MatchingInputs, shortfall
@@ -135,10 +141,10 @@ def commit_draws(store: Store, active: ActivePolicy, *, region_code: str, quarte
     if negative:
         raise InputRefused(f"--count {', '.join(negative)}: a count is 0 or more")
     with store.lock(DRAW_LOCK):
-        classified = ensure_classified(store, active, quarter, region=region_code)
-        modes = {u: c.inspection_mode.value for u, c in classified.items()
-                 if c.inspection_mode is not None
-                 and c.inspection_mode is not InspectionMode.ON_SITE}
+        classify_unless_classified(store, active, quarter, region=region_code)
+        modes = {u: mode.value for u, mode in inspection_modes(store, active.name,
+                                                                quarter).items()
+                 if mode is not InspectionMode.ON_SITE}
         plan = {c.category: c for c in make_plan(store, active, quarter, region=region_code)
                 .categories}
         roster = inspectors(store, region_code)

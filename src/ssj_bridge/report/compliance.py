@@ -35,7 +35,7 @@ from sqlalchemy import Connection, and_, func, select
 
 from ssj_bridge.classify import ActivePolicy
 from ssj_bridge.deadlines import DeadlineItem, DeadlineRules, deadline_report, refresh_due_dates
-from ssj_bridge.model import Category, PublicationStatus, beijing_now, iso_beijing, region_within
+from ssj_bridge.model import Category, PublicationStatus, beijing_now, iso_beijing
 from ssj_bridge.period import Quarter
 from ssj_bridge.plan import CATEGORY_NAMES, inspected_subjects, make_plan
 from ssj_bridge.reconcile.diff import KINDS
@@ -43,11 +43,9 @@ from ssj_bridge.store import Store
 from ssj_bridge.store.schema import (
     assignments,
     breaks,
-    classifications,
     publications,
     recon_runs,
     results,
-    subjects,
     tasks,
 )
 
@@ -277,7 +275,7 @@ def compliance_report(store: Store, active: ActivePolicy, quarter: Quarter, rule
                       runs: int = RUNS, break_rows: int = BREAK_ROWS) -> ComplianceReport:
     """Gather the quarter's figures (classifies the quarter first when nobody has yet)."""
     plan = make_plan(store, active, quarter, region=region)
-    members = category_members(store, active, quarter, region)
+    members = plan.members
     drawn = drawn_subjects(store, quarter)
     inspected = inspected_subjects(store, quarter.start, quarter.end)
     categories = []
@@ -313,24 +311,6 @@ def obligation_status(required: int, done: int, end: date, today: date) -> str:
     if done >= required:
         return MET
     return SHORT if end < today else OPEN
-
-
-def category_members(store: Store, active: ActivePolicy, quarter: Quarter,
-                     region: str | None) -> dict[Category, set[str]]:
-    """The subjects of each category as the plan counts them (active, of the region)."""
-    with store.engine.connect() as conn:
-        live = {row.uscc for row in conn.execute(
-            select(subjects.c.uscc, subjects.c.region_code).where(subjects.c.active))
-            if region is None or region_within(row.region_code, region)}
-        # Only the categories: the stored reasons are not needed here, and are large.
-        stored = conn.execute(select(classifications.c.uscc, classifications.c.categories).where(
-            classifications.c.period == quarter.label, classifications.c.policy == active.name))
-        members: dict[Category, set[str]] = {}
-        for row in stored:
-            if row.uscc in live:
-                for category in filter(None, row.categories.split(";")):
-                    members.setdefault(Category(category), set()).add(row.uscc)
-    return members
 
 
 def drawn_subjects(store: Store, quarter: Quarter) -> set[str]:
