@@ -17,7 +17,7 @@ import orjson
 import structlog
 from sqlalchemy import Connection, delete, select
 
-from ssj_bridge.credit import CreditStanding, credit_on, standings
+from ssj_bridge.credit import CreditStanding, standings
 from ssj_bridge.errors import ConfigurationError
 from ssj_bridge.exports import SubjectEnricher, subject_enricher
 from ssj_bridge.imports.queries import designation_history
@@ -337,7 +337,7 @@ def _classify(conn: Connection, active: ActivePolicy, quarter: Quarter, report: 
                 select(table.c.uscc, table.c.policy, table.c.category, table.c.categories,
                        table.c.reasons)
                 .where(table.c.period == label, listed(dialect, table.c.uscc, "usccs")),
-                {"usccs": list_parameter(dialect, [row[USCC] for row in chunk.rows])})}
+                {"usccs": list_parameter(dialect, [row[USCC] for row in chunk.rows])}).all()}
         written = []
         all_decided = []
         for row in chunk.rows:
@@ -562,7 +562,7 @@ def classification_fields(store: Store) -> SubjectEnricher:
         stored = {uscc: (category, _ordered(categories)) for uscc, category, categories in
                   conn.execute(select(table.c.uscc, table.c.category, table.c.categories)
                                .where(table.c.period == Quarter.of(today).label)).all()}
-    credit = credit_on(store, today)
+    credit = StandingsAhead(store, today)
 
     def enrich(_store: Store, item: dict[str, Any]) -> dict[str, Any]:
         found = stored.get(item["uscc"])
@@ -576,6 +576,33 @@ def classification_fields(store: Store) -> SubjectEnricher:
         return item
 
     return enrich
+
+
+class StandingsAhead:
+    """Credit standings of subjects asked for in USCC order, read a chunk of subjects ahead:
+    memory stays that of one chunk however many subjects and credit records there are."""
+
+    def __init__(self, store: Store, day: date, chunk: int = CHUNK) -> None:
+        self.store = store
+        self.day = day
+        self.chunk = chunk
+        self._first: str | None = None
+        self._last: str | None = None
+        self._held: dict[str, CreditStanding] = {}
+
+    def get(self, uscc: str) -> CreditStanding | None:
+        """The subject's standing, if it has one."""
+        if self._first is not None and self._last is not None and self._first <= uscc <= self._last:
+            return self._held.get(uscc)
+        with self.store.engine.connect() as conn:
+            if self._first is not None and uscc < self._first:  # asked out of order
+                return standings(conn, self.day, [uscc]).get(uscc)
+            keys = list(conn.execute(
+                select(subjects_table.c.uscc).where(subjects_table.c.uscc >= uscc)
+                .order_by(subjects_table.c.uscc).limit(self.chunk)).scalars()) or [uscc]
+            self._first, self._last = uscc, keys[-1]
+            self._held = standings(conn, self.day, keys)
+        return self._held.get(uscc)
 
 
 @functools.cache

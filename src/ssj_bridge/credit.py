@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, Date, and_, bindparam, case, func, or_, select
+from sqlalchemy import Connection, and_, or_, select
 
 from ssj_bridge.model import CreditTier, RiskClass
 from ssj_bridge.store import Store
@@ -61,62 +61,57 @@ def credit_on(store: Store, day: date, usccs: Iterable[str] | None = None
 
 def standings(conn: Connection, day: date, usccs: Sequence[str] | None = None
               ) -> dict[str, CreditStanding]:
-    """`credit_on` in the caller's connection: the database picks each subject's evaluation
-    and risk class (one row of each per subject comes back, whatever the history's length).
+    """`credit_on` in the caller's connection, for the listed subjects (one statement, led by
+    the index on `uscc`) or all of them.
 
     A subject with evaluations of which none is in force still has a standing (UNRATED), as
-    one with only a risk class not yet published has none.
+    one with only a risk class not yet published has none. The rule is applied here, row by
+    row: a window function over the whole table sorts a million rows on SQLite (tens of
+    seconds), and an OR over the record kinds makes SQLite read every row of both kinds
+    for each list of subjects.
     """
-    dialect = conn.dialect.name
-    stmt = _STANDINGS.get(dialect)
-    if stmt is None:
-        stmt = _STANDINGS[dialect] = (_standings_statement(dialect, False),
-                                      _standings_statement(dialect, True))
-    params: dict[str, Any] = {"day": day}
-    if usccs is not None:
-        params["usccs"] = list_parameter(dialect, usccs)
-    found: dict[str, CreditStanding] = {}
-    for row in conn.execute(stmt[usccs is not None], params):
-        standing = found.get(row.uscc) or CreditStanding()
-        if row.kind == "evaluation":
-            if row.live:
-                standing = replace(standing, tier=CreditTier(row.tier) if row.tier
-                                   else CreditTier.UNRATED,
-                                   level=row.level, scheme=row.scheme, year=row.year)
-        else:
-            standing = replace(standing, risk_class=RiskClass(row.risk_class),
-                               risk_classified_on=row.published_on)
-        found[row.uscc] = standing
-    return found
-
-
-_STANDINGS: dict[str, tuple[Any, Any]] = {}
-
-
-def _standings_statement(dialect: str, listed_only: bool) -> Any:
-    """The evaluation in force (or, when none is, any: the subject reads UNRATED) and the
-    latest risk class of each subject, as `evaluation_in_force` and credit.md choose them."""
     c = credit_records.c
-    day = bindparam("day", type_=Date)
-    live = and_(c.in_force, or_(c.valid_until.is_(None), c.valid_until >= day),
-                or_(c.published_on.is_(None), c.published_on <= day))
-    evaluation = c.kind == "evaluation"
-    candidates = or_(
-        and_(evaluation, c.year.is_not(None)),
-        and_(c.kind == "risk", c.risk_class.is_not(None), c.risk_class != "",
-             or_(c.published_on.is_(None), c.published_on <= day)))
-    if listed_only:
-        candidates = and_(candidates, listed(dialect, c.uscc, "usccs"))
-    ranked = select(
-        c.uscc, c.kind, c.tier, c.level, c.scheme, c.year, c.risk_class, c.published_on,
-        case((and_(evaluation, live), 1), else_=0).label("live"),
-        func.row_number().over(partition_by=(c.uscc, c.kind), order_by=(
-            case((and_(evaluation, live), 0), else_=1),
-            case((evaluation, c.year)).desc(),
-            c.published_on.desc().nulls_last(),
-        )).label("pick"),
-    ).where(candidates).subquery("ranked")
-    return select(ranked).where(ranked.c.pick == 1)
+    stmt = select(c.uscc, c.kind, c.year, c.published_on, c.valid_until, c.in_force, c.tier,
+                  c.level, c.scheme, c.risk_class)
+    params: dict[str, Any] = {}
+    if usccs is not None:
+        dialect = conn.dialect.name
+        stmt = stmt.where(listed(dialect, c.uscc, "usccs"))
+        params["usccs"] = list_parameter(dialect, usccs)
+    evaluations: dict[str, tuple[Any, ...] | None] = {}
+    risks: dict[str, tuple[date, str]] = {}
+    if usccs is None:  # the whole table: a part at a time
+        stmt = stmt.execution_options(yield_per=20_000)
+    for part in conn.execute(stmt, params).partitions():
+        for (uscc, kind, year, published, valid_until, in_force, tier, level, scheme,
+             risk) in part:
+            if kind == "evaluation":
+                if year is None:
+                    continue
+                best = evaluations.get(uscc)
+                if not (in_force and (valid_until is None or valid_until >= day)
+                        and (published is None or published <= day)):
+                    evaluations.setdefault(uscc, None)  # known, not in force: UNRATED
+                    continue
+                rank = (year, published or date.min)
+                if best is None or rank > best[0]:
+                    evaluations[uscc] = (rank, tier, level, scheme, year)
+            elif kind == "risk" and risk:
+                on = published or date.min
+                if on <= day and (uscc not in risks or on > risks[uscc][0]):
+                    risks[uscc] = (on, risk)
+    found: dict[str, CreditStanding] = {}
+    for uscc in evaluations.keys() | risks.keys():
+        chosen = evaluations.get(uscc)
+        risk_entry = risks.get(uscc)
+        found[uscc] = CreditStanding(
+            tier=CreditTier(chosen[1]) if chosen and chosen[1] else CreditTier.UNRATED,
+            level=chosen[2] if chosen else None, scheme=chosen[3] if chosen else None,
+            year=chosen[4] if chosen else None,
+            risk_class=RiskClass(risk_entry[1]) if risk_entry else None,
+            risk_classified_on=(risk_entry[0] if risk_entry and risk_entry[0] != date.min
+                                else None))
+    return found
 
 
 def standing_changed(conn: Connection, since: date, today: date) -> set[str]:

@@ -106,14 +106,14 @@ class KeyState:
     pending_ids: tuple[int, ...] = ()
 
     def add(self, row: Any) -> None:
-        """Take one stored version of the key into account."""
-        if row.version > self.version:
-            self.version, self.content_hash, self.status = (row.version, row.content_hash,
-                                                            row.status)
-        if row.status == ACCEPTED and row.version > self.accepted_version:
-            self.accepted_version, self.accepted_hash = row.version, row.content_hash
-        elif row.status == PENDING:
-            self.pending_ids += (row.id,)
+        """Take one stored version of the key into account (key, id, version, hash, status)."""
+        _, item_id, version, digest, status = row
+        if version > self.version:
+            self.version, self.content_hash, self.status = version, digest, status
+        if status == ACCEPTED and version > self.accepted_version:
+            self.accepted_version, self.accepted_hash = version, digest
+        elif status == PENDING:
+            self.pending_ids += (item_id,)
 
 
 def held_by_key(conn: Connection, platform: str, entity: str) -> dict[str, KeyState]:
@@ -121,12 +121,16 @@ def held_by_key(conn: Connection, platform: str, entity: str) -> dict[str, KeySt
     entity's index: for a pass over every key (a first run, a new quarter), where a lookup
     per key would cost several times as much. Pass it to `enqueue_many` as `held`."""
     held: dict[str, KeyState] = {}
-    for row in conn.execute(_STATE_COLUMNS.where(outbox.c.platform == platform,
-                                                 outbox.c.entity == entity)):
-        state = held.get(row.key)
-        if state is None:
-            state = held[row.key] = KeyState()
-        state.add(row)
+    rows = conn.execute(_STATE_COLUMNS.where(outbox.c.platform == platform,
+                                             outbox.c.entity == entity)
+                        .execution_options(yield_per=20_000))
+    for part in rows.partitions():
+        for row in part:
+            key = row[0]
+            state = held.get(key)
+            if state is None:
+                state = held[key] = KeyState()
+            state.add(row)
     return held
 
 
@@ -191,10 +195,11 @@ def _held(conn: Connection, platform: str, entity: str, keys: Sequence[str]
     held: dict[str, KeyState] = {}
     for row in conn.execute(_STATE_COLUMNS.where(
             outbox.c.platform == platform, outbox.c.entity == entity,
-            listed(dialect, outbox.c.key, "keys")), {"keys": list_parameter(dialect, keys)}):
-        state = held.get(row.key)
+            listed(dialect, outbox.c.key, "keys")), {"keys": list_parameter(dialect, keys)}).all():
+        key = row[0]
+        state = held.get(key)
         if state is None:
-            state = held[row.key] = KeyState()
+            state = held[key] = KeyState()
         state.add(row)
     return held
 
