@@ -80,9 +80,9 @@ def standings(conn: Connection, day: date, usccs: Sequence[str] | None = None
         params["usccs"] = list_parameter(dialect, usccs)
     evaluations: dict[str, tuple[Any, ...] | None] = {}
     risks: dict[str, tuple[date, str]] = {}
-    if usccs is None:  # the whole table: a part at a time
-        stmt = stmt.execution_options(yield_per=20_000)
-    for part in conn.execute(stmt, params).partitions():
+    result = conn.execute(stmt.execution_options(yield_per=20_000) if usccs is None else stmt,
+                          params)  # the whole table a part at a time; a list's rows at once
+    for part in result.partitions() if usccs is None else [result.all()]:
         for (uscc, kind, year, published, valid_until, in_force, tier, level, scheme,
              risk) in part:
             if kind == "evaluation":
