@@ -167,9 +167,11 @@ def facts_chunks(conn: Connection, day: date, *, region: str | None = None,
     for rows in subject_chunks(conn, usccs, chunk):
         outside = []
         if region is not None:
-            outside = [row for row in rows if not region_within(row[REGION], region)]
+            # A city has a handful of region codes: each is tested once.
+            within = {code: region_within(code, region) for code in {row[REGION] for row in rows}}
+            outside = [row for row in rows if not within[row[REGION]]]
             if outside:
-                rows = [row for row in rows if region_within(row[REGION], region)]
+                rows = [row for row in rows if within[row[REGION]]]
         keys = [row[USCC] for row in rows]
         yield FactsChunk(rows, standings(conn, day, keys), designation_history(conn, keys),
                          outside)
@@ -330,7 +332,8 @@ def _classify(conn: Connection, active: ActivePolicy, quarter: Quarter, report: 
     table = classifications_table
     kept: set[str] = set()
     for chunk in facts_chunks(conn, report.day, region=region, usccs=usccs):
-        kept.update(row[USCC] for row in chunk.rows)
+        if usccs is not None:
+            kept.update(row[USCC] for row in chunk.rows)
         stored: dict[str, tuple[Any, ...]] = {}
         if usccs is not None:
             stored = {row[0]: tuple(row[1:]) for row in conn.execute(
