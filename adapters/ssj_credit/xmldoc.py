@@ -5,6 +5,12 @@ for before parsing (so an internal subset is never processed) and again in the p
 document's info (for encodings where a byte scan cannot see it); either finding refuses the
 document. A document that is not well-formed — most often one cut off in transit — is a
 transient failure, never a short page.
+
+The prolog's declared encoding decides how the bytes are read. credit.md's documents are
+GB18030; one that declares another encoding (a gateway rewriting the prolog, a proxy that
+re-encodes) would be read into garbled names that look like data. Only GB18030, its subset
+GBK and UTF-8 (also what a document without a declaration is) are read; any other declared
+encoding, or a UTF-16/32 document, fails that page as a transient error: retried, never stored.
 """
 
 from __future__ import annotations
@@ -25,6 +31,12 @@ _WIDE = ((b"\x00\x00\xfe\xff", "utf-32-be"), (b"\xff\xfe\x00\x00", "utf-32-le"),
          (b"\x00\x00\x00<", "utf-32-be"), (b"<\x00\x00\x00", "utf-32-le"),
          (b"\xfe\xff", "utf-16-be"), (b"\xff\xfe", "utf-16-le"),
          (b"\x00<", "utf-16-be"), (b"<\x00", "utf-16-le"))
+
+
+# Declared encodings credit.md's documents may carry (compared upper case).
+ENCODINGS = frozenset({"GB18030", "GBK", "UTF-8"})
+_ENCODING_DECLARATION = re.compile(
+    rb"""\A(?:\xef\xbb\xbf)?\s*<\?xml\s[^>]*?\bencoding\s*=\s*(["'])([^"']*)\1""")
 
 
 class DocumentRefused(PermanentError):
@@ -56,6 +68,11 @@ def parse(body: bytes, *, max_bytes: int, what: str) -> etree._Element:
         raise DocumentRefused(f"{PLATFORM}: {what}: the document carries a DOCTYPE or an entity "
                               "declaration; refused unparsed (credit.md: documents with a "
                               "DOCTYPE are refused)", platform=PLATFORM)
+    declared = declared_encoding(body)
+    if declared.upper() not in ENCODINGS:
+        raise TransientError(f"{PLATFORM}: {what}: the document declares encoding {declared!r}; "
+                             f"credit.md's documents are {', '.join(sorted(ENCODINGS))}: not "
+                             "read, so that no name is stored garbled", platform=PLATFORM)
     try:
         root = etree.fromstring(body, _parser())
     except etree.XMLSyntaxError as exc:
@@ -71,6 +88,16 @@ def parse(body: bytes, *, max_bytes: int, what: str) -> etree._Element:
         raise DocumentRefused(f"{PLATFORM}: {what}: the document holds an entity reference; "
                               "refused, never resolved", platform=PLATFORM)
     return root
+
+
+def declared_encoding(body: bytes) -> str:
+    """The encoding the document says it is in: its prolog's, else what its first bytes show
+    (UTF-16/32), else UTF-8 (XML's default)."""
+    for start, codec in _WIDE:
+        if body.startswith(start):
+            return codec
+    found = _ENCODING_DECLARATION.match(body[:512])
+    return found.group(2).decode("ascii", "replace").strip() if found else "UTF-8"
 
 
 def _sniffable(body: bytes) -> str:

@@ -8,7 +8,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ssj_bridge.adapter import Fetched, Rejected, canonical_payload, content_hash
+from ssj_bridge.adapter import (
+    Fetched,
+    Rejected,
+    canonical_payload,
+    content_hash,
+    set_aside_on_failure,
+)
 from ssj_bridge.model import Permit, normalise_code
 
 ENTITY = "permit"
@@ -23,6 +29,7 @@ def record_key(raw: Any) -> str:
     return "?" + content_hash(canonical_payload(raw))[:16]
 
 
+@set_aside_on_failure("permit", record_key)
 def map_record(raw: Any, position: str, allowed_usccs: Iterable[str]) -> Fetched | Rejected:
     """Validate one platform record; unknown fields are ignored as permit.md says."""
     if not isinstance(raw, dict):

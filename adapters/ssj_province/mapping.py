@@ -14,7 +14,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ssj_bridge.adapter import Fetched, Rejected, canonical_payload, content_hash
+from ssj_bridge.adapter import (
+    Fetched,
+    Rejected,
+    canonical_payload,
+    content_hash,
+    set_aside_on_failure,
+)
 from ssj_bridge.model import Assignment, DrawProof, Result, Tag, Task
 from ssj_bridge.results import RecordedResult
 
@@ -150,6 +156,7 @@ def update_time(raw: Any) -> datetime | None:
     return moment if moment.tzinfo is not None else None
 
 
+@set_aside_on_failure("task", task_key)
 def map_task(raw: Any, position: str, allowed_usccs: Iterable[str]) -> Fetched | Rejected:
     """A listed task as a canonical Task; unknown fields are ignored (province.md)."""
     if not isinstance(raw, dict):
@@ -169,6 +176,7 @@ def map_task(raw: Any, position: str, allowed_usccs: Iterable[str]) -> Fetched |
     return Fetched(key, payload, content_hash(payload), task, _text(raw.get("updateTime")))
 
 
+@set_aside_on_failure("result", result_key)
 def map_result(raw: Any, position: str, allowed_usccs: Iterable[str]) -> Fetched | Rejected:
     """A listed result (with resultId, version, updateTime) as a canonical RecordedResult."""
     if not isinstance(raw, dict):

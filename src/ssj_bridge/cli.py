@@ -14,7 +14,7 @@ import click
 import orjson
 import structlog
 
-from ssj_bridge.errors import ConfigurationError, ExitCode, SsjError
+from ssj_bridge.errors import ConfigurationError, ExitCode, SsjError, exit_code_of
 from ssj_bridge.features import load_features
 from ssj_bridge.log import configure_logging, redact_text
 from ssj_bridge.settings import Settings, load_settings
@@ -41,7 +41,8 @@ class Context:
         """The migrated store of SSJ_DATABASE_URL."""
         from ssj_bridge.store import Store
 
-        store = Store(self.settings.database_url, lock_dir=self.settings.lock_dir)
+        store = Store(self.settings.database_url, lock_dir=self.settings.lock_dir,
+                      region=self.settings.region_code)
         store.migrate()
         return store
 
@@ -81,12 +82,13 @@ def sync(ctx: Context, only: str | None, as_json: bool) -> None:
             report = run_sync(settings, store, host, only=roles, progress=progress)
     except Exception as exc:
         if as_json:  # scripts read stdout: the shape holds even when no platform was reached
-            click.echo(orjson.dumps({"exit": _exit_code(exc), "platforms": {}}).decode())
+            click.echo(orjson.dumps({"exit": exit_code_of(exc), "platforms": {}}).decode())
         raise
+    # What a platform said is in there, and a gateway may have echoed our secrets into it.
     if as_json:
-        click.echo(orjson.dumps(report.as_json()).decode())
+        click.echo(redact_text(orjson.dumps(report.as_json()).decode()))
     else:
-        click.echo(report.summary_line())
+        click.echo(redact_text(report.summary_line()))
     raise SystemExit(int(report.exit))
 
 
@@ -280,7 +282,7 @@ def reconcile(ctx: Context, platform: str | None, repair: bool, as_json: bool) -
     _report_failures(host)
     report = run_reconcile(ctx.settings, ctx.store(), host, platform=platform, repair=repair)
     if as_json:
-        click.echo(orjson.dumps(report.as_json(), default=str).decode())
+        click.echo(redact_text(orjson.dumps(report.as_json(), default=str).decode()))
     else:
         for name, summary in report.summary.items():
             counts = {k: v for k, v in summary.items() if isinstance(v, dict)}
@@ -648,9 +650,11 @@ def publications() -> None:
 def publications_retry(ctx: Context, keys: tuple[str, ...], error_code: str | None) -> None:
     """Queue refused publications again (KEY: taskId/uscc/inspectedOn; none: every refused one)."""
     from ssj_bridge.publications import retry
+    from ssj_bridge.store import SYNC_LOCK
 
     store = ctx.store()
-    with store.engine.begin() as conn:
+    # Queued again for the exchange: not while a sync (or a repair) is sending.
+    with store.lock(SYNC_LOCK), store.engine.begin() as conn:
         queued = retry(conn, keys, error_code)
     click.echo(f"{len(queued)} publications queued again; the next sync sends them in a new batch")
     for key in queued:
@@ -690,6 +694,11 @@ def adapters_new(name: str, directory: Path, role: str, package: str | None,
                f"then SSJ_{role.upper()}__ADAPTER={name} selects it")
 
 
+from ssj_bridge.regions.cli import register_commands  # noqa: E402 - after the group exists
+
+register_commands(cli)
+
+
 def _report_failures(host: Any) -> None:
     for failure in host.failures:
         log.warning("plugin failed to load", group=failure.group, plugin=failure.name,
@@ -709,7 +718,7 @@ def main() -> None:
         exc.show()
         raise SystemExit(ExitCode.USAGE) from None
     except SsjError as exc:
-        code, message = _exit_code(exc), redact_text(str(exc))
+        code, message = exit_code_of(exc), redact_text(str(exc))
         # One line either way: plain words for a person, the JSON log line for a collector.
         if sys.stderr.isatty():
             click.echo(f"error: {message}", err=True)
@@ -719,7 +728,7 @@ def main() -> None:
     except KeyboardInterrupt:
         raise SystemExit(130) from None
     except Exception as exc:
-        code = _exit_code(exc)
+        code = exit_code_of(exc)
         if code == ExitCode.UNAVAILABLE:
             log.error("database unavailable", error=redact_text(str(exc)), exit=code)
         else:
@@ -727,17 +736,6 @@ def main() -> None:
             # terminal, secrets redacted, no local variables), not as a bare traceback.
             log.exception("command crashed")
         raise SystemExit(code) from None
-
-
-def _exit_code(exc: BaseException) -> int:
-    """The contract's exit code for an error; 1 for a fault of the program itself."""
-    from sqlalchemy.exc import OperationalError
-
-    if isinstance(exc, SsjError):
-        return int(exc.exit_code)
-    if isinstance(exc, OperationalError):  # the database is down or unreachable: retry later
-        return int(ExitCode.UNAVAILABLE)
-    return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -11,6 +11,7 @@ import orjson
 from sqlalchemy import select
 
 from ssj_bridge.model import CreditTier
+from ssj_bridge.spreadsheet import csv_cell, csv_dict_writer
 from ssj_bridge.store import Store
 from ssj_bridge.store.schema import quarantine, subjects
 
@@ -71,7 +72,10 @@ def quarantine_rows(store: Store) -> Iterator[dict[str, Any]]:
 
 
 def write_rows(rows: Iterator[dict[str, Any]], out: TextIO, fmt: str) -> int:
-    """Write rows as JSON lines or CSV (lists joined by `;`, objects as JSON); returns the count."""
+    """Write rows as JSON lines or CSV (lists joined by `;`, objects as JSON); returns the count.
+
+    CSV cells that a spreadsheet would run as a formula are kept as text (ssj_bridge.spreadsheet).
+    """
     count = 0
     if fmt == "jsonl":
         for row in rows:
@@ -80,9 +84,9 @@ def write_rows(rows: Iterator[dict[str, Any]], out: TextIO, fmt: str) -> int:
         return count
     writer: csv.DictWriter[str] | None = None
     for row in rows:
-        flat = {k: _cell(v) for k, v in row.items()}
+        flat = {k: csv_cell(_cell(v)) for k, v in row.items()}
         if writer is None:
-            writer = csv.DictWriter(out, fieldnames=list(flat), lineterminator="\n")
+            writer = csv_dict_writer(out, list(flat))
             writer.writeheader()
         writer.writerow(flat)
         count += 1

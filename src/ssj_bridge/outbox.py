@@ -24,6 +24,8 @@ from sqlalchemy import Connection, Text, bindparam, func, select, update
 
 from ssj_bridge.adapter import content_hash
 from ssj_bridge.model import beijing_now, iso_beijing
+from ssj_bridge.redaction import redact_text
+from ssj_bridge.store.engine import REQUEST_SCOPE
 from ssj_bridge.store.schema import outbox
 from ssj_bridge.store.upsert import insert, list_parameter, listed
 
@@ -44,11 +46,18 @@ class OutboxItem:
     version: int
     payload: dict[str, Any]
     content_hash: str
+    scope: str | None = None
 
     @property
     def request_id(self) -> str:
-        """Stable across retries and resumed runs: the same key and version, the same id."""
-        digest = hashlib.sha256(f"{self.platform}/{self.entity}/{self.key}/{self.version}"
+        """Stable across retries and resumed runs: the same key and version, the same id.
+
+        A version queued by a store with a region carries it in its id (`scope`): a platform
+        that remembers ids across the regions of one app key tells two regions' records of
+        one key apart. Versions queued before the scope existed keep their unscoped ids.
+        """
+        scoped = f"{self.scope}/" if self.scope else ""
+        digest = hashlib.sha256(f"{scoped}{self.platform}/{self.entity}/{self.key}/{self.version}"
                                 .encode()).hexdigest()
         return f"ssj-{digest[:40]}"
 
@@ -159,6 +168,7 @@ def enqueue_many(conn: Connection, platform: str, entity: str,
     if held is None:
         held = _held(conn, platform, entity, list(bodies))
     now = iso_beijing(beijing_now())
+    scope = conn.info.get(REQUEST_SCOPE)
     superseded: list[int] = []
     rows: list[dict[str, Any]] = []
     queued: dict[str, int] = {}
@@ -175,7 +185,8 @@ def enqueue_many(conn: Connection, platform: str, entity: str,
         queued[key] = state.version + 1
         rows.append({"platform": platform, "entity": entity, "key": key,
                      "version": state.version + 1, "payload": body, "content_hash": digest,
-                     "status": PENDING, "attempts": 0, "created_at": now, "updated_at": now})
+                     "status": PENDING, "attempts": 0, "created_at": now, "updated_at": now,
+                     "request_scope": scope})
     if superseded:
         # By id: a condition on (platform, entity, key, status) lets SQLite walk
         # ix_outbox_pending, every pending item of the entity, for each key.
@@ -220,7 +231,7 @@ def pending(conn: Connection, platform: str, entity: str, limit: int) -> list[Ou
         outbox.c.platform == platform, outbox.c.entity == entity, outbox.c.status == PENDING)
         .order_by(outbox.c.id).limit(limit))
     return [OutboxItem(r.id, r.platform, r.entity, r.key, r.version, orjson.loads(r.payload),
-                       r.content_hash) for r in rows]
+                       r.content_hash, r.request_scope) for r in rows]
 
 
 def record_outcomes(conn: Connection, outcomes: Sequence[SendOutcome]) -> None:
@@ -233,7 +244,8 @@ def record_outcomes(conn: Connection, outcomes: Sequence[SendOutcome]) -> None:
             status=bindparam("new_status"), updated_at=now, attempts=outbox.c.attempts + 1,
             last_error=bindparam("error"),
             response=func.coalesce(bindparam("answer", type_=Text), outbox.c.response)),
-        [{"item_id": o.item_id, "new_status": o.status, "error": o.error,
+        [{"item_id": o.item_id, "new_status": o.status,
+          "error": redact_text(o.error) if o.error is not None else None,
           "answer": (orjson.dumps(dict(o.response)).decode() if o.response is not None
                      else None)} for o in outcomes])
 

@@ -48,6 +48,7 @@ class RelayCounts:
 def relay(store: Store, platform: str, sink: Sink) -> RelayCounts:
     """Send every pending item of the sink's entity; stop early when the sink defers."""
     from ssj_bridge.batches import BatchSink, relay_batches
+    from ssj_bridge.resend import send_once
 
     if isinstance(sink, BatchSink):
         # Documents of many items, decided later in a receipt (ssj_bridge.batches).
@@ -59,7 +60,7 @@ def relay(store: Store, platform: str, sink: Sink) -> RelayCounts:
             items = pending(conn, platform, sink.entity, sink.batch_size)
         if not items:
             return counts
-        outcomes = sink.send(items)
+        outcomes = send_once(store, sink, items)
         by_id = {item.id: item for item in items}
         with store.engine.begin() as conn:
             record_outcomes(conn, outcomes)

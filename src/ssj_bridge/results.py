@@ -25,7 +25,7 @@ from ssj_bridge.model import CanonicalModel, Result, beijing_now, beijing_today,
 from ssj_bridge.outbox import ACCEPTED, PENDING, OutboxItem, SendOutcome, enqueue
 from ssj_bridge.reconcile.entities import EntitySpec, StoreRecord, register_entity
 from ssj_bridge.relay import on_outcome
-from ssj_bridge.store import Store
+from ssj_bridge.store import SYNC_LOCK, Store
 from ssj_bridge.store.canonical import Writer, register_writer
 from ssj_bridge.store.schema import outbox, result_versions, results, uscc_allowlist
 from ssj_bridge.store.upsert import upsert
@@ -218,7 +218,8 @@ def correct_result(store: Store, result_id: str, changes: Mapping[str, str], *,
         raise CorrectionRefused("--reason is required: a recorded result changes only with a reason")
     if not changes:
         raise CorrectionRefused("give at least one FIELD=VALUE to correct")
-    with store.engine.begin() as conn:
+    # The correction is queued for the platform: not while a sync (or a repair) is sending.
+    with store.lock(SYNC_LOCK), store.engine.begin() as conn:
         row = conn.execute(select(results).where(results.c.result_id == result_id)).first()
         if row is None:
             raise CorrectionRefused(f"result {result_id!r} is not in the store (see "

@@ -16,11 +16,13 @@ import orjson
 
 from ssj_bridge.errors import (
     ConfigurationError,
+    DeadlineReached,
     PermanentError,
     PlatformUnavailable,
     TransientError,
 )
 from ssj_bridge.http import RetryPolicy, call_with_retry, make_client, transport_error
+from ssj_bridge.request_deadline import request_deadline
 from ssj_bridge.settings import env_name
 from ssj_province_gd import PLATFORM, pacing
 from ssj_province_gd.config import Config
@@ -88,12 +90,14 @@ class Client:
             return self._signed(method, data, what)
 
         try:
-            if not retry:
-                return once()
             remaining = self.config.deadline - (time.monotonic() - self._started)
             if remaining <= 0:
-                raise PlatformUnavailable(f"{PLATFORM}: the run's {self.config.deadline:.0f}s "
-                                          "retry deadline has passed", platform=PLATFORM)
+                raise DeadlineReached(f"{PLATFORM}: {what}: not started, the run's deadline "
+                                      f"({self.config.deadline:g}s) has been reached",
+                                      platform=PLATFORM)
+            if not retry:
+                with request_deadline(remaining):
+                    return once()
             policy = RetryPolicy(deadline=remaining, initial_backoff=self.config.initial_backoff,
                                  max_backoff=self.config.max_backoff)
             return call_with_retry(once, policy=policy, platform=PLATFORM, what=what)

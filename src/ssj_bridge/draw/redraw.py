@@ -30,7 +30,7 @@ from ssj_bridge.errors import InputRefused
 from ssj_bridge.imports.queries import inspectors
 from ssj_bridge.model import Inspector, beijing_now, iso_beijing, normalise_code
 from ssj_bridge.outbox import enqueue
-from ssj_bridge.store import Store
+from ssj_bridge.store import SYNC_LOCK, Store
 from ssj_bridge.store.schema import assignments, results, tasks
 from ssj_bridge.tasks import TASK_ENTITY, load_tasks
 
@@ -123,7 +123,7 @@ def redraw_task(store: Store, task_id: str, uscc: str, inspector_id: str,
     subject is not in it or already inspected, or the inspector is not in its group.
     """
     code = normalise_code(uscc)
-    with store.lock(DRAW_LOCK):
+    with store.lock(SYNC_LOCK), store.lock(DRAW_LOCK):  # the task is queued again
         roster = RosterNow.of(inspectors(store, active_only=False))
         with store.engine.begin() as conn:
             draw = draw_of_task(conn, task_id)

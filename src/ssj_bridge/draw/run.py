@@ -52,7 +52,7 @@ from ssj_bridge.outbox import enqueue
 from ssj_bridge.period import Quarter
 from ssj_bridge.plan import CATEGORY_NAMES
 from ssj_bridge.policy import SubjectFacts
-from ssj_bridge.store import Store
+from ssj_bridge.store import SYNC_LOCK, Store
 from ssj_bridge.store.schema import assignments, draws, tasks
 from ssj_bridge.tasks import LOCAL, TASK_ENTITY, task_row
 
@@ -84,7 +84,8 @@ def run_draws(store: Store, active: ActivePolicy, *, region_code: str, quarter: 
     matter = find_matter(active.policy, matter_code)
     today = today or beijing_today()
     report = RunReport(quarter.label, matter_code, witness)
-    with store.lock(DRAW_LOCK):
+    # The tasks are queued for the platform: not while a sync (or a repair) is sending.
+    with store.lock(SYNC_LOCK), store.lock(DRAW_LOCK):
         with store.engine.connect() as conn:
             pending = pending_draws(conn, region_code, quarter.label, matter_code)
         if not pending:

@@ -1,5 +1,5 @@
 """The store: canonical records, source records, cursors, quarantine, allow-list and run log."""
 
-from ssj_bridge.store.engine import Store, StoreCounts
+from ssj_bridge.store.engine import SYNC_LOCK, Store, StoreCounts
 
-__all__ = ["Store", "StoreCounts"]
+__all__ = ["SYNC_LOCK", "Store", "StoreCounts"]
