@@ -16,8 +16,9 @@ in a process of their own with no rate limit, and a fresh store (SQLite; Postgre
 
 With --commands, at the largest size: `inspectors import`, `plan`, `draw commit`, `draw run`,
 `report compliance`, `report deadlines`, `export subjects`, `explain`, then a credit simulator
-(about 1,000,000 records for 170,000 subjects), `sync --only credit` and `reconcile --platform
-credit` (listing, staging both sides, comparing).
+(about 1,000,000 records: 455,000 subjects, the city's among them), `sync --only credit`,
+`reconcile --platform credit` (listing, staging both sides, comparing) and `plan` for the next
+quarter (classified then, over the million credit records).
 
 Every figure is wall time on a machine others share: --repeat N runs (1) N times, each into a
 fresh store, and prints the median and the spread. See docs/benchmarks.md for figures.
@@ -33,13 +34,14 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+
+from permit_sync import database  # a fresh SQLite file or PostgreSQL database
 
 REGION = "371000"
 ORG = "11371000MB0000000E"
@@ -90,31 +92,6 @@ def simulators(roles: str, subjects: int) -> Iterator[dict[str, str]]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-
-
-@contextmanager
-def database(kind: str, workdir: Path, label: str) -> Iterator[str]:
-    """A fresh, empty database: a SQLite file, or a new database on the PostgreSQL server."""
-    if kind == "sqlite":
-        for stale in workdir.glob(f"{label}.db*"):
-            stale.unlink()
-        yield f"sqlite:///{workdir / label}.db"
-        for stale in workdir.glob(f"{label}.db*"):
-            stale.unlink()
-        return
-    from sqlalchemy import create_engine, text
-
-    base = os.environ["SSJ_TEST_POSTGRES_URL"]
-    name = f"ssj_cycle_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 # -- running a command -----------------------------------------------------------------------------
@@ -364,8 +341,9 @@ def main() -> int:
                         help="also on PostgreSQL (needs SSJ_TEST_POSTGRES_URL)")
     parser.add_argument("--commands", action="store_true",
                         help="the other commands and credit at the largest size")
-    parser.add_argument("--credit-subjects", type=int, default=170_000,
-                        help="subjects of the credit simulator (about six records each)")
+    parser.add_argument("--credit-subjects", type=int, default=455_000,
+                        help="subjects of the credit simulator (2.2 records each: about a "
+                             "million records)")
     parser.add_argument("--workdir", type=Path, default=None,
                         help="where the SQLite stores go (default: a temporary directory)")
     args = parser.parse_args()

@@ -134,13 +134,18 @@ def held_by_key(conn: Connection, platform: str, entity: str) -> dict[str, KeySt
                                              outbox.c.entity == entity)
                         .execution_options(yield_per=20_000))
     for part in rows.partitions():
-        for row in part:
-            key = row[0]
-            state = held.get(key)
-            if state is None:
-                state = held[key] = KeyState()
-            state.add(row)
+        _fold(held, part)
     return held
+
+
+def _fold(held: dict[str, KeyState], rows: Iterable[Any]) -> None:
+    """Add stored versions (key, id, version, hash, status) to the states of their keys."""
+    for row in rows:
+        key = row[0]
+        state = held.get(key)
+        if state is None:
+            state = held[key] = KeyState()
+        state.add(row)
 
 
 _STATE_COLUMNS = select(outbox.c.key, outbox.c.id, outbox.c.version, outbox.c.content_hash,
@@ -204,14 +209,9 @@ def _held(conn: Connection, platform: str, entity: str, keys: Sequence[str]
     """What the outbox holds of each of `keys` (one read on the key's unique index)."""
     dialect = conn.dialect.name
     held: dict[str, KeyState] = {}
-    for row in conn.execute(_STATE_COLUMNS.where(
-            outbox.c.platform == platform, outbox.c.entity == entity,
-            listed(dialect, outbox.c.key, "keys")), {"keys": list_parameter(dialect, keys)}).all():
-        key = row[0]
-        state = held.get(key)
-        if state is None:
-            state = held[key] = KeyState()
-        state.add(row)
+    _fold(held, conn.execute(_STATE_COLUMNS.where(
+        outbox.c.platform == platform, outbox.c.entity == entity,
+        listed(dialect, outbox.c.key, "keys")), {"keys": list_parameter(dialect, keys)}).all())
     return held
 
 
