@@ -19,7 +19,8 @@ demo: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src adapters plugins tests benchmarks
-	$(BIN)/mypy src/ssj_bridge
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 test: lint
 	$(BIN)/pytest -q

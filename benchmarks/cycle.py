@@ -199,7 +199,7 @@ def measure_commands(env: dict[str, str], workdir: Path, credit_subjects: int
                      ) -> dict[str, float]:
     """The other commands on the largest store, then credit at a million records."""
     from ssj_bridge.model import beijing_today
-    from ssj_bridge.period import Quarter
+    from ssj_bridge.model.periods import Quarter
 
     period = Quarter.of(beijing_today()).label
     times: dict[str, float] = {}

@@ -167,7 +167,7 @@ def child_sync(env: dict[str, str], database_url: str, profile: str | None) -> d
     import logging
 
     from ssj_bridge.log import configure_logging
-    from ssj_bridge.plugins import load_plugins
+    from ssj_bridge.plugins.host import load_plugins
     from ssj_bridge.settings import PlatformSettings, Settings
     from ssj_bridge.store import Store
     from ssj_bridge.sync import run_sync

@@ -119,7 +119,7 @@ class Postgres:
 
 def serve(directory: Path, specs: list[str]) -> None:
     """(--serve) Host some regions' simulators; obey `down|up CODE ROLE`, `dump PATH`, `quit`."""
-    from ssj_bridge.plugins import load_plugins
+    from ssj_bridge.plugins.host import load_plugins
     from ssj_bridge.testing.fleet import RegionFleet
 
     sizes = {code: int(size) for code, size in (spec.split("=") for spec in specs)}
@@ -368,6 +368,9 @@ def chaos(pg: Postgres, workdir: Path, sizes: dict[str, int], workers: int, kill
           seed: int, policy: str | None) -> dict[str, Any]:
     from ssj_bridge.regions.registry import Province
     from ssj_bridge.testing.fleet import overlapping_runs, write_ledger
+    from ssj_province.mapping import inspector_to_platform, subject_to_platform
+
+    library_items = {"subject": subject_to_platform, "inspector": inspector_to_platform}
 
     rng = random.Random(seed)
     name = "chaos"
@@ -494,7 +497,8 @@ def chaos(pg: Postgres, workdir: Path, sizes: dict[str, int], workers: int, kill
             for code in sizes:
                 store = owner.store(code)
                 try:
-                    ledgers[code] = write_ledger(store, applied.get(code, []))
+                    ledgers[code] = write_ledger(store, applied.get(code, []),
+                                                 to_platform=library_items)
                     overlaps += overlapping_runs(store, ended)
                 finally:
                     store.dispose()

@@ -28,8 +28,8 @@ from typing import Any
 
 import orjson
 
-from ssj_bridge.adapter import Batch, Fetched
 from ssj_bridge.model import beijing_now, iso_beijing
+from ssj_bridge.platform.adapter import Batch, Fetched
 from ssj_bridge.store import Store
 from ssj_bridge.store.prepared import prepare
 from ssj_bridge.store.schema import permits, source_records, subjects

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
-from ssj_bridge.plugins import PluginHost, load_plugins
-from ssj_bridge.simulate import RunningSimulator, serve
+from ssj_bridge.plugins.host import PluginHost, load_plugins
+from ssj_bridge.simulation.server import RunningSimulator, serve
 from ssj_bridge.store import Store
 
 POSTGRES_URL = os.environ.get("SSJ_TEST_POSTGRES_URL")

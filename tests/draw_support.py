@@ -10,10 +10,10 @@ from datetime import date
 
 from sqlalchemy import Connection, delete, update
 
-from ssj_bridge.classify import ActivePolicy
 from ssj_bridge.model import Category
-from ssj_bridge.period import Per, Quarter
-from ssj_bridge.policy import (
+from ssj_bridge.model.periods import Per, Quarter
+from ssj_bridge.policy.classify import ActivePolicy
+from ssj_bridge.policy.rules import (
     CheckLimit,
     DrawExclusion,
     GroupSize,
@@ -25,9 +25,9 @@ from ssj_bridge.policy import (
     RuleBook,
     percent,
 )
+from ssj_bridge.simulation.synthetic import make_uscc
 from ssj_bridge.store import Store
 from ssj_bridge.store.schema import classifications, inspectors, results, subjects, tasks
-from ssj_bridge.synthetic import make_uscc
 
 REGION = "371000"
 ORG = "11371000MB0000000E"

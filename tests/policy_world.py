@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from ssj_bridge.classify import ActivePolicy, Classification, classify_period, stored_classifications
 from ssj_bridge.model import Category
 from ssj_bridge.model.identifiers import uscc_check_character
-from ssj_bridge.period import Quarter
-from ssj_bridge.plan import Plan, make_plan
-from ssj_bridge.plugins import load_plugins
-from ssj_bridge.policy import RuleBook
+from ssj_bridge.model.periods import Quarter
+from ssj_bridge.plugins.host import load_plugins
+from ssj_bridge.policy.classify import ActivePolicy, Classification, classify_period, stored_classifications
+from ssj_bridge.policy.plan import Plan, make_plan
+from ssj_bridge.policy.rules import RuleBook
 from ssj_bridge.store import Store
 from ssj_bridge.store.schema import (
     assignments,

@@ -11,16 +11,15 @@ from typing import Any
 
 from sqlalchemy import select
 
-import ssj_bridge.publications  # noqa: F401 - subscribes to RESULT_RECORDED
-from ssj_bridge.adapter import AdapterContext
+from ssj_bridge.features.results import record_version
 from ssj_bridge.model import Result, ResultCode, beijing_now, beijing_today, iso_beijing
-from ssj_bridge.outbox import PENDING
-from ssj_bridge.results import record_version
+from ssj_bridge.outbox.queue import PENDING
+from ssj_bridge.platform.adapter import AdapterContext
 from ssj_bridge.settings import PlatformSettings, Settings
-from ssj_bridge.simulate import RunningSimulator, serve
+from ssj_bridge.simulation.server import RunningSimulator, serve
+from ssj_bridge.simulation.synthetic import subjects as synthetic_subjects
 from ssj_bridge.store import Store
 from ssj_bridge.store.schema import assignments, outbox, publications, subjects, tasks
-from ssj_bridge.synthetic import subjects as synthetic_subjects
 from ssj_publicity.plugin import PublicityAdapter
 from ssj_publicity.simulator.app import PublicitySimulator
 from ssj_publicity.sink import PublicationSink

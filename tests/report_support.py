@@ -21,9 +21,9 @@ from datetime import date
 import orjson
 from policy_world import HIGHER_ORG, World, active_policy
 
-from ssj_bridge.classify import ActivePolicy, classify_period
-from ssj_bridge.deadlines import DeadlineRules
-from ssj_bridge.period import Quarter
+from ssj_bridge.features.deadlines import DeadlineRules
+from ssj_bridge.model.periods import Quarter
+from ssj_bridge.policy.classify import ActivePolicy, classify_period
 from ssj_bridge.store import Store
 from ssj_bridge.store.schema import assignments, breaks, publications, recon_runs, results, tasks
 

@@ -17,9 +17,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from ssj_bridge.plugins import PluginHost
+from ssj_bridge.plugins.host import PluginHost
 from ssj_bridge.settings import PlatformSettings, Settings
-from ssj_bridge.simulate import SimRequest, SimResponse, serve
+from ssj_bridge.simulation.server import SimRequest, SimResponse, serve
 from ssj_bridge.store import Store
 from ssj_bridge.store.schema import cursors, permits, quarantine, subjects
 from ssj_bridge.sync import Progress, SyncReport, run_sync

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from ssj_bridge.calendar import (
+from ssj_bridge.errors import ConfigurationError, ExitCode
+from ssj_bridge.model.calendar import (
     DaySource,
     WorkingCalendar,
     load_holiday_file,
     package_covers,
 )
-from ssj_bridge.errors import ConfigurationError, ExitCode
 
 # A holiday schedule for 2027 written for these tests (not the official one, which is not
 # published yet): New Year 1 Jan–3 Jan; Spring Festival 6–12 Feb, with Sunday 14 Feb worked.

@@ -9,7 +9,7 @@ import orjson
 import pytest
 from lxml import etree
 
-from ssj_bridge.plugins import load_plugins
+from ssj_bridge.plugins.host import load_plugins
 from ssj_bridge.testing.conformance import ConformanceSuite, ConformanceTarget
 
 CONTRACTS = Path(__file__).resolve().parents[1] / "contracts" / "credit"

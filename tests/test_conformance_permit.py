@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ssj_bridge.plugins import load_plugins
+from ssj_bridge.plugins.host import load_plugins
 from ssj_bridge.testing.conformance import ConformanceSuite, ConformanceTarget
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -19,8 +19,11 @@ def permit_target() -> ConformanceTarget:
         region_code="371000",
         options={"subjects": 40, "rate_limit": 0},
         bad_record_options={"malformed_rate": 0.15},
+        # The small dataset's records span two minutes, inside the default five-minute
+        # overlap a run reads again: without it a second run reads only the cursor's instant.
         settings={"page_size": 10, "initial_backoff": 0.005, "max_backoff": 0.02,
-                  "deadline": 30, "max_retry_after": 5, "rate_limit": 1000},
+                  "deadline": 30, "max_retry_after": 5, "rate_limit": 1000,
+                  "overlap_seconds": 0},
         capabilities={"signing": False, "writes": False, "write_rejects": False},
         reasons={"signing": "permit.md authenticates with a bearer token; nothing is signed",
                  "writes": "the permit platform is read only",

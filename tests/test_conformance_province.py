@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from ssj_bridge.plugins import load_plugins
-from ssj_bridge.synthetic import subjects
-from ssj_bridge.testing import SimulatorControls, WriteSample, WriteSamples
-from ssj_bridge.testing.conformance import ConformanceSuite, ConformanceTarget
+from ssj_bridge.api.simulation import SimulatorControls
+from ssj_bridge.api.testing import WriteSample, WriteSamples
+from ssj_bridge.plugins.host import load_plugins
+from ssj_bridge.simulation.synthetic import subjects
+from ssj_bridge.testing.conformance import ConformanceSuite, ConformanceTarget, json_body_key
 
 REGION = "371000"
 TASK_ID = f"{REGION}-2025Q3-0001"
@@ -29,7 +30,8 @@ def inspector(inspector_id: str, cert_no: str | None) -> dict[str, object]:
 
 
 def write_samples(simulator: SimulatorControls) -> WriteSamples:
-    """Subjects, inspectors and a task naming them; a subject outside the app key's area."""
+    """Subjects, inspectors and a task naming them; a subject, an inspector and a task outside
+    the app key's area."""
     local = list(subjects(REGION, 3, 21))
     good = [WriteSample("subject", s.uscc, subject(s.uscc, s.name, s.region_code, c))
             for s, c in zip(local, ("KEY", "SIMPLIFIED", "GENERAL"), strict=True)]
@@ -43,8 +45,12 @@ def write_samples(simulator: SimulatorControls) -> WriteSamples:
         "assignments": [{"uscc": local[0].uscc, "inspectorIds": ["CT-T-01", "CT-T-02"],
                          "mode": "现场", "status": "待检查"}]}))
     stranger = next(iter(subjects("110000", 1, 21)))
+    far_task = {**good[-1].payload, "taskId": f"{TASK_ID}-X", "regionCode": "110000"}
     bad = [WriteSample("subject", stranger.uscc,
-                       subject(stranger.uscc, stranger.name, stranger.region_code, "KEY"))]
+                       subject(stranger.uscc, stranger.name, stranger.region_code, "KEY")),
+           WriteSample("inspector", "CT-T-09", {**inspector("CT-T-09", None),
+                                                "regionCode": "110000"}),
+           WriteSample("task", f"{TASK_ID}-X", far_task)]
     return WriteSamples(good=good, bad=bad)
 
 
@@ -63,6 +69,10 @@ def conformance_target() -> ConformanceTarget:
                                 "hold nothing malformed; refused writes are checked instead",
                  "platform_contract": "contracts/ holds no schema of province.md's records yet"},
         writes=write_samples,
+        write_key=json_body_key("requestId"),
+        unsampled_writes={entity: "a result or its correction needs a task the platform holds "
+                                  "and an inspected subject; tests/test_province_sync.py sends "
+                                  "both end to end" for entity in ("result", "correction")},
     )
 
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
 
-from ssj_bridge.plugins import load_plugins
-from ssj_bridge.publications import ENTITY, publication_key, publication_payload
-from ssj_bridge.synthetic import subjects
-from ssj_bridge.testing import SimulatorControls, WriteSample, WriteSamples
+from ssj_bridge.api.simulation import SimulatorControls
+from ssj_bridge.api.testing import WriteSample, WriteSamples
+from ssj_bridge.features.publications import ENTITY, publication_key, publication_payload
+from ssj_bridge.plugins.host import load_plugins
+from ssj_bridge.simulation.server import SimRequest
+from ssj_bridge.simulation.synthetic import subjects
 from ssj_bridge.testing.conformance import ConformanceSuite, ConformanceTarget
 from ssj_publicity.simulator.app import PublicitySimulator
 
@@ -21,6 +24,14 @@ def publication(task_id: str, uscc: str, name: str, code: str) -> WriteSample:
     """A publication as the core queues it when a result is recorded."""
     return WriteSample(ENTITY, publication_key(task_id, uscc, INSPECTED),
                        publication_payload(task_id, uscc, name, INSPECTED, code))
+
+
+def batch_number(request: SimRequest) -> str | None:
+    """A submitted batch's number (PCH): the exchange takes a repeated number as a repeat."""
+    if request.method != "POST" or not request.path.endswith("/batches"):
+        return None
+    found = re.search(rb'PCH="([^"]+)"', request.body)
+    return found.group(1).decode() if found else None
 
 
 def write_samples(simulator: SimulatorControls) -> WriteSamples:
@@ -54,6 +65,7 @@ def conformance_target() -> ConformanceTarget:
                  "reauth": "X-Exchange-Token is not a session: there is nothing to end",
                  "signing": "publicity.md sends a token; nothing is signed"},
         writes=write_samples,
+        write_key=batch_number,
     )
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from test_conformance_permit import permit_target
 
-from ssj_bridge.adapter import Batch, Fetched
 from ssj_bridge.errors import PermanentError, TransientError
+from ssj_bridge.platform.adapter import Batch, Fetched
 from ssj_bridge.testing.conformance import ConformanceSuite, ConformanceTarget
 from ssj_bridge.testing.controls import PERMANENT, RATE_LIMIT, TRANSIENT, ForcedFaults
 from ssj_bridge.testing.harness import Harness

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ssj_bridge.contracts import canonical_schemas
+from ssj_bridge.model.schemas import canonical_schemas
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -15,9 +15,9 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.mark.parametrize("name", sorted(canonical_schemas()))
 def test_canonical_schema_file_is_current(name: str) -> None:
     published = ROOT / "contracts" / "canonical" / name
-    assert published.exists(), f"{published} missing: run python -m ssj_bridge.contracts"
+    assert published.exists(), f"{published} missing: run python -m ssj_bridge.model.schemas"
     assert published.read_text(encoding="utf-8") == canonical_schemas()[name], (
-        f"{published} is stale: run python -m ssj_bridge.contracts")
+        f"{published} is stale: run python -m ssj_bridge.model.schemas")
 
 
 def test_permit_contract_accepts_what_the_simulator_serves() -> None:

@@ -9,7 +9,6 @@ import httpx
 import pytest
 import respx
 
-from ssj_bridge.adapter import AdapterContext, Batch, Fetched, Rejected
 from ssj_bridge.errors import (
     ConfigurationError,
     ExitCode,
@@ -19,6 +18,7 @@ from ssj_bridge.errors import (
 )
 from ssj_bridge.model import CreditRecord, CreditTier, RiskClass
 from ssj_bridge.model.identifiers import uscc_check_character
+from ssj_bridge.platform.adapter import AdapterContext, Batch, Fetched, Rejected
 from ssj_bridge.settings import PlatformSettings
 from ssj_bridge.store.credit_writer import credit_record_key
 from ssj_credit.client import CreditClient
@@ -211,11 +211,12 @@ def test_a_doctype_found_only_after_parsing_is_still_refused(monkeypatch: pytest
                                                             tmp_path: Path) -> None:
     # Were the scan before parsing to miss it, the parsed document's info still refuses it,
     # and its entity is left unresolved.
+    import ssj_bridge.platform.safexml as safexml
     import ssj_credit.xmldoc as xmldoc
 
     secret = tmp_path / "secret.txt"
     secret.write_text("TOP-SECRET-VALUE")
-    monkeypatch.setattr(xmldoc, "_sniffable", lambda body: "")
+    monkeypatch.setattr(safexml, "_sniffable", lambda body: "")
     body = (f'<?xml version="1.0" encoding="GB18030"?>\n<!DOCTYPE DATA [<!ENTITY x SYSTEM '
             f'"file://{secret}">]><DATA total="1"><ROW><QYMC>&x;</QYMC></ROW></DATA>'
             ).encode("gb18030")
@@ -465,7 +466,7 @@ def test_an_unknown_risk_letter_is_set_aside() -> None:
     mapped = map_risk({"TYSHXYDM": uscc(3), "FXFL": "E", "FLRQ": "2025-06-30"}, frozenset())
     assert isinstance(mapped, Rejected)
     assert mapped.reason == (f"risk {uscc(3)}/2025-06-30: FXFL 'E' is not one of A/B/C/D "
-                             "(codes.md)")
+                             "(docs/platforms/codes.md)")
 
 
 # -- the stream's handling of rows ------------------------------------------------------------------

@@ -7,9 +7,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ssj_bridge.adapter import Batch, Fetched, canonical_payload, content_hash
-from ssj_bridge.credit import credit_on
 from ssj_bridge.model import CreditRecord, CreditTier, RiskClass
+from ssj_bridge.platform.adapter import Batch, Fetched, canonical_payload, content_hash
+from ssj_bridge.policy.credit import credit_on
 from ssj_bridge.store import Store
 from ssj_bridge.store.credit_writer import credit_record_key
 from ssj_bridge.store.schema import credit_records

@@ -11,7 +11,7 @@ import pytest
 from lxml import etree
 
 from ssj_bridge.errors import PlatformUnavailable
-from ssj_bridge.simulate import RunningSimulator, serve
+from ssj_bridge.simulation.server import RunningSimulator, serve
 from ssj_credit.client import CreditClient
 from ssj_credit.config import CreditConfig
 from ssj_credit.simulator.app import CreditSimulator

@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from ssj_bridge.credit import credit_on
 from ssj_bridge.errors import ExitCode
 from ssj_bridge.model import CreditTier, beijing_today, normalise_code
-from ssj_bridge.plugins import PluginHost
+from ssj_bridge.plugins.host import PluginHost
+from ssj_bridge.policy.credit import credit_on
 from ssj_bridge.settings import PlatformSettings, Settings
-from ssj_bridge.simulators import SimulatorSet, start_simulators
+from ssj_bridge.simulation.launch import SimulatorSet, start_simulators
 from ssj_bridge.store import Store
 from ssj_bridge.store.schema import credit_records
 from ssj_bridge.sync import run_sync

@@ -13,16 +13,28 @@ from typing import Any
 import pytest
 from sqlalchemy import event, select
 
-from ssj_bridge.adapter import Batch, Fetched, Rejected, canonical_payload, content_hash
-from ssj_bridge.classify import ActivePolicy, ClassifyReport, classify_period
-from ssj_bridge.imports import import_designations
-from ssj_bridge.library import LIBRARY_PLATFORM, SUBJECT_ENTITY, LibraryCounts, enqueue_library
+from ssj_bridge.features.library import (
+    LIBRARY_PLATFORM,
+    SUBJECT_ENTITY,
+    LibraryCounts,
+    enqueue_library,
+)
+from ssj_bridge.intake import import_designations
 from ssj_bridge.model import Category, CreditRecord, CreditTier
 from ssj_bridge.model.identifiers import uscc_check_character
-from ssj_bridge.outbox import ACCEPTED, SendOutcome, enqueue, enqueue_many, pending, record_outcomes
-from ssj_bridge.period import Quarter
-from ssj_bridge.plugins import load_plugins
-from ssj_bridge.policy import PolicySpec, Rule, RuleBook
+from ssj_bridge.model.periods import Quarter
+from ssj_bridge.outbox.queue import (
+    ACCEPTED,
+    SendOutcome,
+    enqueue,
+    enqueue_many,
+    pending,
+    record_outcomes,
+)
+from ssj_bridge.platform.adapter import Batch, Fetched, Rejected, canonical_payload, content_hash
+from ssj_bridge.plugins.host import load_plugins
+from ssj_bridge.policy.classify import ActivePolicy, ClassifyReport, classify_period
+from ssj_bridge.policy.rules import PolicySpec, Rule, RuleBook
 from ssj_bridge.settings import PlatformSettings, Settings
 from ssj_bridge.store import Store
 from ssj_bridge.store.changes import mark_subjects

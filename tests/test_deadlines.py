@@ -19,16 +19,16 @@ from publicity_support import (
 from sqlalchemy import update
 from structlog.testing import capture_logs
 
-from ssj_bridge.calendar import WorkingCalendar
 from ssj_bridge.cli import cli
-from ssj_bridge.deadlines import (
+from ssj_bridge.features.deadlines import (
     DEFAULT_PUBLICATION,
     DeadlineRules,
     render_text,
     report_deadlines,
 )
 from ssj_bridge.model import beijing_today
-from ssj_bridge.plugins import load_plugins
+from ssj_bridge.model.calendar import WorkingCalendar
+from ssj_bridge.plugins.host import load_plugins
 from ssj_bridge.settings import Settings
 from ssj_bridge.store import Store
 from ssj_bridge.store.schema import publications

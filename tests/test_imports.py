@@ -21,10 +21,8 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
-from ssj_bridge.adapter import Batch
 from ssj_bridge.errors import ExitCode, InputRefused
-from ssj_bridge.exports import EXPORTERS
-from ssj_bridge.imports import (
+from ssj_bridge.intake import (
     FileRefused,
     designations,
     designations_on,
@@ -33,6 +31,8 @@ from ssj_bridge.imports import (
     inspectors,
 )
 from ssj_bridge.model import Expertise, Tag, beijing_today
+from ssj_bridge.platform.adapter import Batch
+from ssj_bridge.plugins.registry import default_registry
 from ssj_bridge.store import Store
 from ssj_bridge.store.schema import imports
 from ssj_permit.mapping import map_record
@@ -398,7 +398,7 @@ def test_refused_xlsx_names_the_spreadsheet_row(sqlite_store: Store, tmp_path: P
 
 def test_a_failure_while_writing_rolls_back_the_rows_and_the_import_record(
         store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import ssj_bridge.imports.apply as apply
+    import ssj_bridge.intake.apply as apply
 
     write_all = apply._write_inspectors
 
@@ -431,7 +431,7 @@ def test_an_empty_or_unreadable_file_is_refused(sqlite_store: Store, tmp_path: P
 def test_export_inspectors_has_the_roster_columns_with_lists(store: Store) -> None:
     import_roster(store, ROSTER, "a")
 
-    rows = list(EXPORTERS["inspectors"](store))
+    rows = list(default_registry().rows("inspectors", store))
 
     assert len(rows) == 6
     assert rows[2] == {
@@ -456,7 +456,7 @@ def test_export_subjects_lists_the_designations_in_force_today(store: Store, tmp
                  f"{S2},两高,,{today + timedelta(days=1)},,\n")
     import_designations(store, path, "a")
 
-    tags = {row["uscc"]: row["tags"] for row in EXPORTERS["subjects"](store)}
+    tags = {row["uscc"]: row["tags"] for row in default_registry().rows("subjects", store)}
 
     assert tags == {S1: ["挂牌督办", "VOCs:A"], S2: []}
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ssj_bridge.outbox import OutboxItem, SendOutcome, enqueue, pending, record_outcomes
-from ssj_bridge.relay import relay
+from ssj_bridge.outbox.queue import OutboxItem, SendOutcome, enqueue, pending, record_outcomes
+from ssj_bridge.outbox.relay import relay
 from ssj_bridge.store import Store
 
 

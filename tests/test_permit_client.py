@@ -9,7 +9,6 @@ import httpx
 import pytest
 import respx
 
-from ssj_bridge.adapter import AdapterContext, Batch
 from ssj_bridge.errors import (
     ConfigurationError,
     ExitCode,
@@ -17,6 +16,7 @@ from ssj_bridge.errors import (
     PlatformUnavailable,
 )
 from ssj_bridge.model.identifiers import USCC_ALPHABET, uscc_check_character
+from ssj_bridge.platform.adapter import AdapterContext, Batch
 from ssj_bridge.settings import PlatformSettings
 from ssj_permit.client import PermitClient
 from ssj_permit.config import PermitConfig

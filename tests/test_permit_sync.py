@@ -13,10 +13,10 @@ import pytest
 from sqlalchemy import select
 from sync_support import LIST, Platform, contents, quarantined_keys, simulator, valid_keys
 
-from ssj_bridge.adapter import Batch, content_hash
 from ssj_bridge.errors import ExitCode
-from ssj_bridge.plugins import PluginHost
-from ssj_bridge.simulate import SimRequest, SimResponse
+from ssj_bridge.platform.adapter import Batch, content_hash
+from ssj_bridge.plugins.host import PluginHost
+from ssj_bridge.simulation.server import SimRequest, SimResponse
 from ssj_bridge.store import Store
 from ssj_bridge.store.schema import permits, subjects
 from ssj_permit.simulator.app import PermitSimulator

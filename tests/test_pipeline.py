@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from ssj_bridge.pipeline import prefetch
+from ssj_bridge.platform.prefetch import prefetch
 
 
 def test_items_arrive_in_order_and_a_failure_after_them_is_raised_last() -> None:

@@ -16,15 +16,15 @@ import pytest
 from policy_world import World, active_policy, plan_for
 from sqlalchemy import text
 
-from ssj_bridge.classify import classification_of, resolve_policy, stored_classifications
 from ssj_bridge.errors import ConfigurationError
-from ssj_bridge.exports import subject_rows
 from ssj_bridge.log import configure_logging
 from ssj_bridge.model import Category, beijing_today
-from ssj_bridge.period import Per, Quarter
-from ssj_bridge.plan import inspected_subjects, plan_text, quarter_k, quarter_need
-from ssj_bridge.plugins import load_plugins
-from ssj_bridge.policy import Obligation, ObligationKind, percent
+from ssj_bridge.model.periods import Per, Quarter
+from ssj_bridge.plugins.host import load_plugins
+from ssj_bridge.plugins.registry import default_registry
+from ssj_bridge.policy.classify import classification_of, resolve_policy, stored_classifications
+from ssj_bridge.policy.plan import inspected_subjects, plan_text, quarter_k, quarter_need
+from ssj_bridge.policy.rules import Obligation, ObligationKind, percent
 from ssj_bridge.store import Store
 
 CLI = Path(sys.executable).with_name("ssj-bridge")
@@ -124,7 +124,7 @@ def test_plan_json_has_exactly_the_shape_of_the_interface(store: Store) -> None:
 def test_plan_of_an_unclassified_quarter_classifies_it_first(store: Store) -> None:
     small_weihai(store)
     active = active_policy("weihai")
-    from ssj_bridge.plan import make_plan
+    from ssj_bridge.policy.plan import make_plan
 
     plan = make_plan(store, active, Quarter(2025, 1), region="371000")
     assert {c.category.value: c.population for c in plan.categories} == {
@@ -163,11 +163,11 @@ def test_unknown_policy_exits_78_naming_ssj_policy(tmp_path: Path) -> None:
 def invoke(monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str], tmp_path: Path
            ) -> Callable[..., tuple[int, str, str]]:
     """ssj-bridge run in-process as the console script runs it: (exit code, stdout, stderr + log)."""
-    from ssj_bridge import cli
+    from ssj_bridge import cli, log
 
     # The log goes to a sink: set up on a captured stream, it would outlive the capture.
     sink = io.StringIO()
-    monkeypatch.setattr(cli, "configure_logging", lambda: configure_logging(sink, json=True))
+    monkeypatch.setattr(log, "configure_logging", lambda: configure_logging(sink, json=True))
 
     def run(*args: str, **env: str) -> tuple[int, str, str]:
         for name in [k for k in os.environ if k.startswith("SSJ_")]:
@@ -231,14 +231,15 @@ def test_plan_and_explain_commands_read_the_store(
 
 
 def test_sync_classifies_the_current_quarter_and_export_shows_it(tmp_path: Path) -> None:
-    from ssj_bridge.demo import demo_settings
-    from ssj_bridge.simulators import start_simulators
+    from ssj_bridge.simulation.demo import choose_deployment, demo_settings
+    from ssj_bridge.simulation.launch import start_simulators
     from ssj_bridge.sync import run_sync
 
     host = load_plugins()
     sims = start_simulators(host, {"region": "371000", "subjects": 40}, roles=["permit"])
     try:
-        settings = demo_settings(sims.environment(), tmp_path / "s.db")
+        deployment = choose_deployment(host, policy="weihai")
+        settings = demo_settings(sims.environment(), tmp_path / "s.db", deployment)
         store = Store(settings.database_url, lock_dir=tmp_path)
         store.migrate()
         run_sync(settings, store, host, only=["permit"])
@@ -247,7 +248,7 @@ def test_sync_classifies_the_current_quarter_and_export_shows_it(tmp_path: Path)
     current = Quarter.of(beijing_today())
     found = stored_classifications(store, current, "weihai")
     assert len(found) == store.count("subjects") > 0
-    rows = {row["uscc"]: row for row in subject_rows(store)}
+    rows = {row["uscc"]: row for row in default_registry().rows("subjects", store)}
     for uscc, classification in found.items():
         category = classification.category.value if classification.category else None
         assert rows[uscc]["category"] == category

@@ -16,9 +16,9 @@ from sqlalchemy import func, select
 from sync_support import Gate, Platform, environment, run_cli, simulator, start_cli, wait_until
 
 from ssj_bridge.errors import ExitCode
+from ssj_bridge.features.results import record_version
 from ssj_bridge.model import Category, Result, beijing_today
-from ssj_bridge.period import Quarter
-from ssj_bridge.results import record_version
+from ssj_bridge.model.periods import Quarter
 from ssj_bridge.store import SYNC_LOCK, Store
 from ssj_bridge.store.schema import draws, outbox, result_versions, tasks
 

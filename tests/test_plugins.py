@@ -9,9 +9,9 @@ import pytest
 from sync_support import environment, run_cli
 
 from ssj_bridge import hookimpl
-from ssj_bridge.adapter import Adapter, AdapterContext, AdapterSpec
 from ssj_bridge.errors import ConfigurationError
-from ssj_bridge.plugins import load_plugins
+from ssj_bridge.platform.adapter import Adapter, AdapterContext, AdapterSpec
+from ssj_bridge.plugins.host import load_plugins
 
 
 def _never_built(context: AdapterContext) -> Adapter:

@@ -7,7 +7,7 @@ from datetime import date
 from policy_world import World, assert_cited_in_source, numbers, plan_for
 
 from ssj_bridge.model import Category, InspectionMode
-from ssj_bridge.period import Quarter
+from ssj_bridge.model.periods import Quarter
 from ssj_bridge.store import Store
 from ssj_policies._common import source_text
 from ssj_policies.nanshan import SOURCE, build

@@ -8,8 +8,8 @@ import pytest
 from policy_world import World, assert_cited_in_source, numbers, plan_for
 
 from ssj_bridge.model import Category
-from ssj_bridge.period import Quarter
-from ssj_bridge.policy import ConflictAction
+from ssj_bridge.model.periods import Quarter
+from ssj_bridge.policy.rules import ConflictAction
 from ssj_bridge.store import Store
 from ssj_policies._common import source_text
 from ssj_policies.quzhou import SOURCE, build_city, build_county

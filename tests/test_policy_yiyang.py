@@ -7,8 +7,8 @@ from datetime import date
 from policy_world import HIGHER_ORG, OWN_ORG, World, assert_cited_in_source, numbers, plan_for
 
 from ssj_bridge.model import Category
-from ssj_bridge.period import Quarter
-from ssj_bridge.policy import ConflictAction, PastResult
+from ssj_bridge.model.periods import Quarter
+from ssj_bridge.policy.rules import ConflictAction, PastResult
 from ssj_bridge.store import Store
 from ssj_policies._common import source_text
 from ssj_policies.yiyang import SOURCE, build

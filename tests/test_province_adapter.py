@@ -11,12 +11,12 @@ import orjson
 import pytest
 import respx
 
-from ssj_bridge.adapter import AdapterContext, Fetched, Rejected
 from ssj_bridge.errors import ConfigurationError, ExitCode, PlatformUnavailable
+from ssj_bridge.features.results import RecordedResult
 from ssj_bridge.model import Task
 from ssj_bridge.model.identifiers import uscc_check_character
-from ssj_bridge.outbox import ACCEPTED, REJECTED, OutboxItem
-from ssj_bridge.results import RecordedResult
+from ssj_bridge.outbox.queue import ACCEPTED, REJECTED, OutboxItem
+from ssj_bridge.platform.adapter import AdapterContext, Fetched, Rejected
 from ssj_bridge.settings import PlatformSettings
 from ssj_province.client import ProvinceClient
 from ssj_province.config import DEFAULT_RATE_LIMIT, ProvinceConfig

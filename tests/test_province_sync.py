@@ -17,20 +17,19 @@ from click.testing import CliRunner
 from sqlalchemy import Connection, select
 from sync_support import run_cli
 
-from ssj_bridge.classify import resolve_policy
 from ssj_bridge.cli import cli
 from ssj_bridge.errors import ExitCode
-from ssj_bridge.exports import EXPORTERS
-from ssj_bridge.imports import import_designations, import_roster
+from ssj_bridge.intake import import_designations, import_roster
 from ssj_bridge.model import Result, beijing_today
 from ssj_bridge.model.identifiers import uscc_check_character
-from ssj_bridge.outbox import enqueue
-from ssj_bridge.period import Quarter
-from ssj_bridge.plan import make_plan
-from ssj_bridge.plugins import PluginHost
-from ssj_bridge.results import RESULT_RECORDED
+from ssj_bridge.model.periods import Quarter
+from ssj_bridge.outbox.queue import enqueue
+from ssj_bridge.plugins.host import PluginHost
+from ssj_bridge.plugins.registry import default_registry
+from ssj_bridge.policy.classify import resolve_policy
+from ssj_bridge.policy.plan import make_plan
 from ssj_bridge.settings import PlatformSettings, Settings
-from ssj_bridge.simulators import SimulatorSet, start_simulators
+from ssj_bridge.simulation.launch import SimulatorSet, start_simulators
 from ssj_bridge.store import Store
 from ssj_bridge.store.schema import (
     classifications,
@@ -198,7 +197,7 @@ def test_higher_level_tasks_and_their_results_are_pulled(sqlite_store: Store,
     assert len(corrected) == 1
     assert any(v.version == 2 for v in versions)
 
-    exported = list(EXPORTERS["tasks"](sqlite_store))
+    exported = list(default_registry().rows("tasks", sqlite_store))
     assert list(exported[0]) == ["taskId", "name", "regionCode", "matterCode", "drawnBy",
                                  "drawMode", "period", "plannedStart", "plannedEnd", "drawProof",
                                  "assignments", "status", "updateTime"]
@@ -206,7 +205,7 @@ def test_higher_level_tasks_and_their_results_are_pulled(sqlite_store: Store,
                                               "commitment", "witnessEntropy", "secret"]
     assert list(exported[0]["assignments"][0]) == ["uscc", "inspectorIds", "mode", "status"]
     assert exported[0]["updateTime"].endswith("+08:00")
-    rows = list(EXPORTERS["results"](sqlite_store))
+    rows = list(default_registry().rows("results", sqlite_store))
     assert set(rows[0]) == {"taskId", "uscc", "resultCode", "inspectedOn", "inspectorIds",
                             "findings", "rectificationDue", "caseNo", "resultId", "version",
                             "publication"}
@@ -225,7 +224,7 @@ def test_tasks_a_higher_level_drew_on_the_platform_are_kept_counted_and_publishe
     report = world.sync()
     assert report.exit == ExitCode.OK, report.as_json()
     assert sqlite_store.quarantined("province") == []
-    exported = {t["taskId"]: t for t in EXPORTERS["tasks"](sqlite_store)}
+    exported = {t["taskId"]: t for t in default_registry().rows("tasks", sqlite_store)}
     assert len(exported) == 3
     for task in exported.values():
         proof = task["drawProof"]
@@ -285,11 +284,12 @@ def test_locally_drawn_task_is_pushed_inspected_and_completed(sqlite_store: Stor
     def listen(conn: Connection, result: Result, version: int) -> None:
         heard.append((conn.in_transaction(), result.uscc, version))
 
-    RESULT_RECORDED.append(listen)
+    subscribers = default_registry().result_recorded
+    subscribers.append(listen)
     try:
         report = world.sync()
     finally:
-        RESULT_RECORDED.remove(listen)
+        subscribers.remove(listen)
     assert report.platforms["province"].sent == 1
     assert task_id in world.province.platform.tasks
     with sqlite_store.engine.connect() as conn:
@@ -300,7 +300,7 @@ def test_locally_drawn_task_is_pushed_inspected_and_completed(sqlite_store: Stor
     assert row.completed_on == max(r.inspected_on for r in mine)
     assert all(r.inspected_on <= beijing_today() for r in mine)
     assert sorted(h for h in heard if h[1] in chosen) == [(True, u, 1) for u in chosen]
-    [exported] = [t for t in EXPORTERS["tasks"](sqlite_store) if t["taskId"] == task_id]
+    [exported] = [t for t in default_registry().rows("tasks", sqlite_store) if t["taskId"] == task_id]
     assert [a["status"] for a in exported["assignments"]] == ["已检查", "已检查"]
     assert exported["drawProof"]["secret"] == "c" * 64
 

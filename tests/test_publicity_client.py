@@ -6,8 +6,8 @@ import httpx
 import pytest
 import respx
 
-from ssj_bridge.batches import BatchNumberTaken, BatchTooLarge, BatchUnknown, DocumentRefused
 from ssj_bridge.errors import ConfigurationError, ExitCode, PlatformUnavailable
+from ssj_bridge.outbox.batches import BatchNumberTaken, BatchTooLarge, BatchUnknown, DocumentRefused
 from ssj_publicity.client import PublicityClient
 from ssj_publicity.config import PublicityConfig
 

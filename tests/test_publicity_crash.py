@@ -16,10 +16,10 @@ from publicity_support import (
     publication_rows,
 )
 
-from ssj_bridge import relay as relay_module
-from ssj_bridge.batches import BatchSink, batches
-from ssj_bridge.outbox import OutboxItem, SendOutcome
-from ssj_bridge.relay import relay
+from ssj_bridge.outbox.batches import BatchSink, batches
+from ssj_bridge.outbox.queue import OutboxItem, SendOutcome
+from ssj_bridge.outbox.relay import relay
+from ssj_bridge.plugins.registry import default_registry
 from ssj_bridge.store import Store
 from ssj_publicity.sink import PublicationSink
 
@@ -109,7 +109,7 @@ def test_a_crash_after_the_receipt_is_done_polls_it_again_and_sends_nothing(
 
 def test_a_crash_inside_the_transaction_storing_the_outcomes_rolls_it_back(
         store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
-    handler = relay_module.HANDLERS["publication"]
+    handler = default_registry().outcome_handlers["publication"]
     calls = 0
 
     def dying(conn, item, outcome):  # type: ignore[no-untyped-def]
@@ -123,12 +123,12 @@ def test_a_crash_inside_the_transaction_storing_the_outcomes_rolls_it_back(
     add_subjects(store, who)
     inspected_task(store, "371000-T-0001", who)
     with exchange() as ex:
-        monkeypatch.setitem(relay_module.HANDLERS, "publication", dying)
+        monkeypatch.setitem(default_registry().outcome_handlers, "publication", dying)
         with pytest.raises(Killed):
             relay(store, "publicity", ex.sink())
         # Nothing of the interrupted transaction stayed: no publication is marked published.
         assert {r["status"] for r in publication_rows(store).values()} == {"pending"}
-        monkeypatch.setitem(relay_module.HANDLERS, "publication", handler)
+        monkeypatch.setitem(default_registry().outcome_handlers, "publication", handler)
         counts = relay(store, "publicity", ex.sink())
         assert counts.sent == 4
         assert len(ex.sim.batches) == 1 and ex.sim.double_publications() == []

@@ -20,13 +20,13 @@ from publicity_support import (
 )
 from sqlalchemy import select
 
-from ssj_bridge.batches import batches
 from ssj_bridge.cli import cli
+from ssj_bridge.features.publications import retry
 from ssj_bridge.model import beijing_today
-from ssj_bridge.outbox import OutboxItem, enqueue
-from ssj_bridge.plugins import load_plugins
-from ssj_bridge.publications import retry
-from ssj_bridge.relay import relay
+from ssj_bridge.outbox.batches import batches
+from ssj_bridge.outbox.queue import OutboxItem, enqueue
+from ssj_bridge.outbox.relay import relay
+from ssj_bridge.plugins.host import load_plugins
 from ssj_bridge.store import Store
 from ssj_bridge.store.schema import outbox_batch_items
 from ssj_bridge.sync import run_sync

@@ -17,12 +17,13 @@ from publicity_support import (
 )
 from sqlalchemy import select, update
 
+from ssj_bridge.features.publications import current_rules, refresh_due_dates
+from ssj_bridge.features.results import record_version
 from ssj_bridge.model import Result, ResultCode, beijing_today
-from ssj_bridge.outbox import pending
-from ssj_bridge.plugins import load_plugins
-from ssj_bridge.publications import current_rules, refresh_due_dates
-from ssj_bridge.relay import relay
-from ssj_bridge.results import record_version
+from ssj_bridge.outbox.queue import pending
+from ssj_bridge.outbox.relay import relay
+from ssj_bridge.plugins.host import load_plugins
+from ssj_bridge.plugins.registry import default_registry
 from ssj_bridge.store import Store
 from ssj_bridge.store.schema import outbox, tasks
 from ssj_bridge.sync import run_sync
@@ -141,11 +142,9 @@ def test_a_subject_without_a_name_is_held_back_then_sent_once_the_name_arrives(
 
 def test_a_result_recorded_without_the_subscriber_is_still_published_once(
         store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
-    from ssj_bridge import results as results_module
-
     who = people(2)
     add_subjects(store, who)
-    monkeypatch.setattr(results_module, "RESULT_RECORDED", [])
+    monkeypatch.setattr(default_registry(), "result_recorded", [])
     inspected_task(store, "371000-T-0001", who)
     assert publication_rows(store) == {}
     monkeypatch.undo()
@@ -158,12 +157,10 @@ def test_a_result_recorded_without_the_subscriber_is_still_published_once(
 
 def test_a_correction_recorded_without_the_subscriber_is_caught_up_before_the_relay(
         store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
-    from ssj_bridge import results as results_module
-
     [(uscc, name)] = people(1)
     add_subjects(store, [(uscc, name)])
     day = inspected_task(store, "371000-T-0001", [(uscc, name)])
-    monkeypatch.setattr(results_module, "RESULT_RECORDED", [])
+    monkeypatch.setattr(default_registry(), "result_recorded", [])
     record(store, "371000-T-0001", uscc, day, ResultCode.CASE_OPENED, version=2)
     monkeypatch.undo()
     with exchange() as ex:

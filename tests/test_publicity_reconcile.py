@@ -5,9 +5,9 @@ from __future__ import annotations
 from publicity_support import add_subjects, exchange, inspected_task, people
 from sqlalchemy import update
 
-from ssj_bridge.plugins import load_plugins
+from ssj_bridge.outbox.relay import relay
+from ssj_bridge.plugins.host import load_plugins
 from ssj_bridge.reconcile.run import reconcile
-from ssj_bridge.relay import relay
 from ssj_bridge.store import Store
 from ssj_bridge.store.schema import publications
 

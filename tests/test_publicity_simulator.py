@@ -9,7 +9,7 @@ from lxml import etree
 from publicity_support import ORG, people
 
 from ssj_bridge.model import beijing_today
-from ssj_bridge.simulate import SimRequest, SimResponse
+from ssj_bridge.simulation.server import SimRequest, SimResponse
 from ssj_publicity.documents import batch_document, record_fields
 from ssj_publicity.simulator.app import PublicitySimulator
 

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from ssj_bridge.plugins import load_plugins
+from ssj_bridge.plugins.host import load_plugins
 from ssj_bridge.reconcile.normalise import day, items, normalise, text
 from ssj_bridge.reconcile.run import reconcile
 from ssj_bridge.settings import PlatformSettings, Settings
-from ssj_bridge.simulate import RunningSimulator, serve
+from ssj_bridge.simulation.server import RunningSimulator, serve
 from ssj_bridge.store import Store
 from ssj_bridge.sync import run_sync
 from ssj_permit.simulator.app import PermitSimulator
@@ -114,7 +114,7 @@ def test_a_listing_failing_halfway_reports_the_platform_not_every_record_missing
         if request.path == "/api/v1/permits":
             calls["n"] += 1
             if calls["n"] > 2:
-                from ssj_bridge.simulate import SimResponse
+                from ssj_bridge.simulation.server import SimResponse
                 return SimResponse(503, b'{"code":50001,"msg":"busy","data":null}')
         return original(request)
 

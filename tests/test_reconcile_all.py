@@ -21,26 +21,26 @@ import pytest
 from sqlalchemy import select
 from sync_support import run_cli
 
-from ssj_bridge.adapter import AdapterContext
-from ssj_bridge.classify import resolve_policy
-from ssj_bridge.demo import demo_roster_csv
 from ssj_bridge.draw.commit import commit_draws
 from ssj_bridge.draw.run import run_draws
 from ssj_bridge.errors import ExitCode
-from ssj_bridge.imports import import_roster
+from ssj_bridge.intake import import_roster
 from ssj_bridge.model import beijing_now, beijing_today, iso_beijing
-from ssj_bridge.outbox import ACCEPTED, enqueue
-from ssj_bridge.period import Quarter
-from ssj_bridge.plugins import PluginHost
+from ssj_bridge.model.periods import Quarter
+from ssj_bridge.outbox.queue import ACCEPTED, enqueue
+from ssj_bridge.platform.adapter import AdapterContext
+from ssj_bridge.plugins.host import PluginHost
+from ssj_bridge.policy.classify import resolve_policy
 from ssj_bridge.reconcile.normalise import items, text
 from ssj_bridge.reconcile.run import reconcile
 from ssj_bridge.settings import PlatformSettings, Settings
-from ssj_bridge.simulate import SimRequest, SimResponse
-from ssj_bridge.simulators import SimulatorSet, start_simulators
+from ssj_bridge.simulation.demo import demo_roster_csv
+from ssj_bridge.simulation.launch import SimulatorSet, start_simulators
+from ssj_bridge.simulation.server import SimRequest, SimResponse
+from ssj_bridge.simulation.synthetic import make_uscc
 from ssj_bridge.store import Store
 from ssj_bridge.store.schema import breaks, credit_records, outbox
 from ssj_bridge.sync import run_sync
-from ssj_bridge.synthetic import make_uscc
 from ssj_credit.simulator.app import CreditSimulator
 from ssj_credit.vocabulary import SCHEMES
 from ssj_permit.simulator.app import PermitSimulator
@@ -117,7 +117,7 @@ class World:
 
     def run_cycle(self) -> None:
         """Sync, draw the quarter's tasks, push them; everything settled on every platform."""
-        import_roster(self.store, demo_roster_csv(self.tmp / "roster.csv"), "test")
+        import_roster(self.store, demo_roster_csv(self.tmp / "roster.csv", REGION, ORG[0]), "test")
         assert run_sync(self.settings, self.store, self.host).exit == ExitCode.OK
         active = resolve_policy(self.host, "weihai")
         quarter = Quarter.of(beijing_today())
@@ -261,11 +261,11 @@ def _plant_library(world: World, planted: Planted) -> None:
                          "creditLevel": None, "riskClass": None, "positiveList": False,
                          "active": True})
     planted.add("province", "subject", "missing_in_store", stranger)
-    sim.drop("inspectors", "WH-003")
-    planted.add("province", "inspector", "missing_on_platform", "WH-003", OWNED)
-    before = list(sim.platform.inspectors["WH-004"]["expertise"])
-    sim.change("inspectors", "WH-004", expertise=["辐射"])
-    planted.add("province", "inspector", "field_mismatch", "WH-004", OWNED, {
+    sim.drop("inspectors", "DEMO-003")
+    planted.add("province", "inspector", "missing_on_platform", "DEMO-003", OWNED)
+    before = list(sim.platform.inspectors["DEMO-004"]["expertise"])
+    sim.change("inspectors", "DEMO-004", expertise=["辐射"])
+    planted.add("province", "inspector", "field_mismatch", "DEMO-004", OWNED, {
         "expertise": {"store": items(before), "platform": ["辐射"]}})
 
 
@@ -353,7 +353,7 @@ def test_reconcile_reports_exactly_the_planted_breaks_and_repair_mends_what_the_
     lost_subject = next(k for p, e, kind, k in planted.of(OWNED)
                         if e == "subject" and kind == "missing_on_platform")
     assert lost_subject in world.province.platform.subjects
-    assert "WH-003" in world.province.platform.inspectors
+    assert "DEMO-003" in world.province.platform.inspectors
     assert world.local_tasks[0] in world.province.platform.tasks
     assert world.publicity.double_publications() == []
 

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import inspect, select, text
 
 from ssj_bridge.errors import ConfigurationError, LockHeld
-from ssj_bridge.outbox import OutboxItem, enqueue, pending
+from ssj_bridge.outbox.queue import OutboxItem, enqueue, pending
 from ssj_bridge.regions.jobs import cron_every
 from ssj_bridge.regions.registry import Province, attempts, region_url
 from ssj_bridge.regions.runner import outcome, sync_command

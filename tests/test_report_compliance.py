@@ -17,7 +17,7 @@ from openpyxl import load_workbook
 from policy_world import active_policy
 from report_support import HOSTILE_NAME, Q2, REGION, TODAY, Quarter2, build
 
-from ssj_bridge.deadlines import DeadlineRules
+from ssj_bridge.features.deadlines import DeadlineRules
 from ssj_bridge.report.breaks_export import COLUMNS, break_rows, export_breaks, write_csv
 from ssj_bridge.report.compliance import compliance_report, obligation_status, render_text, run_counts
 from ssj_bridge.report.html import render_html

@@ -10,8 +10,8 @@ from sqlalchemy import select, update
 from test_results_correct import REGION, Synced, correct
 
 from ssj_bridge.model import beijing_now, iso_beijing
-from ssj_bridge.outbox import ACCEPTED, pending
-from ssj_bridge.resend import mark_sent
+from ssj_bridge.outbox.queue import ACCEPTED, pending
+from ssj_bridge.outbox.resend import mark_sent
 from ssj_bridge.store import Store
 from ssj_bridge.store.schema import outbox
 from ssj_province.client import ProvinceClient

@@ -14,14 +14,14 @@ from click.testing import Result as CliResult
 from sqlalchemy import Connection, select
 
 from ssj_bridge.cli import cli
-from ssj_bridge.exports import EXPORTERS
+from ssj_bridge.features.results import record_version
 from ssj_bridge.model import Result, beijing_today
 from ssj_bridge.model.identifiers import uscc_check_character
-from ssj_bridge.outbox import pending
-from ssj_bridge.plugins import load_plugins
-from ssj_bridge.results import RESULT_RECORDED, record_version
+from ssj_bridge.outbox.queue import pending
+from ssj_bridge.plugins.host import load_plugins
+from ssj_bridge.plugins.registry import default_registry
 from ssj_bridge.settings import PlatformSettings, Settings
-from ssj_bridge.simulators import start_simulators
+from ssj_bridge.simulation.launch import start_simulators
 from ssj_bridge.store import Store
 from ssj_bridge.store.schema import result_versions, results
 from ssj_bridge.sync import run_sync
@@ -66,9 +66,10 @@ def heard() -> Iterator[list[tuple[bool, str, int]]]:
     def listen(conn: Connection, result: Result, version: int) -> None:
         calls.append((conn.in_transaction(), result.result_code.value, version))
 
-    RESULT_RECORDED.append(listen)
+    subscribers = default_registry().result_recorded
+    subscribers.append(listen)
     yield calls
-    RESULT_RECORDED.remove(listen)
+    subscribers.remove(listen)
 
 
 def test_correction_records_a_new_version_and_queues_it(recorded: Store,
@@ -82,7 +83,7 @@ def test_correction_records_a_new_version_and_queues_it(recorded: Store,
     assert (first.version, first.approved_by) == (1, None)
     assert (second.version, second.approved_by, second.reason) == (2, "王科长", "检查记录笔误")
     assert '"resultCode":"01"' in first.content and '"resultCode":"02"' in second.content
-    [row] = [r for r in EXPORTERS["results"](recorded) if r["resultId"] == "JG1"]
+    [row] = [r for r in default_registry().rows("results", recorded) if r["resultId"] == "JG1"]
     assert (row["version"], row["resultCode"], row["rectificationDue"]) == (2, "02", "2026-12-01")
     [item] = corrections(recorded)
     assert item.key == "JG1/v2"

@@ -21,9 +21,10 @@ from typing import Any, TypeVar
 import pytest
 from sqlalchemy import select
 
-from ssj_bridge.plugins import PluginHost
+from ssj_bridge.plugins.host import PluginHost
 from ssj_bridge.regions.registry import Province, attempts
 from ssj_bridge.testing.fleet import RegionFleet, killed_children, overlapping_runs, write_ledger
+from ssj_province.mapping import inspector_to_platform, subject_to_platform
 
 pytestmark = pytest.mark.postgres
 
@@ -31,6 +32,8 @@ SIZES = {"371001": 700, "371002": 400, "371003": 250}
 STALL, HEARTBEAT, TICK = 4, 1, 2
 CLI = [sys.executable, "-m", "ssj_bridge.cli"]
 T = TypeVar("T")
+# The provincial platform's items, as the reference adapter maps the library's outbox payloads.
+LIBRARY_ITEMS = {"subject": subject_to_platform, "inspector": inspector_to_platform}
 
 
 def _env(url: str) -> dict[str, str]:
@@ -150,7 +153,7 @@ def test_two_workers_resume_a_killed_region(province_url: str, host: PluginHost,
                 ended = {victim_attempt.child_pid: killed_at}
                 assert overlapping_runs(store, ended) == 0, code
                 with region.lock:
-                    ledger = write_ledger(store, list(region.applied))
+                    ledger = write_ledger(store, list(region.applied), to_platform=LIBRARY_ITEMS)
                 assert ledger.owed > 0, code
                 assert (ledger.duplicated, ledger.lost, ledger.pending) == (0, 0, 0), (code, ledger)
             finally:

@@ -13,10 +13,10 @@ import pytest
 from sqlalchemy import select
 from sync_support import APP_ID, APP_SECRET, REGION, run_cli
 
-from ssj_bridge.outbox import enqueue
+from ssj_bridge.outbox.queue import enqueue
 from ssj_bridge.redaction import REDACTED, redact_text
 from ssj_bridge.settings import PlatformSettings, Settings
-from ssj_bridge.simulate import RunningSimulator, SimRequest, SimResponse, serve
+from ssj_bridge.simulation.server import RunningSimulator, SimRequest, SimResponse, serve
 from ssj_bridge.store import Store
 from ssj_bridge.store.schema import outbox, outbox_batches, quarantine, recon_runs, runs
 

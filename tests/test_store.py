@@ -8,8 +8,8 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from ssj_bridge.adapter import Batch, Rejected
 from ssj_bridge.errors import LockHeld
+from ssj_bridge.platform.adapter import Batch, Rejected
 from ssj_bridge.store import Store
 from ssj_bridge.store.schema import metadata
 from ssj_permit.mapping import map_record
@@ -44,9 +44,9 @@ def test_batch_stores_records_derives_subject_and_advances_cursor(store: Store) 
     assert store.count("permits") == 2
     assert store.count("source_records") == 2
     assert store.cursor("permit", "permits") == "2025-01-02T08:00:00+08:00"
-    from ssj_bridge.exports import subject_rows
+    from ssj_bridge.plugins.registry import default_registry
 
-    [subject] = list(subject_rows(store))
+    [subject] = list(default_registry().rows("subjects", store))
     assert subject["managementClass"] == "重点管理"
     assert subject["active"] is True
 

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from ssj_bridge.adapter import Batch, Rejected
-from ssj_bridge.pipeline import prefetch
+from ssj_bridge.platform.adapter import Batch, Rejected
+from ssj_bridge.platform.prefetch import prefetch
 from ssj_bridge.store import Store
 from ssj_bridge.store.schema import permits, quarantine, source_records, subjects
 from ssj_bridge.store.upsert import select_in, upsert

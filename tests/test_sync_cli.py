@@ -25,7 +25,7 @@ from sync_support import (
 )
 
 from ssj_bridge.errors import ExitCode
-from ssj_bridge.plugins import PluginHost
+from ssj_bridge.plugins.host import PluginHost
 
 PLATFORM_FIELDS = {"fetched", "stored", "setAside", "sent", "deferred", "error"}
 

@@ -31,7 +31,7 @@ from test_store_batches import batch, permit, walk
 from test_store_batches import contents as batch_contents
 
 from ssj_bridge.errors import StoreFailed
-from ssj_bridge.plugins import PluginHost
+from ssj_bridge.plugins.host import PluginHost
 from ssj_bridge.settings import PlatformSettings, Settings
 from ssj_bridge.store import Store
 from ssj_bridge.sync import run_sync

@@ -6,14 +6,12 @@ from typing import Any
 
 import httpx
 
-from ssj_bridge.errors import (
+from ssj_bridge.api import (
     ConfigurationError,
     PermanentError,
+    PlatformSession,
     RateLimited,
     TransientError,
-)
-from ssj_bridge.http import (
-    PlatformSession,
     transport_error,
 )
 from ssj_credit import PLATFORM

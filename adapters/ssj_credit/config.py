@@ -18,9 +18,9 @@ class CreditConfig(BaseModel):
 
     base_url: str
     api_key: SecretStr
-    # The scheme of the level words this province publishes (codes.md).
+    # The scheme of the level words this province publishes (docs/platforms/codes.md).
     vocabulary: Vocabulary = "cn-words"
-    # credit.md documents no request limit; set one if the service's operator asks for it.
+    # docs/platforms/credit.md documents no request limit; set one if the service's operator asks for it.
     rate_limit: float | None = Field(default=None, gt=0)
     page_size: int = Field(default=500, ge=1, le=500)
     timeout: float = Field(default=30.0, gt=0)

@@ -12,9 +12,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from ssj_bridge.adapter import AdapterContext, Fetched, ListedRecord, Listing, Rejected
-from ssj_bridge.credit_records import EVALUATION_ENTITY, RISK_ENTITY
-from ssj_bridge.model import CreditRecord, beijing_today
+from ssj_bridge.api import CREDIT_EVALUATION as EVALUATION_ENTITY
+from ssj_bridge.api import CREDIT_RISK as RISK_ENTITY
+from ssj_bridge.api import (
+    AdapterContext,
+    CreditRecord,
+    Fetched,
+    ListedRecord,
+    Listing,
+    Rejected,
+    beijing_today,
+)
 from ssj_credit.client import CreditClient
 from ssj_credit.config import CreditConfig
 from ssj_credit.mapping import Row, map_evaluation, map_risk, raw_key

@@ -9,14 +9,16 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ssj_bridge.adapter import (
+from ssj_bridge.api import (
+    CreditRecord,
     Fetched,
     Rejected,
+    RiskClass,
     canonical_payload,
     content_hash,
+    normalise_code,
     set_aside_on_failure,
 )
-from ssj_bridge.model import CreditRecord, RiskClass, normalise_code
 from ssj_credit.vocabulary import UnknownLevel, tier_of
 
 EVALUATION = "evaluation"
@@ -90,7 +92,7 @@ def map_risk(row: Row, allowed_usccs: Iterable[str]) -> Fetched | Rejected:
         try:
             risk = RiskClass.from_letter(letter)
         except ValueError:
-            problems.append(f"FXFL {letter!r} is not one of A/B/C/D (codes.md)")
+            problems.append(f"FXFL {letter!r} is not one of A/B/C/D (docs/platforms/codes.md)")
     values: dict[str, Any] = {
         "kind": RISK, "uscc": row.get("TYSHXYDM"), "name": row.get("QYMC"),
         "region_code": row.get("XZQHDM"), "risk_class": risk,

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ssj_bridge import hookimpl
-from ssj_bridge.adapter import AdapterContext, AdapterSpec, Listing, Stream
+from ssj_bridge.api import AdapterContext, AdapterSpec, Listing, Stream, hookimpl
 from ssj_credit import PLATFORM
 from ssj_credit.client import CreditClient
 from ssj_credit.config import CreditConfig
@@ -46,7 +45,7 @@ def _simulator(options: Mapping[str, Any]) -> Any:
 
 @hookimpl
 def register_adapters(register: Callable[[AdapterSpec], None]) -> None:
-    """The credit systems adapter (credit.md)."""
+    """The credit systems adapter (docs/platforms/credit.md)."""
     register(AdapterSpec(
         name=PLATFORM, role="credit", factory=CreditAdapter, version=VERSION,
         description="environmental credit evaluations and enterprise credit risk classes, "

@@ -1,6 +1,6 @@
 """Reading both feeds whole, every run.
 
-credit.md offers page/size paging and nothing to read incrementally by, so each run reads every
+docs/platforms/credit.md offers page/size paging and nothing to read incrementally by, so each run reads every
 page of each feed (evaluations: for each configured year) and the store drops what is
 unchanged by content hash. A feed ends at the first page without ROW or with fewer ROW than
 asked for; a page that holds fewer ROW than its own `total` promises is retried by the client,
@@ -13,8 +13,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from ssj_bridge.adapter import AdapterContext, Batch, Fetched, Rejected, content_hash
-from ssj_bridge.model import beijing_now, beijing_today, iso_beijing
+from ssj_bridge.api import (
+    AdapterContext,
+    Batch,
+    Fetched,
+    Rejected,
+    beijing_now,
+    beijing_today,
+    content_hash,
+    iso_beijing,
+)
 from ssj_credit.client import CreditClient
 from ssj_credit.config import CreditConfig
 from ssj_credit.mapping import EVALUATION, RISK, Row, map_evaluation, map_risk

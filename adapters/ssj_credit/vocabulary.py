@@ -1,4 +1,5 @@
-"""The provinces' environmental credit level words, per scheme, and their canonical tier (codes.md).
+"""The provinces' environmental credit level words, per scheme, and their canonical tier
+(docs/platforms/codes.md).
 
 A word is looked up only in the configured scheme: a word of another scheme, or none, is an
 error for that record, never silently UNRATED.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from ssj_bridge.model import CreditTier
+from ssj_bridge.api import CreditTier
 
 EXCELLENT, GOOD, WARNING, POOR, SEVERE = (CreditTier.EXCELLENT, CreditTier.GOOD,
                                           CreditTier.WARNING, CreditTier.POOR, CreditTier.SEVERE)

@@ -7,15 +7,13 @@ from typing import Any
 
 import httpx
 
-from ssj_bridge.errors import (
+from ssj_bridge.api import (
     ConfigurationError,
+    NotAnEnvelope,
     PermanentError,
+    PlatformSession,
     RateLimited,
     TransientError,
-)
-from ssj_bridge.http import (
-    NotAnEnvelope,
-    PlatformSession,
     envelope_message,
     read_envelope,
     retry_after_seconds,

@@ -6,8 +6,7 @@ from collections.abc import Iterator
 
 import orjson
 
-from ssj_bridge.adapter import Fetched, ListedRecord
-from ssj_bridge.model import beijing_now, iso_beijing
+from ssj_bridge.api import Fetched, ListedRecord, beijing_now, iso_beijing
 from ssj_permit.mapping import ENTITY
 from ssj_permit.stream import PermitStream
 

@@ -8,14 +8,15 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ssj_bridge.adapter import (
+from ssj_bridge.api import (
     Fetched,
+    Permit,
     Rejected,
     canonical_payload,
     content_hash,
+    normalise_code,
     set_aside_on_failure,
 )
-from ssj_bridge.model import Permit, normalise_code
 
 ENTITY = "permit"
 _FIELDS = frozenset(Permit.model_fields[name].alias or name for name in Permit.model_fields)
@@ -31,7 +32,7 @@ def record_key(raw: Any) -> str:
 
 @set_aside_on_failure("permit", record_key)
 def map_record(raw: Any, position: str, allowed_usccs: Iterable[str]) -> Fetched | Rejected:
-    """Validate one platform record; unknown fields are ignored as permit.md says."""
+    """Validate one platform record; unknown fields are ignored as docs/platforms/permit.md says."""
     if not isinstance(raw, dict):
         return Rejected(record_key(raw), f"record at {position} is a {type(raw).__name__}, "
                         "not an object", canonical_payload(raw))

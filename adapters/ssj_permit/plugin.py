@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ssj_bridge import hookimpl
-from ssj_bridge.adapter import AdapterContext, AdapterSpec, Listing, Stream
+from ssj_bridge.api import AdapterContext, AdapterSpec, Listing, Stream, hookimpl
 from ssj_permit import PLATFORM
 from ssj_permit.client import PermitClient
 from ssj_permit.config import PermitConfig
@@ -50,7 +49,7 @@ def _simulator(options: Mapping[str, Any]) -> Any:
 
 @hookimpl
 def register_adapters(register: Callable[[AdapterSpec], None]) -> None:
-    """The national permit platform adapter (permit.md)."""
+    """The national permit platform adapter (docs/platforms/permit.md)."""
     register(AdapterSpec(
         name=PLATFORM, role="permit", factory=PermitAdapter, version=VERSION,
         description="national pollutant-discharge permit platform, data service v1",

@@ -20,9 +20,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from ssj_bridge.adapter import AdapterContext, Batch, Fetched, Rejected, content_hash
-from ssj_bridge.errors import PermanentError
-from ssj_bridge.model import BEIJING, iso_beijing
+from ssj_bridge.api import (
+    BEIJING,
+    AdapterContext,
+    Batch,
+    Fetched,
+    PermanentError,
+    Rejected,
+    content_hash,
+    iso_beijing,
+)
 from ssj_permit import PLATFORM
 from ssj_permit.client import NotFound, PermitClient
 from ssj_permit.config import PermitConfig

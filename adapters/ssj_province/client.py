@@ -13,14 +13,12 @@ from typing import Any
 import httpx
 import orjson
 
-from ssj_bridge.errors import (
+from ssj_bridge.api import (
     ConfigurationError,
     PermanentError,
+    PlatformSession,
     RateLimited,
     TransientError,
-)
-from ssj_bridge.http import (
-    PlatformSession,
     envelope_message,
     read_envelope,
     retry_after_seconds,

@@ -18,11 +18,19 @@ from typing import Any
 
 import orjson
 
-from ssj_bridge.adapter import AdapterContext, Fetched, ListedRecord, Listing, Rejected
-from ssj_bridge.model import iso_beijing
-from ssj_bridge.model.identifiers import normalise_code
-from ssj_bridge.results import RESULT_FIELDS, RecordedResult, result_version
-from ssj_bridge.tasks import task_fields
+from ssj_bridge.api import (
+    RESULT_FIELDS,
+    AdapterContext,
+    Fetched,
+    ListedRecord,
+    Listing,
+    RecordedResult,
+    Rejected,
+    iso_beijing,
+    normalise_code,
+    result_version,
+    task_fields,
+)
 from ssj_province.client import ProvinceClient
 from ssj_province.config import ProvinceConfig
 from ssj_province.mapping import (
@@ -36,7 +44,7 @@ from ssj_province.mapping import (
 from ssj_province.paging import KeysetStream
 from ssj_province.streams import result_stream, task_stream
 
-LIBRARY_PAGE = 500  # province.md's example page of a library listing
+LIBRARY_PAGE = 500  # docs/platforms/province.md's example page of a library listing
 UNRATED = "UNRATED"  # the canonical level of a subject the platform lists without one
 
 
@@ -132,7 +140,8 @@ class _WalkedListing:
         seen: dict[str, str | None] = {}
         for batch in self.stream.read(None):
             page = []
-            for item in [*batch.records, *batch.rejects]:
+            items: list[Fetched | Rejected] = [*batch.records, *batch.rejects]
+            for item in items:
                 listed = self._listed(item)
                 stamp = _version(_raw(item))
                 if listed.key in seen and seen[listed.key] != stamp:

@@ -1,4 +1,4 @@
-"""Between canonical records and the reference profile's payloads (province.md).
+"""Between canonical records and the reference profile's payloads (docs/platforms/province.md).
 
 Outgoing: the outbox holds canonical records (category KEY…, creditLevel EXCELLENT…, riskClass
 LOW…, tags `tag` or `tag:value`); this module writes them in the platform's codes (ZD/JH/YB/TS,
@@ -14,17 +14,21 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ssj_bridge.adapter import (
+from ssj_bridge.api import (
+    Assignment,
+    DrawProof,
     Fetched,
+    RecordedResult,
     Rejected,
+    Result,
+    Tag,
+    Task,
     canonical_payload,
     content_hash,
     set_aside_on_failure,
 )
-from ssj_bridge.model import Assignment, DrawProof, Result, Tag, Task
-from ssj_bridge.results import RecordedResult
 
-# codes.md: supervision category, credit tier, risk class.
+# docs/platforms/codes.md: supervision category, credit tier, risk class.
 CATEGORY_CODES = {"KEY": "ZD", "SIMPLIFIED": "JH", "GENERAL": "YB", "SPECIAL": "TS"}
 CREDIT_LETTERS = {"EXCELLENT": "A", "GOOD": "B", "WARNING": "C", "POOR": "D", "SEVERE": "E"}
 RISK_LETTERS = {"LOW": "A", "MEDIUM": "B", "HIGH": "C", "VERY_HIGH": "D"}
@@ -158,7 +162,7 @@ def update_time(raw: Any) -> datetime | None:
 
 @set_aside_on_failure("task", task_key)
 def map_task(raw: Any, position: str, allowed_usccs: Iterable[str]) -> Fetched | Rejected:
-    """A listed task as a canonical Task; unknown fields are ignored (province.md)."""
+    """A listed task as a canonical Task; unknown fields are ignored (docs/platforms/province.md)."""
     if not isinstance(raw, dict):
         return Rejected(task_key(raw), f"task at {position} is a {type(raw).__name__}, "
                         "not an object", canonical_payload(raw))

@@ -1,11 +1,11 @@
 """Reading a listing ordered by (updateTime, key) incrementally, without skipping or double counting.
 
-The platform pages by offset over live data (province.md: the same paging rules as permit.md):
-a record updated while a client pages moves to the end and shifts later records, so naive
-offset paging skips records. This walk pages by keyset instead, as the permit adapter does:
-each request asks `updatedSince = the last updateTime seen` from page 1 and drops what it
-already yielded at that exact instant. Records that move during the walk reappear later with
-their new time; none is skipped.
+The platform pages by offset over live data (docs/platforms/province.md: the same paging rules
+as docs/platforms/permit.md): a record updated while a client pages moves to the end and shifts
+later records, so naive offset paging skips records. This walk pages by keyset instead, as the
+permit adapter does: each request asks `updatedSince = the last updateTime seen` from page 1
+and drops what it already yielded at that exact instant. Records that move during the walk
+reappear later with their new time; none is skipped.
 
 Only when more than a page of records share one updateTime does it page by offset within that
 instant; it then walks the instant again until a pass finds nothing new.
@@ -17,8 +17,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from ssj_bridge.adapter import Batch, Fetched, Rejected
-from ssj_bridge.model import iso_beijing
+from ssj_bridge.api import Batch, Fetched, Rejected, iso_beijing
 from ssj_province.mapping import update_time
 
 # (updatedSince or None, pageNo, pageSize) → the envelope's data: {"total", "records": [...]}
@@ -61,7 +60,8 @@ class KeysetStream:
             new_here = bool(batch.records or batch.rejects)
             seen_at_watermark.update(self._keys_at(raws, watermark))
             if latest is not None:
-                batch.cursor = iso_beijing(watermark if rewalk or within_instant else latest)
+                held = watermark if (rewalk or within_instant) and watermark is not None else latest
+                batch.cursor = iso_beijing(held)
             yield batch
             if within_instant:
                 pass_found_new = pass_found_new or new_here

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ssj_bridge import hookimpl
-from ssj_bridge.adapter import AdapterContext, AdapterSpec, Listing, Sink, Stream
+from ssj_bridge.api import AdapterContext, AdapterSpec, Listing, Sink, Stream, hookimpl
 from ssj_province import PLATFORM
 from ssj_province.client import ProvinceClient
 from ssj_province.config import ProvinceConfig
@@ -61,7 +60,7 @@ def _simulator(options: Mapping[str, Any]) -> Any:
 
 @hookimpl
 def register_adapters(register: Callable[[AdapterSpec], None]) -> None:
-    """The provincial double-random platform, reference profile (province.md)."""
+    """The provincial double-random platform, reference profile (docs/platforms/province.md)."""
     register(AdapterSpec(
         name="reference", role=PLATFORM, factory=ProvinceAdapter, version=VERSION,
         description="provincial double-random platform, reference profile v1",

@@ -1,4 +1,4 @@
-"""Request signing of the reference profile (province.md, "Signing").
+"""Request signing of the reference profile (docs/platforms/province.md, "Signing").
 
     string_to_sign = METHOD \\n PATH \\n CANONICAL_QUERY \\n X-Timestamp \\n X-Nonce \\n hex(sha256(body))
     X-Signature    = lower-case hex of HMAC-SHA256(appSecret, string_to_sign)

@@ -12,8 +12,7 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
-from ssj_bridge.errors import PermanentError
-from ssj_bridge.outbox import OutboxItem, SendOutcome
+from ssj_bridge.api import OutboxItem, PermanentError, SendOutcome
 from ssj_province.client import RESULT_CONFLICT, TASK_CONFLICT, Conflict, ProvinceClient
 from ssj_province.mapping import (
     correction_to_platform,
@@ -22,8 +21,9 @@ from ssj_province.mapping import (
 )
 from ssj_province.streams import library_records
 
-LIBRARY_BATCH = 200  # province.md: 1–200 items per batchUpsert
-REQUEST_MEMORY = 24 * 3600.0  # province.md: a requestId and its answer are kept 24 hours
+LIBRARY_BATCH = 200  # docs/platforms/province.md: 1–200 items per batchUpsert
+# docs/platforms/province.md: a requestId and its answer are kept 24 hours.
+REQUEST_MEMORY = 24 * 3600.0
 
 
 def batch_request_id(items: list[OutboxItem]) -> str:
@@ -112,7 +112,7 @@ class CorrectionSink:
     The one write of this platform that is not idempotent by content: every correction that
     arrives makes a new version. One first sent longer ago than the platform remembers request
     ids is confirmed against the result's listed version before it goes out again
-    (ssj_bridge.resend).
+    (ssj_bridge.outbox.resend).
     """
 
     entity = "correction"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from ssj_bridge.adapter import AdapterContext
+from ssj_bridge.api import AdapterContext
 from ssj_province.client import ProvinceClient
 from ssj_province.config import ProvinceConfig
 from ssj_province.mapping import map_result, map_task, result_key, task_key

@@ -1,6 +1,6 @@
 """HTTP calls to the publicity exchange: the token header, status codes, retries.
 
-publicity.md's errors and what they become:
+docs/platforms/publicity.md's errors and what they become:
 401 → ConfigurationError naming SSJ_PUBLICITY__TOKEN (exit 78) · 400 E101 → DocumentRefused
 (permanent for that document) · 409 E109 → BatchNumberTaken · 413 → BatchTooLarge ·
 404 on a receipt → BatchUnknown · 429 → RateLimited (Retry-After honoured) · 5xx, a cut-off
@@ -15,15 +15,16 @@ from typing import TypeVar
 
 import httpx
 
-from ssj_bridge.batches import BatchNumberTaken, BatchTooLarge, BatchUnknown, DocumentRefused
-from ssj_bridge.errors import (
+from ssj_bridge.api import (
+    BatchNumberTaken,
+    BatchTooLarge,
+    BatchUnknown,
     ConfigurationError,
+    DocumentRefused,
     PermanentError,
+    PlatformSession,
     RateLimited,
     TransientError,
-)
-from ssj_bridge.http import (
-    PlatformSession,
     retry_after_seconds,
     transport_error,
 )

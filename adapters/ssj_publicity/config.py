@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-# publicity.md: at most 500 records a batch (413 above), 5 requests a second.
+# docs/platforms/publicity.md: at most 500 records a batch (413 above), 5 requests a second.
 MAX_RECORDS = 500
 DEFAULT_RATE = 4.0
 

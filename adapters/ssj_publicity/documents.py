@@ -8,59 +8,27 @@ transient failure.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from lxml import etree
 
-from ssj_bridge.errors import PermanentError, TransientError
-from ssj_bridge.model import ResultCode
+from ssj_bridge.api import ResultCode, TransientError, UnsafeDocument, parse_xml
 from ssj_publicity import PLATFORM
 
-# Record fields in the order publicity.md lists them.
+# Record fields in the order docs/platforms/publicity.md lists them.
 RECORD_FIELDS = ("TYSHXYDM", "QYMC", "JCSSJG", "JCLX", "JCRWBH", "JCRQ", "JCJGDM", "JCJG")
 FIELD_NAMES = {"TYSHXYDM": "统一社会信用代码", "QYMC": "企业名称", "JCSSJG": "检查实施机关",
                "JCLX": "检查类型", "JCRWBH": "抽查任务编号", "JCRQ": "检查日期",
                "JCJGDM": "检查结果代码", "JCJG": "检查结果"}
 INSPECTION_TYPE = "双随机抽查"
 MAX_BATCH_NO = 64
-_DECLARATION = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
-
-
-class UnsafeDocument(PermanentError):
-    """A response carrying a DOCTYPE or an entity: refused, never resolved."""
-
-
-def safe_parser() -> etree.XMLParser:
-    """A parser that resolves no entity, loads no DTD and reaches no network."""
-    # One per document: lxml parsers must not be shared between threads.
-    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
-                           dtd_validation=False, huge_tree=False, remove_comments=True,
-                           remove_pis=True, collect_ids=False)
 
 
 def parse(body: bytes, what: str) -> etree._Element:
     """The root element of a response, or UnsafeDocument / TransientError saying why not."""
-    if _DECLARATION.search(body):
-        raise UnsafeDocument(f"{PLATFORM}: {what}: the response carries a DOCTYPE or an entity "
-                             "declaration; refused unparsed", platform=PLATFORM)
-    try:
-        root = etree.fromstring(body, safe_parser())
-    except etree.XMLSyntaxError as exc:
-        raise TransientError(f"{PLATFORM}: {what}: the body is not a complete XML document "
-                             f"(cut off in transit?): {exc}", platform=PLATFORM) from None
-    if root is None:
-        raise TransientError(f"{PLATFORM}: {what}: empty document", platform=PLATFORM)
-    info = root.getroottree().docinfo
-    if info.doctype or info.internalDTD is not None or info.externalDTD is not None:
-        raise UnsafeDocument(f"{PLATFORM}: {what}: the response carries a DOCTYPE; refused",
-                             platform=PLATFORM)
-    if next(root.iter(etree.Entity), None) is not None:
-        raise UnsafeDocument(f"{PLATFORM}: {what}: the response holds an entity reference; "
-                             "refused, never resolved", platform=PLATFORM)
-    return root
+    return parse_xml(body, platform=PLATFORM, what=what)
 
 
 # -- batches ------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ssj_bridge.adapter import ListedRecord
+from ssj_bridge.api import ListedRecord
 from ssj_publicity.client import PublicityClient
 from ssj_publicity.config import PublicityConfig
 

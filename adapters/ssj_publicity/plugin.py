@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ssj_bridge import hookimpl
-from ssj_bridge.adapter import AdapterContext, AdapterSpec, Listing, Stream
-from ssj_bridge.errors import ConfigurationError
+from ssj_bridge.api import AdapterContext, AdapterSpec, ConfigurationError, Listing, Stream, hookimpl
 from ssj_publicity import PLATFORM
 from ssj_publicity.client import PublicityClient
 from ssj_publicity.config import PublicityConfig
@@ -64,7 +62,7 @@ def _simulator(options: Mapping[str, Any]) -> Any:
 
 @hookimpl
 def register_adapters(register: Callable[[AdapterSpec], None]) -> None:
-    """The enterprise credit publicity system's data exchange (publicity.md)."""
+    """The enterprise credit publicity system's data exchange (docs/platforms/publicity.md)."""
     register(AdapterSpec(
         name=PLATFORM, role="publicity", factory=PublicityAdapter, version=VERSION,
         description="enterprise credit publicity system, data exchange v1",

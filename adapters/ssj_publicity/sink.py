@@ -1,6 +1,6 @@
 """Publications to the exchange: batches of at most 500 records, decided later in a receipt.
 
-The core's batch relay (ssj_bridge.batches) records each batch's number and document before
+The core's batch relay (ssj_bridge.outbox.batches) records each batch's number and document before
 this sink sends it, so a resumed run sends the same number with the same bytes; this sink
 numbers batches, builds documents, submits them and turns a DONE receipt into one outcome per
 record. Batch numbers are `<region>-<yyyymmdd>-<seq>` (e.g. `371000-20250612-0001`).
@@ -18,10 +18,15 @@ from typing import Any
 
 import structlog
 
-from ssj_bridge.batches import DocumentRefused
-from ssj_bridge.errors import TransientError
-from ssj_bridge.model import beijing_today
-from ssj_bridge.outbox import ACCEPTED, REJECTED, OutboxItem, SendOutcome
+from ssj_bridge.api import (
+    ACCEPTED,
+    REJECTED,
+    DocumentRefused,
+    OutboxItem,
+    SendOutcome,
+    TransientError,
+    beijing_today,
+)
 from ssj_publicity import PLATFORM
 from ssj_publicity.client import PublicityClient
 from ssj_publicity.config import PublicityConfig
@@ -41,7 +46,7 @@ RETRY = "ssj-bridge publications retry"
 
 
 class PublicationSink:
-    """The `publication` entity's sink on the exchange (a ssj_bridge.batches.BatchSink)."""
+    """The `publication` entity's sink on the exchange (a ssj_bridge.outbox.batches.BatchSink)."""
 
     entity = ENTITY
 
@@ -65,7 +70,7 @@ class PublicationSink:
                     "permit platform supplies the name")
         if not fields["JCJG"]:
             return (f"JCJGDM ({FIELD_NAMES['JCJGDM']}) {fields['JCJGDM']!r} is not a result code "
-                    "of codes.md (01–06); correct the result")
+                    "of docs/platforms/codes.md (01–06); correct the result")
         try:
             inspected = date.fromisoformat(fields["JCRQ"])
         except ValueError:

@@ -7,9 +7,16 @@ from collections.abc import Sequence
 from datetime import date
 from importlib import resources
 
-from ssj_bridge.model import ResultCode
-from ssj_bridge.period import Quarter
-from ssj_bridge.policy import CountedFrom, Deadline, DeadlineKind, ExclusionTest, Matter, PastResult
+from ssj_bridge.api import (
+    CountedFrom,
+    Deadline,
+    DeadlineKind,
+    ExclusionTest,
+    Matter,
+    PastResult,
+    Quarter,
+    ResultCode,
+)
 
 ROUTINE_MATTER = "污染源日常环境监督管理"
 

@@ -17,25 +17,29 @@ from __future__ import annotations
 from collections.abc import Callable
 from fractions import Fraction
 
-from ssj_bridge import hookimpl
-from ssj_bridge.model import Category, CreditTier, InspectionMode, ManagementClass, Tag
-from ssj_bridge.period import Per
-from ssj_bridge.policy import (
+from ssj_bridge.api import (
+    Category,
     CountedFrom,
+    CreditTier,
     Deadline,
     DeadlineKind,
     Evidence,
     Exclusion,
+    InspectionMode,
+    ManagementClass,
     Matter,
     ModeRule,
     Note,
     NoteKind,
     Obligation,
     ObligationKind,
+    Per,
     PolicySpec,
     Rule,
     RuleBook,
     SubjectFacts,
+    Tag,
+    hookimpl,
     percent,
 )
 from ssj_policies._common import routine_matter
@@ -147,4 +151,5 @@ def build() -> RuleBook:
 def register_policies(register: Callable[[PolicySpec], None]) -> None:
     """深圳市南山区 (Guangdong), 2024 方案."""
     register(PolicySpec(NAME, LOCALITY, build, version=VERSION,
-                        description="2024年南山区生态环境领域“双随机、一公开”监管工作方案"))
+                        description="2024年南山区生态环境领域“双随机、一公开”监管工作方案",
+                        region="440305"))

@@ -18,23 +18,26 @@ from __future__ import annotations
 from collections.abc import Callable
 from fractions import Fraction
 
-from ssj_bridge import hookimpl
-from ssj_bridge.model import Category, Tag
-from ssj_bridge.period import Per
-from ssj_bridge.policy import (
+from ssj_bridge.api import (
+    Category,
     CheckLimit,
     ConflictAction,
     ConflictRule,
     CountedFrom,
     Deadline,
     DeadlineKind,
+    Evidence,
     Note,
     NoteKind,
     Obligation,
     ObligationKind,
+    Per,
     PolicySpec,
     Rule,
     RuleBook,
+    SubjectFacts,
+    Tag,
+    hookimpl,
     percent,
 )
 from ssj_policies._common import default_publication, routine_matter
@@ -79,7 +82,7 @@ COMMON_NOTES = (
 )
 
 
-def _level(levels: tuple[str, ...]) -> Callable[..., object]:
+def _level(levels: tuple[str, ...]) -> Callable[[SubjectFacts], Evidence | None]:
     return lambda f: f.tag(Tag.CONTROL_LEVEL.value, levels)
 
 
@@ -155,6 +158,6 @@ def register_policies(register: Callable[[PolicySpec], None]) -> None:
     """衢州市 (Zhejiang), 2017 方案: the city and the county level."""
     description = "衢州市污染源日常环境监管“双随机”抽查办法落实细化方案 (2017)"
     register(PolicySpec("quzhou-city", LOCALITY_CITY, build_city, version=VERSION,
-                        description=description + ", 市级"))
+                        description=description + ", 市级", region="330800"))
     register(PolicySpec("quzhou-county", LOCALITY_COUNTY, build_county, version=VERSION,
                         description=description + ", 县级"))

@@ -18,24 +18,27 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ssj_bridge import hookimpl
-from ssj_bridge.model import Category, CreditTier, ManagementClass, Tag
-from ssj_bridge.period import Per
-from ssj_bridge.policy import (
+from ssj_bridge.api import (
+    Category,
     CountedFrom,
+    CreditTier,
     Deadline,
     DeadlineKind,
     DrawExclusion,
     Exclusion,
     GroupSize,
+    ManagementClass,
     Note,
     NoteKind,
     Obligation,
     ObligationKind,
+    Per,
     PolicySpec,
     Rule,
     RuleBook,
     SubjectFacts,
+    Tag,
+    hookimpl,
     percent,
 )
 from ssj_policies._common import inspected_clean_this_year, routine_matter
@@ -138,4 +141,6 @@ def build(*, exclude_inspected_clean: bool = True) -> RuleBook:
 def register_policies(register: Callable[[PolicySpec], None]) -> None:
     """威海市 (Shandong), 2023 细则."""
     register(PolicySpec(NAME, LOCALITY, build, version=VERSION,
-                        description="威海市生态环境“双随机、一公开”监管工作实施细则 (2023)"))
+                        description="威海市生态环境“双随机、一公开”监管工作实施细则 (2023)",
+                        region="371000", authority=("11371000MB0000000E", "威海市生态环境局"),
+                        example=True))

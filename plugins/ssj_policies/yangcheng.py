@@ -14,24 +14,26 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ssj_bridge import hookimpl
-from ssj_bridge.model import Category, ManagementClass, Tag
-from ssj_bridge.period import Per
-from ssj_bridge.policy import (
+from ssj_bridge.api import (
+    Category,
     CheckLimit,
     CountedFrom,
     Deadline,
     DeadlineKind,
     Evidence,
+    ManagementClass,
     Matter,
     Note,
     NoteKind,
     Obligation,
     ObligationKind,
+    Per,
     PolicySpec,
     Rule,
     RuleBook,
     SubjectFacts,
+    Tag,
+    hookimpl,
     percent,
 )
 from ssj_policies._common import default_publication, routine_matter
@@ -144,4 +146,5 @@ def build() -> RuleBook:
 def register_policies(register: Callable[[PolicySpec], None]) -> None:
     """晋城市阳城县 (Shanxi), 2024 方案."""
     register(PolicySpec(NAME, LOCALITY, build, version=VERSION,
-                        description="晋城市生态环境局阳城分局2024年度双随机抽查实施方案"))
+                        description="晋城市生态环境局阳城分局2024年度双随机抽查实施方案",
+                        region="140522"))

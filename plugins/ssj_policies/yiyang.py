@@ -15,13 +15,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from fractions import Fraction
 
-from ssj_bridge import hookimpl
-from ssj_bridge.model import Category, CreditTier, Tag
-from ssj_bridge.period import Per
-from ssj_bridge.policy import (
+from ssj_bridge.api import (
+    Category,
     ConflictAction,
     ConflictRule,
     CountedFrom,
+    CreditTier,
     Deadline,
     DeadlineKind,
     DrawExclusion,
@@ -32,10 +31,13 @@ from ssj_bridge.policy import (
     Note,
     Obligation,
     ObligationKind,
+    Per,
     PolicySpec,
     Rule,
     RuleBook,
     SubjectFacts,
+    Tag,
+    hookimpl,
     percent,
 )
 from ssj_policies._common import inspected_clean_this_year, routine_matter, years_before
@@ -152,4 +154,5 @@ def build(*, positive_list_key_as_general: bool = False,
 def register_policies(register: Callable[[PolicySpec], None]) -> None:
     """益阳市 (Hunan), 2021 方案."""
     register(PolicySpec(NAME, LOCALITY, build, version=VERSION,
-                        description="益阳市生态环境“双随机、一公开”监管工作实施方案 (2021)"))
+                        description="益阳市生态环境“双随机、一公开”监管工作实施方案 (2021)",
+                        region="430900"))

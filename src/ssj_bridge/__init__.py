@@ -10,7 +10,7 @@ from ssj_bridge.errors import (
     SsjError,
     TransientError,
 )
-from ssj_bridge.hookspecs import hookimpl
+from ssj_bridge.plugins.hookspecs import hookimpl
 
 __version__ = "0.1.0"
 

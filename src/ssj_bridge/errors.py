@@ -8,6 +8,10 @@
     │   │   └── PlatformUnavailable  retries exhausted or platform unreachable        → exit 75
     │   │       └── DeadlineReached  the run's time for the platform is up; what was stored stays
     │   └── PermanentError      never retried; the call's input is wrong              → exit 75*
+    │       ├── DocumentRefused   a batch document refused as a whole: its items set aside
+    │       ├── BatchNumberTaken  the number is the platform's already: number it again
+    │       ├── BatchTooLarge     too many items at once: split the batch
+    │       └── BatchUnknown      the platform never got the batch: submit it again
     ├── BadRecord               one record fails validation: quarantine, go on        → exit 3
     ├── InputRefused            an import file or a draw refused as a whole           → exit 65
     └── LockHeld                another run holds the lock                            → exit 75
@@ -90,6 +94,22 @@ class DeadlineReached(PlatformUnavailable):
 
 class PermanentError(PlatformError):
     """Retrying cannot help: the request itself is wrong (bad parameter, no permission)."""
+
+
+class DocumentRefused(PermanentError):
+    """The platform refused the document as a whole; retrying the same document cannot help."""
+
+
+class BatchNumberTaken(PermanentError):
+    """The platform already holds this batch number with other content."""
+
+
+class BatchTooLarge(PermanentError):
+    """The document holds more items than the platform takes at once."""
+
+
+class BatchUnknown(PermanentError):
+    """The platform has no batch of this number (the submission never arrived)."""
 
 
 class BadRecord(SsjError):

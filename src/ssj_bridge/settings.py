@@ -74,7 +74,7 @@ class Settings(BaseSettings):
     org_name: str | None = None
     policy: str | None = None
     lock_dir: Path | None = None
-    # Holiday file for years the chinesecalendar package does not carry (ssj_bridge.calendar).
+    # Holiday file for years the chinesecalendar package does not carry (ssj_bridge.model.calendar).
     holidays_file: Path | None = None
     # A stream whose first page announces at least this many records is stored by a writer
     # process of its own (ssj_bridge.store.writer_process); 0: never.

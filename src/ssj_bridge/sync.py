@@ -23,13 +23,6 @@ except ImportError:  # not on POSIX
 
 import structlog
 
-from ssj_bridge.adapter import AdapterContext, Batch
-from ssj_bridge.classify import (
-    ActivePolicy,
-    ClassifyReport,
-    classify_current_quarter,
-    resolve_policy,
-)
 from ssj_bridge.errors import (
     ConfigurationError,
     DeadlineReached,
@@ -38,13 +31,25 @@ from ssj_bridge.errors import (
     SsjError,
     exit_code_of,
 )
-from ssj_bridge.incremental import changes_since_last_run
-from ssj_bridge.library import LIBRARY_PLATFORM, LibraryCounts, LibraryPass, enqueue_library
+from ssj_bridge.features.library import (
+    LIBRARY_PLATFORM,
+    LibraryCounts,
+    LibraryPass,
+    enqueue_library,
+)
+from ssj_bridge.features.publications import after_relay, before_relay
 from ssj_bridge.log import redact_text
-from ssj_bridge.pipeline import prefetch
-from ssj_bridge.plugins import PluginHost
-from ssj_bridge.publications import after_relay, before_relay
-from ssj_bridge.relay import relay
+from ssj_bridge.outbox.relay import relay
+from ssj_bridge.platform.adapter import AdapterContext, Batch, Writes
+from ssj_bridge.platform.prefetch import prefetch
+from ssj_bridge.plugins.host import PluginHost
+from ssj_bridge.policy.classify import (
+    ActivePolicy,
+    ClassifyReport,
+    classify_current_quarter,
+    resolve_policy,
+)
+from ssj_bridge.policy.incremental import changes_since_last_run
 from ssj_bridge.settings import PLATFORM_ROLES, PlatformSettings, Settings, env_name
 from ssj_bridge.store import SYNC_LOCK, Store
 
@@ -84,6 +89,7 @@ class SyncReport:
     """A whole run: one report per platform; the exit code is the worst that applies."""
 
     platforms: dict[str, PlatformReport] = field(default_factory=dict)
+    hook_failures: list[str] = field(default_factory=list)  # plugins whose after_sync raised
 
     @property
     def exit(self) -> ExitCode:
@@ -102,7 +108,10 @@ class SyncReport:
                  + (f", deferred {p.deferred}" if p.deferred else "")
                  + (f", error: {p.error}" if p.error else "")
                  for name, p in self.platforms.items()]
-        return f"sync exit {int(self.exit)} — " + ("; ".join(parts) or "nothing configured")
+        line = f"sync exit {int(self.exit)} — " + ("; ".join(parts) or "nothing configured")
+        if self.hook_failures:
+            line += f" (after_sync failed in: {', '.join(self.hook_failures)})"
+        return line
 
 
 def configured_roles(settings: Settings, only: list[str] | None) -> list[str]:
@@ -158,7 +167,7 @@ def run_sync(settings: Settings, store: Store, host: PluginHost, *,
                 after_relay(store, deadline_rules)  # a warning for each overdue publication
             synced = [r for r, p in report.platforms.items() if p.error is None]
             with _step("after-sync hooks"):
-                host.manager.hook.after_sync(store=store, platforms=synced)
+                report.hook_failures = call_after_sync(host, report.as_json(), synced)
             queued = after_streams(settings, store, policy).queued
             if LIBRARY_PLATFORM in synced and (queued.subjects or queued.inspectors):
                 # What classification just changed goes out in this run, not the next.
@@ -231,6 +240,19 @@ def _peaks() -> dict[str, float]:
                 resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / scale, 1)}
 
 
+def call_after_sync(host: PluginHost, report: dict[str, Any], platforms: list[str]) -> list[str]:
+    """Call every `after_sync` implementation on its own; the names of those that raised."""
+    failed = []
+    for impl in host.manager.hook.after_sync.get_hookimpls():
+        try:
+            impl.function(report=report, platforms=list(platforms))
+        except Exception as exc:
+            log.error("plugin failed in after_sync; the run goes on", plugin=impl.plugin_name,
+                      error=redact_text(f"{type(exc).__name__}: {exc}"))
+            failed.append(impl.plugin_name)
+    return failed
+
+
 def _failure(role: str, section: PlatformSettings, exc: SsjError, result: PlatformReport) -> str:
     """What a platform's failure says; a deadline names its setting and what the run kept."""
     if not isinstance(exc, DeadlineReached):
@@ -259,8 +281,8 @@ def _sync_platform(settings: Settings, store: Store, host: PluginHost, role: str
                                  logger=log.bind(platform=role))
         adapter = spec.factory(context)
         try:
-            # Writes first, so what is read back reflects them; `sinks` is optional.
-            for sink in getattr(adapter, "sinks", list)():
+            # Writes first, so what is read back reflects them.
+            for sink in adapter.sinks() if isinstance(adapter, Writes) else ():
                 sent = relay(store, role, sink)
                 result.sent += sent.sent
                 result.set_aside += sent.rejected

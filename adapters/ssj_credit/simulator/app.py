@@ -1,4 +1,4 @@
-"""The credit service simulator: credit.md's two feeds over the synthetic dataset, with faults.
+"""The credit service simulator: docs/platforms/credit.md's two feeds over the synthetic dataset, with faults.
 
 Documents are GB18030-encoded XML with the prolog, assembled from pre-rendered rows. Faults
 (all off by default): error_rate (500 error document, 503 with Retry-After, gateway 502/504 HTML),
@@ -21,9 +21,16 @@ from datetime import date
 from typing import Any
 from xml.sax.saxutils import escape
 
-from ssj_bridge.model.identifiers import normalise_code, region_prefix
-from ssj_bridge.simulate import SimRequest, SimResponse, over_limit
-from ssj_bridge.testing.controls import PERMANENT, RATE_LIMIT, ForcedFault, ForcedFaults
+from ssj_bridge.api import normalise_code, region_prefix
+from ssj_bridge.api.simulation import (
+    PERMANENT,
+    RATE_LIMIT,
+    ForcedFault,
+    ForcedFaults,
+    SimRequest,
+    SimResponse,
+    over_limit,
+)
 from ssj_credit.simulator.dataset import CreditDataset, Placed, Row, build
 
 CONTENT_TYPE = "application/xml; charset=GB18030"
@@ -35,7 +42,7 @@ _HTML_504 = _HTML_502.replace(b"502 Bad Gateway", b"504 Gateway Time-out")
 
 
 def error_document(code: str, message: str) -> bytes:
-    """credit.md's error document."""
+    """docs/platforms/credit.md's error document."""
     return (f"{PROLOG}<ERROR><CODE>{escape(code)}</CODE><MSG>{escape(message)}</MSG></ERROR>"
             .encode("gb18030"))
 
@@ -131,7 +138,11 @@ class CreditSimulator:
 
     def change_first(self, entity: str) -> str | None:
         """The feeds carry no update time: nothing moves while a client pages."""
-        raise NotImplementedError("credit.md's feeds have no order by update time")
+        raise NotImplementedError("docs/platforms/credit.md's feeds have no order by update time")
+
+    def set_clock(self, offset: float) -> None:
+        """Nothing is read from this platform by update time."""
+        raise NotImplementedError("nothing on this platform is read by update time")
 
     def revoke_credentials(self) -> None:
         """An API key is not a session: nothing to end."""
@@ -201,7 +212,7 @@ class CreditSimulator:
     # -- HTTP ---------------------------------------------------------------------------------
 
     def __call__(self, request: SimRequest) -> SimResponse:
-        """Answer one request as credit.md describes."""
+        """Answer one request as docs/platforms/credit.md describes."""
         if request.path == PROBE:
             with self.lock:
                 self.probe_hits += 1
@@ -319,7 +330,7 @@ class CreditSimulator:
 
 
 def _forced(fault: ForcedFault) -> SimResponse:
-    """A forced fault in credit.md's words."""
+    """A forced fault in docs/platforms/credit.md's words."""
     if fault.kind == PERMANENT:
         return _error(400, "参数错误")
     if fault.kind == RATE_LIMIT:
@@ -328,7 +339,7 @@ def _forced(fault: ForcedFault) -> SimResponse:
 
 
 def _row_key(row: Row, entity: str) -> str:
-    """The record key of credit.md's README: USCC/PJND/FBRQ or USCC/FLRQ, USCC normalised."""
+    """The record key of docs/platforms/credit.md's README: USCC/PJND/FBRQ or USCC/FLRQ, USCC normalised."""
     uscc = normalise_code(row.get("TYSHXYDM") or "")
     if entity == "evaluation":
         return f"{uscc}/{row.get('PJND') or ''}/{row.get('FBRQ') or ''}"

@@ -13,9 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TypeVar
 
-from ssj_bridge.model import CreditTier, beijing_today
-from ssj_bridge.model.identifiers import USCC_ALPHABET
-from ssj_bridge.synthetic import SyntheticSubject, subjects
+from ssj_bridge.api import USCC_ALPHABET, CreditTier, beijing_today
+from ssj_bridge.api.simulation import SyntheticSubject, subjects
 from ssj_credit.vocabulary import SCHEMES, words_for
 
 Row = dict[str, str | None]

@@ -1,4 +1,5 @@
-"""The permit platform simulator: permit.md's endpoints over the synthetic dataset, with faults.
+"""The permit platform simulator: docs/platforms/permit.md's endpoints over the synthetic
+dataset, with faults.
 
 Pages are assembled from pre-rendered record JSON, so a client is measured, not the simulator.
 Faults (all off by default): error_rate (500/502 HTML/503/504/200+50001), rate_429 (half with
@@ -21,12 +22,16 @@ from typing import Any
 
 import orjson
 
-from ssj_bridge.model import BEIJING, beijing_now
-from ssj_bridge.model.identifiers import region_prefix
-from ssj_bridge.simulate import SimRequest, SimResponse, over_limit
-from ssj_bridge.testing.controls import ForcedFaults
-from ssj_bridge.testing.faults import envelope as _envelope
-from ssj_bridge.testing.faults import forced_answer, random_fault
+from ssj_bridge.api import BEIJING, beijing_now, region_prefix
+from ssj_bridge.api.simulation import (
+    ForcedFaults,
+    SimRequest,
+    SimResponse,
+    forced_answer,
+    over_limit,
+    random_fault,
+)
+from ssj_bridge.api.simulation import envelope as _envelope
 from ssj_permit.simulator.dataset import PermitDataset, build, iso
 
 
@@ -57,6 +62,7 @@ class PermitSimulator:
         self.rate_limit = rate_limit
         self.rng = random.Random(f"faults/{seed}")
         self.lock = threading.Lock()
+        self.clock_offset = 0.0  # seconds its stamps run off this machine's clock (set_clock)
         self.tokens: set[str] = set()
         self.data_calls = 0
         self.requests = 0
@@ -153,6 +159,11 @@ class PermitSimulator:
             self._touch(key, {})
             return key
 
+    def set_clock(self, offset: float) -> None:
+        """Stamp changes `offset` seconds off this machine's clock (negative: behind)."""
+        with self.lock:
+            self.clock_offset = offset
+
     def revoke_credentials(self) -> None:
         """Revoke every issued token."""
         self.revoke_tokens()
@@ -174,7 +185,7 @@ class PermitSimulator:
                 del self.order[index]
         else:
             self.order.remove(("", permit_no))
-        stamp = iso(beijing_now())
+        stamp = iso(beijing_now() + timedelta(seconds=self.clock_offset))
         if self.order and self.order[-1][0] > stamp:
             stamp = self.order[-1][0]
         record.update(changes)
@@ -187,7 +198,7 @@ class PermitSimulator:
     # -- HTTP ---------------------------------------------------------------------------------
 
     def __call__(self, request: SimRequest) -> SimResponse:
-        """Answer one request as permit.md describes."""
+        """Answer one request as docs/platforms/permit.md describes."""
         if self.latency:
             time.sleep(self.latency)
         with self.lock:

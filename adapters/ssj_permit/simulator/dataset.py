@@ -8,9 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from ssj_bridge.model import BEIJING
-from ssj_bridge.model.identifiers import USCC_ALPHABET
-from ssj_bridge.synthetic import subjects
+from ssj_bridge.api import BEIJING, USCC_ALPHABET
+from ssj_bridge.api.simulation import subjects
 
 BASE_TIME = datetime(2025, 1, 1, 8, 0, tzinfo=BEIJING)
 _CLASSES = [("重点管理", 0.12), ("简化管理", 0.28), ("登记管理", 0.60)]

@@ -10,7 +10,7 @@ applied), rate_429 (half with Retry-After), truncate_rate (a listing cut off mid
 latency (seconds), drop_after_apply_rate (a write is applied and remembered, then its answer is
 lost: the connection drops, or with drop_delay > 0 the answer comes that many seconds late),
 clock_offset (seconds the platform's clock is ahead). rate_limit: requests per second per app
-key (10 as province.md says; 0 for none).
+key (10 as docs/platforms/province.md says; 0 for none).
 """
 
 from __future__ import annotations
@@ -27,14 +27,16 @@ from urllib.parse import parse_qsl
 
 import orjson
 
-from ssj_bridge.model import beijing_now
-from ssj_bridge.model.identifiers import region_prefix
-from ssj_bridge.simulate import SimRequest, SimResponse, over_limit
-from ssj_bridge.testing.controls import (
+from ssj_bridge.api import beijing_now, region_prefix
+from ssj_bridge.api.simulation import (
     ForcedFaults,
+    SimRequest,
+    SimResponse,
+    forced_answer,
+    over_limit,
+    random_fault,
 )
-from ssj_bridge.testing.faults import envelope as _envelope
-from ssj_bridge.testing.faults import forced_answer, random_fault
+from ssj_bridge.api.simulation import envelope as _envelope
 from ssj_province.signing import canonical_query, signature
 from ssj_province.simulator.dataset import higher_level_draws
 from ssj_province.simulator.platform import KEY_FIELDS, Answer, ProvincePlatform, since_text
@@ -154,6 +156,11 @@ class ProvinceSimulator:
             first["updateTime"] = self.platform.stamp()
             return str(first[key_field])
 
+    def set_clock(self, offset: float) -> None:
+        """Stamp changes `offset` seconds off this machine's clock (negative: behind)."""
+        with self.lock:
+            self.platform.stamp_offset = offset
+
     def revoke_credentials(self) -> None:
         """Every request is signed: there is no session to end."""
         raise NotImplementedError("the provincial platform has no sessions")
@@ -225,7 +232,7 @@ class ProvinceSimulator:
     # -- HTTP -----------------------------------------------------------------------------------
 
     def __call__(self, request: SimRequest) -> SimResponse:
-        """Answer one request as province.md describes."""
+        """Answer one request as docs/platforms/province.md describes."""
         if self.latency:
             time.sleep(self.latency)
         with self.lock:

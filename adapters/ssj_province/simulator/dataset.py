@@ -1,7 +1,7 @@
 """What the simulated platform holds before anyone writes: a higher level's draws and results.
 
 Deterministic for one (region, subjects, seed, today): the tasks are drawn over the same
-synthetic population the permit simulator serves (ssj_bridge.synthetic), by the province's
+synthetic population the permit simulator serves (ssj_bridge.simulation.synthetic), by the province's
 own bureau, with the province's inspectors.
 """
 
@@ -13,10 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from ssj_bridge.model import BEIJING
-from ssj_bridge.model.identifiers import uscc_check_character
-from ssj_bridge.period import Quarter
-from ssj_bridge.synthetic import subjects
+from ssj_bridge.api import BEIJING, Quarter, uscc_check_character
+from ssj_bridge.api.simulation import subjects
 
 PLATFORM_ALGORITHM = "sd-platform-draw-2"  # the platform's own draw, not ssj-draw-v1
 PLATFORM_MATTER = "P01"
@@ -125,7 +123,7 @@ def higher_level_draws(region: str, size: int, seed: int, today: date, count: in
         chosen = rng.sample(population, min(per_task, len(population)))
         task_id = f"{province_of(region)}-{quarter.label}-{9001 + index}"
         label = f"{region}/{quarter.label}/{PLATFORM_MATTER}/ZD"
-        task = {
+        task: dict[str, Any] = {
             "taskId": task_id, "name": f"省级{quarter.label}重点监管对象双随机抽查（{index + 1}）",
             "regionCode": region, "matterCode": PLATFORM_MATTER,
             "drawnBy": provincial_org(region), "drawMode": "定向", "period": quarter.label,

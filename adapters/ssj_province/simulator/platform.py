@@ -1,4 +1,4 @@
-"""The simulated platform's records and rules (province.md), without HTTP.
+"""The simulated platform's records and rules (docs/platforms/province.md), without HTTP.
 
 Each write answers `(HTTP status, code, msg, data)`; `applied` counts writes that changed
 something, so tests can prove a repeated request was not applied twice. The caller (the HTTP
@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from ssj_bridge.model import BEIJING, beijing_now
-from ssj_bridge.model.identifiers import normalise_code, region_within, uscc_problem
+from ssj_bridge.api import BEIJING, beijing_now, normalise_code, region_within, uscc_problem
 from ssj_province.simulator.dataset import Seeded, inspected_on, make_result
 
 Answer = tuple[int, int, str, Any]
@@ -62,6 +61,7 @@ class ProvincePlatform:
         self.region = region
         self.seed = seed
         self.clock = clock
+        self.stamp_offset = 0.0  # seconds the platform's stamps run off `clock`
         self.auto_results = auto_results
         self.results_delay = results_delay
         self.subjects: dict[str, dict[str, Any]] = {}
@@ -88,7 +88,8 @@ class ProvincePlatform:
 
     def stamp(self) -> str:
         """An updateTime for a change now: whole seconds, never before the last one."""
-        now = self.clock().astimezone(BEIJING).isoformat(timespec="seconds")
+        moment = self.clock() + timedelta(seconds=self.stamp_offset)
+        now = moment.astimezone(BEIJING).isoformat(timespec="seconds")
         self._last_stamp = max(now, self._last_stamp)
         return self._last_stamp
 

@@ -1,4 +1,4 @@
-"""The publicity exchange simulator: publicity.md's endpoints, receipts, rules and faults.
+"""The publicity exchange simulator: docs/platforms/publicity.md's endpoints, receipts, rules and faults.
 
 - Batches: at most `max_records` records (413 above); a document that is not well-formed,
   carries a DOCTYPE or breaks the structure → 400 E101 and nothing of it is kept; the same PCH
@@ -27,10 +27,17 @@ from typing import Any
 import orjson
 from lxml import etree
 
-from ssj_bridge.model import ResultCode, beijing_today, uscc_problem
-from ssj_bridge.simulate import SimRequest, SimResponse, over_limit
-from ssj_bridge.testing.controls import PERMANENT, RATE_LIMIT, ForcedFault, ForcedFaults
-from ssj_publicity.documents import RECORD_FIELDS, safe_parser
+from ssj_bridge.api import ResultCode, beijing_today, safe_parser, uscc_problem
+from ssj_bridge.api.simulation import (
+    PERMANENT,
+    RATE_LIMIT,
+    ForcedFault,
+    ForcedFaults,
+    SimRequest,
+    SimResponse,
+    over_limit,
+)
+from ssj_publicity.documents import RECORD_FIELDS
 
 BASE = "/gsxt/exchange/v1"
 XML = "application/xml; charset=utf-8"
@@ -151,6 +158,10 @@ class PublicitySimulator:
         """The exchange feeds nothing into the store."""
         raise NotImplementedError("the exchange is written to, not read from, by sync")
 
+    def set_clock(self, offset: float) -> None:
+        """Nothing is read from this platform by update time."""
+        raise NotImplementedError("nothing on this platform is read by update time")
+
     def revoke_credentials(self) -> None:
         """The token is not a session: nothing to end."""
         raise NotImplementedError("the exchange has no sessions")
@@ -167,7 +178,7 @@ class PublicitySimulator:
     # -- HTTP -----------------------------------------------------------------------------------
 
     def __call__(self, request: SimRequest) -> SimResponse:
-        """Answer one request as publicity.md describes."""
+        """Answer one request as docs/platforms/publicity.md describes."""
         if self.latency:
             time.sleep(self.latency)
         with self.lock:
@@ -398,7 +409,7 @@ def _error(code: str, message: str) -> bytes:
 
 
 def _forced(fault: ForcedFault) -> SimResponse:
-    """A forced fault in publicity.md's words."""
+    """A forced fault in docs/platforms/publicity.md's words."""
     if fault.kind == PERMANENT:
         return SimResponse(400, _error("E101", "报文格式错误"), XML)
     if fault.kind == RATE_LIMIT:

@@ -1,4 +1,4 @@
-"""The Guangdong-style provincial double-random platform (province-gd.md), as an ssj-bridge
+"""The Guangdong-style provincial double-random platform (docs/platforms/province-gd.md), as an ssj-bridge
 adapter for the `province` role: SSJ_PROVINCE__ADAPTER=gd."""
 
 PLATFORM = "gd"

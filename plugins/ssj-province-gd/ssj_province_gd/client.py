@@ -1,4 +1,4 @@
-"""Calls to the gateway of province-gd.md: form-encoded, MD5-signed, one endpoint, error codes.
+"""Calls to the gateway of docs/platforms/province-gd.md: form-encoded, MD5-signed, one endpoint, error codes.
 
 Every attempt is a new request: a fresh `timestamp` and a new `sign`. TIMESTAMP_EXPIRED is
 answered by signing anew at once; FREQ_LIMIT by waiting for the next minute (pacing.py);
@@ -14,16 +14,19 @@ from typing import Any
 import httpx
 import orjson
 
-from ssj_bridge.errors import (
+from ssj_bridge.api import (
     ConfigurationError,
     DeadlineReached,
     PermanentError,
     PlatformUnavailable,
+    RetryPolicy,
     TransientError,
+    call_with_retry,
+    env_name,
+    make_client,
+    request_deadline,
+    transport_error,
 )
-from ssj_bridge.http import RetryPolicy, call_with_retry, make_client, transport_error
-from ssj_bridge.request_deadline import request_deadline
-from ssj_bridge.settings import env_name
 from ssj_province_gd import PLATFORM, pacing
 from ssj_province_gd.config import Config
 from ssj_province_gd.pacing import MinuteBudget, MinuteWaitsExhausted

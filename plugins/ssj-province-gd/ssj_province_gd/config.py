@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-# province-gd.md: 100 calls a minute per app unless the operator agreed otherwise.
+# docs/platforms/province-gd.md: 100 calls a minute per app unless the operator agreed otherwise.
 DEFAULT_CALLS_PER_MINUTE = 100
 
 

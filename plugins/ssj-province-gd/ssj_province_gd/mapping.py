@@ -1,4 +1,4 @@
-"""province-gd.md's records ↔ canonical records, field by field and code by code."""
+"""docs/platforms/province-gd.md's records ↔ canonical records, field by field and code by code."""
 
 from __future__ import annotations
 
@@ -9,15 +9,15 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
-from ssj_bridge.adapter import (
+from ssj_bridge.api import (
     Fetched,
+    RecordedResult,
     Rejected,
+    Task,
     canonical_payload,
     content_hash,
     set_aside_on_failure,
 )
-from ssj_bridge.model import Task
-from ssj_bridge.results import RecordedResult
 from ssj_province_gd.signing import gd_date, parse_gd_date, parse_gd_time
 
 TASK = "task"
@@ -31,7 +31,7 @@ INSPECTOR = "inspector"
 
 # jglb: 1 重点, 2 一般, 3 特殊; the platform has no 简化 (SIMPLIFIED).
 CATEGORY_CODES = {"KEY": "1", "GENERAL": "2", "SPECIAL": "3"}
-# xydj: words of the cn-words scheme (codes.md); it has no SEVERE, whose nearest is 不良.
+# xydj: words of the cn-words scheme (docs/platforms/codes.md); it has no SEVERE, whose nearest is 不良.
 CREDIT_WORDS = {"EXCELLENT": "环保诚信企业", "GOOD": "环保良好企业", "WARNING": "环保警示企业",
                 "POOR": "环保不良企业", "SEVERE": "环保不良企业", "UNRATED": ""}
 RISK_LETTERS = {"LOW": "A", "MEDIUM": "B", "HIGH": "C", "VERY_HIGH": "D"}

@@ -1,6 +1,6 @@
 """Calls per calendar minute: the app's allowance, spent by writes first, waited for by reads.
 
-province-gd.md counts an app's calls per minute (100 by default) and answers FREQ_LIMIT past
+docs/platforms/province-gd.md counts an app's calls per minute (100 by default) and answers FREQ_LIMIT past
 it, without Retry-After: the allowance comes back when the next minute starts. Writes take a
 call only while the minute has one to spare beyond the reads' reserve, and are deferred to the
 next run otherwise (a first load of a large library spans several runs); reads wait for the

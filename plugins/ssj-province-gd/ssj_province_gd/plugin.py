@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ssj_bridge import hookimpl
-from ssj_bridge.adapter import AdapterContext, AdapterSpec, Sink, Stream
+from ssj_bridge.api import AdapterContext, AdapterSpec, Sink, Stream, hookimpl
 from ssj_province_gd import PLATFORM, ROLE
 from ssj_province_gd.client import Client
 from ssj_province_gd.config import Config
@@ -52,5 +51,5 @@ SPEC = AdapterSpec(name=PLATFORM, role=ROLE, factory=Adapter, version=VERSION,
 
 @hookimpl
 def register_adapters(register: Callable[[AdapterSpec], None]) -> None:
-    """The Guangdong-style provincial platform (province-gd.md)."""
+    """The Guangdong-style provincial platform (docs/platforms/province-gd.md)."""
     register(SPEC)

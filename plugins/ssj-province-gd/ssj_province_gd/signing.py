@@ -1,4 +1,4 @@
-"""province-gd.md's MD5 signature and time formats."""
+"""docs/platforms/province-gd.md's MD5 signature and time formats."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Mapping
 from datetime import date, datetime
 
-from ssj_bridge.model import BEIJING
+from ssj_bridge.api import BEIJING
 
 TIME_FORMAT = "%Y%m%d%H%M%S"
 DATE_FORMAT = "%Y%m%d"

@@ -1,4 +1,4 @@
-"""A simulator of province-gd.md's gateway: real HTTP on loopback, deterministic data, faults.
+"""A simulator of docs/platforms/province-gd.md's gateway: real HTTP on loopback, deterministic data, faults.
 
 - One endpoint, `POST /gateway/api`, form-encoded, MD5-signed, always HTTP 200 with
   `{"success", "errCode", "errMsg", "result"}`; a timestamp more than 600 s off its clock is
@@ -25,16 +25,16 @@ from urllib.parse import parse_qsl
 
 import orjson
 
-from ssj_bridge.model import BEIJING, normalise_code, region_within, uscc_problem
-from ssj_bridge.model.identifiers import USCC_ALPHABET
-from ssj_bridge.simulate import SimRequest, SimResponse
-from ssj_bridge.synthetic import subjects
-from ssj_bridge.testing.controls import (
+from ssj_bridge.api import BEIJING, USCC_ALPHABET, normalise_code, region_within, uscc_problem
+from ssj_bridge.api.simulation import (
     PERMANENT,
     RATE_LIMIT,
     STALE_SIGNATURE,
     ForcedFault,
     ForcedFaults,
+    SimRequest,
+    SimResponse,
+    subjects,
 )
 from ssj_province_gd.signing import gd_time, parse_gd_time, sign
 
@@ -74,6 +74,7 @@ class Simulator:
         self.app_secret = app_secret
         self.calls_per_minute = calls_per_minute
         self.clock = clock
+        self.clock_offset = 0.0  # seconds its stamps run off `clock` (set_clock)
         self.lock = threading.Lock()
         self.forced = ForcedFaults()
         self.subjects: dict[str, dict[str, Any]] = {}
@@ -205,6 +206,11 @@ class Simulator:
             return str(first["wbbh"] or first["rwbh"]) if entity == "task" else (
                 f"{first['rwbh']}/{normalise_code(first['tyshxydm'])}")
 
+    def set_clock(self, offset: float) -> None:
+        """Stamp changes `offset` seconds off this machine's clock (negative: behind)."""
+        with self.lock:
+            self.clock_offset = offset
+
     def revoke_credentials(self) -> None:
         """Every request is signed; there is no session to end."""
         raise NotImplementedError("the gd platform has no sessions")
@@ -220,7 +226,8 @@ class Simulator:
             return self.bad_signatures
 
     def _stamp(self) -> str:
-        now = datetime.fromtimestamp(self.clock(), BEIJING).replace(microsecond=0)
+        now = datetime.fromtimestamp(self.clock() + self.clock_offset,
+                                     BEIJING).replace(microsecond=0)
         latest = max([r["gxsj"] for r in [*self.tasks.values(), *self.results.values()]],
                      default="")
         if latest and gd_time(now) <= latest:
@@ -415,7 +422,7 @@ class Simulator:
 
 
 def _forced(fault: ForcedFault) -> SimResponse:
-    """A forced fault in province-gd.md's words."""
+    """A forced fault in docs/platforms/province-gd.md's words."""
     if fault.kind == PERMANENT:
         return _answer(code="PARAM_ERROR", message="参数错误")
     if fault.kind == STALE_SIGNATURE:

@@ -11,8 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ssj_bridge.errors import PermanentError, TransientError
-from ssj_bridge.outbox import OutboxItem, SendOutcome
+from ssj_bridge.api import OutboxItem, PermanentError, SendOutcome, TransientError
 from ssj_province_gd.client import Client, NotFound
 from ssj_province_gd.mapping import (
     INSPECTOR,
@@ -25,7 +24,7 @@ from ssj_province_gd.mapping import (
 )
 from ssj_province_gd.streams import find_task
 
-WAITING = "waiting for the next minute's allowance of calls (province-gd.md: per-minute limit)"
+WAITING = "waiting for the next minute's allowance of calls (docs/platforms/province-gd.md: per-minute limit)"
 # Times a creation is looked up and tried again after an answer that never came.
 CREATE_TRIES = 3
 

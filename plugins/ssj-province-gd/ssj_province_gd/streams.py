@@ -1,6 +1,6 @@
 """The listings sync reads: tasks (rw.query) and results (jg.list), by cursor chains.
 
-province-gd.md pages with `cursor`/`nextCursor`, and one chain's order is fixed: records
+docs/platforms/province-gd.md pages with `cursor`/`nextCursor`, and one chain's order is fixed: records
 changed while a client walks it do not shift the rest, so nothing is skipped. Each run starts a
 new chain at `gxsj` = the latest update time stored, less an overlap (a record committed late
 with an earlier time is still caught; the store drops what it holds unchanged).
@@ -12,9 +12,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from ssj_bridge.adapter import AdapterContext, Batch, Fetched, Rejected
-from ssj_bridge.errors import TransientError
-from ssj_bridge.model import iso_beijing
+from ssj_bridge.api import AdapterContext, Batch, Fetched, Rejected, TransientError, iso_beijing
 from ssj_province_gd import PLATFORM
 from ssj_province_gd.client import Client, NotFound
 from ssj_province_gd.config import Config
@@ -64,7 +62,10 @@ class ChainStream:
             batch = Batch(self.entity)
             for index, raw in enumerate(result["items"]):
                 mapped = self.map_item(raw, f"page{page}#{index}")
-                (batch.records if isinstance(mapped, Fetched) else batch.rejects).append(mapped)
+                if isinstance(mapped, Fetched):
+                    batch.records.append(mapped)
+                else:
+                    batch.rejects.append(mapped)
                 moment = update_time(raw)
                 if moment is not None and (latest is None or iso_beijing(moment) > latest):
                     latest = iso_beijing(moment)

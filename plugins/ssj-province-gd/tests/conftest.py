@@ -8,16 +8,15 @@ from typing import TYPE_CHECKING
 import pytest
 from support import Clock
 
-from ssj_bridge.plugins import load_plugins
-from ssj_bridge.synthetic import subjects
-from ssj_bridge.testing import SimulatorControls, WriteSample, WriteSamples
+from ssj_bridge.api.simulation import SimulatorControls, subjects
+from ssj_bridge.api.testing import WriteSample, WriteSamples, installed_adapter
 from ssj_province_gd import pacing
 
 if TYPE_CHECKING:
-    from ssj_bridge.testing.conformance import ConformanceTarget
+    from ssj_bridge.api.testing import ConformanceTarget
 
 # The suite's fixtures; imported by pytest itself so that its assertions explain failures.
-pytest_plugins = ["ssj_bridge.testing.conformance"]
+pytest_plugins = ["ssj_bridge.api.testing"]
 
 ROOT = Path(__file__).resolve().parents[1]
 REGION = "440305"
@@ -36,7 +35,7 @@ def subject(uscc: str, name: str, region: str, category: str) -> dict[str, objec
 
 def write_samples(simulator: SimulatorControls) -> WriteSamples:
     """Subjects, an inspector and a locally drawn task; a SIMPLIFIED subject (no such jglb
-    here) and one outside the app's area are refused."""
+    here), and a subject, an inspector and a task outside the app's area are refused."""
     local = list(subjects(REGION, 4, 11))
     good = [WriteSample("subject", s.uscc, subject(s.uscc, s.name, s.region_code, category))
             for s, category in zip(local[:3], ("KEY", "GENERAL", "SPECIAL"), strict=True)]
@@ -51,7 +50,11 @@ def write_samples(simulator: SimulatorControls) -> WriteSamples:
         "assignments": [{"uscc": local[0].uscc, "inspectorIds": ["GD-T-001", "GD-T-002"],
                          "mode": "现场", "status": "待检查"}]}))
     stranger = next(iter(subjects("110000", 1, 11)))
-    bad = [WriteSample("subject", local[3].uscc,
+    outsider = {**good[3].payload, "inspectorId": "GD-T-009", "regionCode": "110000"}
+    far_task = {**good[4].payload, "taskId": f"{REGION}-2025Q3-0009", "regionCode": "110000"}
+    bad = [WriteSample("inspector", "GD-T-009", outsider),
+           WriteSample("task", f"{REGION}-2025Q3-0009", far_task),
+           WriteSample("subject", local[3].uscc,
                        subject(local[3].uscc, local[3].name, local[3].region_code, "SIMPLIFIED")),
            WriteSample("subject", stranger.uscc,
                        subject(stranger.uscc, stranger.name, stranger.region_code, "KEY"))]
@@ -70,16 +73,22 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
 @pytest.fixture
 def conformance_target() -> ConformanceTarget:
     """The gd adapter as installed (found through its entry point), against 南山."""
-    from ssj_bridge.testing.conformance import ConformanceTarget
+    from ssj_bridge.api.testing import ConformanceTarget
 
     return ConformanceTarget(
-        spec=load_plugins().adapters["gd"],
+        spec=installed_adapter("gd"),
         region_code=REGION,
         options={"subjects": 30, "tasks": 14, "calls_per_minute": 0},
         bad_record_options={"malformed_rate": 0.3},
         settings=FAST,
-        capabilities={"reauth": False, "retry_after": False},
+        capabilities={"reauth": False, "retry_after": False, "request_ids": False,
+                      "listings": False},
         reasons={"reauth": "every request is signed with the app secret; there is no session",
+                 "listings": "the gd adapter offers no listings yet: reconcile compares "
+                             "nothing for this province",
+                 "request_ids": "saves are idempotent by the record's own key, and a task is "
+                                "looked up by wbbh before rw.create (docs/platforms/"
+                                "province-gd.md): no write carries a request id",
                  "retry_after": "FREQ_LIMIT carries no Retry-After: the client waits for the "
                                 "next minute (tests/test_pacing.py)"},
         writes=write_samples,

@@ -8,9 +8,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from ssj_bridge.simulate import SimRequest, SimResponse, serve
-from ssj_bridge.synthetic import subjects
-from ssj_bridge.testing.harness import Harness, Served, WriteSample
+from ssj_bridge.api.simulation import SimRequest, SimResponse, serve, subjects
+from ssj_bridge.api.testing import Harness, Served, WriteSample
 from ssj_province_gd.plugin import SPEC
 from ssj_province_gd.simulator import Simulator
 

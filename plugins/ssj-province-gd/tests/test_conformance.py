@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ssj_bridge.testing.conformance import ConformanceSuite
+from ssj_bridge.api.testing import ConformanceSuite
 
 
 class TestConformance(ConformanceSuite):

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from support import REGION, harness
 
-from ssj_bridge.errors import ExitCode
-from ssj_bridge.simulate import SimRequest, SimResponse
-from ssj_bridge.testing.harness import WriteSample
+from ssj_bridge.api import ExitCode
+from ssj_bridge.api.simulation import SimRequest, SimResponse
+from ssj_bridge.api.testing import WriteSample
 from ssj_province_gd.signing import sign
 from ssj_province_gd.simulator import Simulator
 
@@ -17,7 +17,7 @@ TASK_ID = f"{REGION}-2025Q3-0007"
 
 
 def test_sign_is_upper_case_md5_of_sorted_raw_fields_and_the_key() -> None:
-    # name=value pairs sorted by name, raw values, then &key=secret (province-gd.md).
+    # name=value pairs sorted by name, raw values, then &key=secret (docs/platforms/province-gd.md).
     fields = {"timestamp": "1735689600", "method": "jcdx.list", "appid": "app1",
               "data": '{"xzqhdm":"440305","cursor":null}'}
     text = ('appid=app1&data={"xzqhdm":"440305","cursor":null}&method=jcdx.list'

@@ -13,8 +13,8 @@ from pathlib import Path
 import orjson
 import pytest
 
-from ssj_bridge.plugins import load_plugins
-from ssj_bridge.simulators import SimulatorSet, start_simulators
+from ssj_bridge.api.simulation import SimulatorSet, start_simulators
+from ssj_bridge.api.testing import load_plugins
 from ssj_province_gd.simulator import Simulator
 
 REGION = "440305"

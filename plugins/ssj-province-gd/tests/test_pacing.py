@@ -6,7 +6,7 @@ from pathlib import Path
 
 from support import REGION, Clock, harness, library
 
-from ssj_bridge.errors import ExitCode
+from ssj_bridge.api import ExitCode
 from ssj_province_gd.simulator import Simulator
 
 

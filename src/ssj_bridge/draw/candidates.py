@@ -22,8 +22,8 @@ from sqlalchemy import Connection, select
 from ssj_bridge.draw.sampler import normalise_candidates
 from ssj_bridge.model import Category, TaskStatus
 from ssj_bridge.model.identifiers import region_prefix
-from ssj_bridge.period import Quarter
-from ssj_bridge.policy import ObligationKind, PastResult, Policy, SubjectFacts
+from ssj_bridge.model.periods import Quarter
+from ssj_bridge.policy.rules import ObligationKind, PastResult, Policy, SubjectFacts
 from ssj_bridge.store.schema import assignments, classifications, results, subjects, tasks
 from ssj_bridge.store.upsert import list_parameter, listed
 

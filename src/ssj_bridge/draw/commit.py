@@ -16,24 +16,24 @@ from dataclasses import dataclass, field
 import structlog
 from sqlalchemy import Connection, select
 
-from ssj_bridge.classify import (
-    ActivePolicy,
-    classification_day,
-    classify_unless_classified,
-    inspection_modes,
-    subject_facts,
-)
 from ssj_bridge.draw.candidates import CandidateList, quarter_candidates
 from ssj_bridge.draw.expertise import matter_expertise
 from ssj_bridge.draw.matching import InspectorProfile, MatchingInputs, shortfall
 from ssj_bridge.draw.records import DRAW_LOCK, draw_label, dumps
 from ssj_bridge.draw.sampler import ALGORITHM, candidates_hash, commitment, new_secret
 from ssj_bridge.errors import InputRefused
-from ssj_bridge.imports.queries import inspectors
+from ssj_bridge.intake.queries import inspectors
 from ssj_bridge.model import Category, InspectionMode, Inspector, TaskStatus, beijing_now
-from ssj_bridge.period import Quarter
-from ssj_bridge.plan import CategoryPlan, make_plan
-from ssj_bridge.policy import Matter, Policy, SubjectFacts
+from ssj_bridge.model.periods import Quarter
+from ssj_bridge.policy.classify import (
+    ActivePolicy,
+    classification_day,
+    classify_unless_classified,
+    inspection_modes,
+    subject_facts,
+)
+from ssj_bridge.policy.plan import CategoryPlan, make_plan
+from ssj_bridge.policy.rules import Matter, Policy, SubjectFacts
 from ssj_bridge.store import Store
 from ssj_bridge.store.schema import assignments, draws, tasks
 

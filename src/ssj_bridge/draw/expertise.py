@@ -8,7 +8,7 @@ M01 污染源日常环境监督管理) needs none.
 from __future__ import annotations
 
 from ssj_bridge.model import Expertise
-from ssj_bridge.policy import Matter
+from ssj_bridge.policy.rules import Matter
 
 # Ordered: the first word found in the matter's name decides its one field.
 _NAME_WORDS: tuple[tuple[str, Expertise], ...] = (

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ssj_bridge.draw.records import DrawRecord, all_draws
-from ssj_bridge.exports import exporter
+from ssj_bridge.plugins.registry import Registry
 from ssj_bridge.store import Store
 
 
@@ -41,10 +41,14 @@ def draw_object(draw: DrawRecord) -> dict[str, Any]:
     }
 
 
-@exporter("draws")
 def draw_rows(store: Store) -> Iterator[dict[str, Any]]:
     """Every draw, in commit order."""
     with store.engine.connect() as conn:
         found = all_draws(conn)
     for draw in found:
         yield draw_object(draw)
+
+
+def register(registry: Registry) -> None:
+    """`export draws`."""
+    registry.add_exporter("draws", draw_rows)

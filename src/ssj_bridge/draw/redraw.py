@@ -27,12 +27,12 @@ from ssj_bridge.draw.matching import (
 from ssj_bridge.draw.records import DRAW_LOCK, TASKS_PLATFORM, draw_of_task, save_groups
 from ssj_bridge.draw.sampler import seed as derive_seed
 from ssj_bridge.errors import InputRefused
-from ssj_bridge.imports.queries import inspectors
+from ssj_bridge.features.tasks import TASK_ENTITY, load_tasks
+from ssj_bridge.intake.queries import inspectors
 from ssj_bridge.model import Inspector, beijing_now, iso_beijing, normalise_code
-from ssj_bridge.outbox import enqueue
+from ssj_bridge.outbox.queue import enqueue
 from ssj_bridge.store import SYNC_LOCK, Store
 from ssj_bridge.store.schema import assignments, results, tasks
-from ssj_bridge.tasks import TASK_ENTITY, load_tasks
 
 log = structlog.get_logger("ssj_bridge.draw")
 

@@ -18,7 +18,6 @@ from datetime import date, datetime
 import structlog
 from sqlalchemy import Connection, select, update
 
-from ssj_bridge.classify import ActivePolicy, classification_day, subject_facts
 from ssj_bridge.draw.candidates import quarter_candidates
 from ssj_bridge.draw.commit import find_matter
 from ssj_bridge.draw.matching import Group, MatchingInfeasible, match_inspectors, matching_stream
@@ -34,7 +33,8 @@ from ssj_bridge.draw.records import (
 from ssj_bridge.draw.redraw import RosterNow, resolve_roster_changes
 from ssj_bridge.draw.sampler import candidates_hash, draw_subjects, seed
 from ssj_bridge.errors import InputRefused
-from ssj_bridge.imports.queries import inspectors
+from ssj_bridge.features.tasks import LOCAL, TASK_ENTITY, task_row
+from ssj_bridge.intake.queries import inspectors
 from ssj_bridge.model import (
     Assignment,
     AssignmentStatus,
@@ -48,13 +48,13 @@ from ssj_bridge.model import (
     beijing_today,
     iso_beijing,
 )
-from ssj_bridge.outbox import enqueue
-from ssj_bridge.period import Quarter
-from ssj_bridge.plan import CATEGORY_NAMES
-from ssj_bridge.policy import SubjectFacts
+from ssj_bridge.model.periods import Quarter
+from ssj_bridge.outbox.queue import enqueue
+from ssj_bridge.policy.classify import ActivePolicy, classification_day, subject_facts
+from ssj_bridge.policy.plan import CATEGORY_NAMES
+from ssj_bridge.policy.rules import SubjectFacts
 from ssj_bridge.store import SYNC_LOCK, Store
 from ssj_bridge.store.schema import assignments, draws, tasks
-from ssj_bridge.tasks import LOCAL, TASK_ENTITY, task_row
 
 log = structlog.get_logger("ssj_bridge.draw")
 

@@ -32,10 +32,10 @@ from ssj_bridge.draw.sampler import (
     seed,
 )
 from ssj_bridge.errors import InputRefused
-from ssj_bridge.imports.queries import inspectors
+from ssj_bridge.features.tasks import load_tasks
+from ssj_bridge.intake.queries import inspectors
 from ssj_bridge.model import AssignmentStatus, Task
 from ssj_bridge.store import Store
-from ssj_bridge.tasks import load_tasks
 
 
 @dataclass

@@ -33,6 +33,7 @@ from ssj_bridge.model.records import (
     Inspector,
     Permit,
     Publication,
+    RecordedResult,
     Result,
     Subject,
     Task,
@@ -45,7 +46,8 @@ __all__ = [
     "BEIJING", "CANONICAL_MODELS", "USCC", "Assignment", "AssignmentStatus", "CanonicalModel",
     "Category", "CreditRecord", "CreditTier", "Designation", "DrawMode", "DrawProof", "Expertise",
     "InspectionMode", "Inspector", "ManagementClass", "Permit", "PermitNo", "PermitStatus",
-    "PollutantType", "Publication", "PublicationStatus", "RegionCode", "Result", "ResultCode",
+    "PollutantType", "Publication", "PublicationStatus", "RecordedResult", "RegionCode", "Result",
+    "ResultCode",
     "RiskClass", "Subject", "Tag", "Task", "TaskStatus", "beijing_now", "beijing_today",
     "iso_beijing", "normalise_code", "region_within", "uscc_problem",
 ]

@@ -218,3 +218,10 @@ class Publication(CanonicalModel):
     error_code: str | None = None
 
 
+class RecordedResult(CanonicalModel):
+    """A result as the platform lists it: its resultId, its version and the result itself."""
+
+    result_id: str = Field(min_length=1, max_length=64)
+    version: int = Field(ge=1)
+    update_time: AwareDatetime | None = None
+    result: Result

@@ -1,7 +1,7 @@
 """What can be reconciled: per platform role and entity, the compared fields and the store side.
 
-Each feature registers the entities it keeps (`register_entity`); the core's reconciliation
-knows only this registry. `owned` entities are written by the project, so a repair re-sends
+Each feature registers the entities it keeps (`Registry.add_entity`); the core's
+reconciliation knows only the registry. `owned` entities are written by the project, so a repair re-sends
 the store's version through the outbox; the others can only be fixed at their source.
 """
 
@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, select
 
 from ssj_bridge.reconcile.diff import FIELD_MISMATCH, MISSING_ON_PLATFORM, STALE
 from ssj_bridge.store import Store
 from ssj_bridge.store.schema import permits
+
+if TYPE_CHECKING:
+    from ssj_bridge.plugins.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -54,15 +57,6 @@ class EntitySpec:
     repairable: frozenset[str] = REPAIRABLE
 
 
-ENTITIES: dict[tuple[str, str], EntitySpec] = {}
-
-
-def register_entity(spec: EntitySpec) -> EntitySpec:
-    """Make an entity reconcilable."""
-    ENTITIES[(spec.role, spec.entity)] = spec
-    return spec
-
-
 def _stored_permits(store: Store) -> Iterator[StoreRecord]:
     columns = [permits.c.permit_no, permits.c.uscc, permits.c.org_name, permits.c.region_code,
                permits.c.management_class, permits.c.status, permits.c.valid_to,
@@ -78,9 +72,12 @@ def _stored_permits(store: Store) -> Iterator[StoreRecord]:
                 version=row.update_time)
 
 
-register_entity(EntitySpec(
-    role="permit", entity="permit",
-    fields={"uscc": "code", "orgName": "text", "regionCode": "code", "managementClass": "text",
-            "status": "text", "validTo": "date", "keyDischargeUnit": "bool"},
-    expected=_stored_permits,
-    source_hint="the permit platform owns permits: ask the issuing authority to correct it"))
+def register(registry: Registry) -> None:
+    """Permits, compared with the permit platform's listing."""
+    registry.add_entity(EntitySpec(
+        role="permit", entity="permit",
+        fields={"uscc": "code", "orgName": "text", "regionCode": "code",
+                "managementClass": "text", "status": "text", "validTo": "date",
+                "keyDischargeUnit": "bool"},
+        expected=_stored_permits,
+        source_hint="the permit platform owns permits: ask the issuing authority to correct it"))

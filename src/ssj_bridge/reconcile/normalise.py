@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 
-from ssj_bridge.adapter import content_hash
+from ssj_bridge.platform.adapter import content_hash
 
 FieldKinds = Mapping[str, str]
 _SPACE = re.compile(r"\s+")

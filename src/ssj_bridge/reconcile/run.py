@@ -19,17 +19,17 @@ from typing import Any
 import structlog
 from sqlalchemy import select
 
-from ssj_bridge.adapter import AdapterContext, Listing
 from ssj_bridge.errors import ConfigurationError, ExitCode, SsjError
-from ssj_bridge.features import load_features
 from ssj_bridge.log import redact_text
 from ssj_bridge.model import beijing_now, iso_beijing
-from ssj_bridge.plugins import PluginHost
+from ssj_bridge.outbox.relay import relay
+from ssj_bridge.platform.adapter import AdapterContext, Listing, PartialListing, Reconcilable, Writes
+from ssj_bridge.plugins.host import PluginHost
+from ssj_bridge.plugins.registry import default_registry
 from ssj_bridge.reconcile import history
 from ssj_bridge.reconcile.diff import KINDS, MISSING_IN_STORE, Break, compare
-from ssj_bridge.reconcile.entities import ENTITIES, EntitySpec
+from ssj_bridge.reconcile.entities import EntitySpec
 from ssj_bridge.reconcile.staging import Side, clear, stage
-from ssj_bridge.relay import relay
 from ssj_bridge.settings import PLATFORM_ROLES, Settings, env_name
 from ssj_bridge.store import SYNC_LOCK, Store
 from ssj_bridge.store.schema import outbox, recon_runs
@@ -67,7 +67,6 @@ class ReconReport:
 def reconcile(settings: Settings, store: Store, host: PluginHost, *,
               platform: str | None = None, repair: bool = False) -> ReconReport:
     """Compare each configured platform's listings with the store; optionally repair."""
-    load_features()
     roles = [r for r in PLATFORM_ROLES if settings.platform(r).base_url]
     if platform is not None:
         if platform not in PLATFORM_ROLES:
@@ -114,10 +113,12 @@ def _reconcile_platform(settings: Settings, store: Store, host: PluginHost, role
         status.update(status="failed", error=redact_text(str(exc)))
         return
     try:
-        listings: list[Listing] = list(getattr(adapter, "listings", list)())
+        listings: list[Listing] = (list(adapter.listings()) if isinstance(adapter, Reconcilable)
+                                   else [])
         staged: list[tuple[EntitySpec, set[str], set[str]]] = []
+        entities = default_registry().entities
         for listing in listings:
-            entity = ENTITIES.get((role, listing.entity))
+            entity = entities.get((role, listing.entity))
             if entity is None:
                 continue
             in_flight: set[str] = set()
@@ -126,7 +127,8 @@ def _reconcile_platform(settings: Settings, store: Store, host: PluginHost, role
                   entity.fields)
             stage(store, Side(run_id, role, listing.entity, "s"),
                   _expected(entity, store, in_flight, not_owned,
-                            getattr(listing, "covers", None)), entity.fields)
+                            listing.covers if isinstance(listing, PartialListing) else None),
+                  entity.fields)
             staged.append((entity, in_flight, not_owned))
     except SsjError as exc:
         clear(store, run_id, role)
@@ -180,7 +182,7 @@ def _repair(settings: Settings, store: Store, host: PluginHost, role: str,
         spec = host.adapter(section.adapter or role, env_name((role, "adapter")))
         adapter = spec.factory(_context(settings, store, role))
         try:
-            for sink in getattr(adapter, "sinks", list)():
+            for sink in adapter.sinks() if isinstance(adapter, Writes) else ():
                 relay(store, role, sink)
         finally:
             adapter.close()

@@ -7,3 +7,8 @@ runs on a single host (`runner`), at the region's interval, never two of one reg
 `status` shows every region side by side. The single-host path (one store, cron, SQLite by
 default) does not use any of this.
 """
+
+# Seconds between a region's syncs unless `regions add --interval` says otherwise: a quarter
+# of an hour, as the single-host cron line. Here, not in `registry`, so that the command line
+# can show it without loading the store.
+DEFAULT_INTERVAL = 900

@@ -37,6 +37,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import URL, make_url
 
 from ssj_bridge.errors import ConfigurationError
+from ssj_bridge.regions import DEFAULT_INTERVAL
 from ssj_bridge.store import Store
 from ssj_bridge.store.upsert import upsert
 
@@ -71,8 +72,6 @@ attempts = Table(
     Column("finished_at", DateTime(timezone=True)),
     Column("exit_code", Integer),
 )
-
-DEFAULT_INTERVAL = 900  # seconds: a quarter of an hour, as the single-host cron line
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from ssj_bridge.model import iso_beijing
-from ssj_bridge.outbox import PENDING
+from ssj_bridge.outbox.queue import PENDING
 from ssj_bridge.regions.registry import Province, attempts
 from ssj_bridge.store import Store
 from ssj_bridge.store.schema import outbox, quarantine, runs

@@ -5,7 +5,7 @@ status, the differing fields in words (`validTo: 2026-01-01 → 2026-02-01`, sto
 and as JSON, and the history (first and last seen, runs open, resolved, repair sent). The XLSX
 has a second sheet, `fields`, with one row per differing field, to filter by field.
 
-Text that a spreadsheet would take for a formula is kept as text (ssj_bridge.spreadsheet).
+Text that a spreadsheet would take for a formula is kept as text (ssj_bridge.report.spreadsheet).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import select
 
 from ssj_bridge.report.output import report_file
-from ssj_bridge.spreadsheet import csv_cell, csv_writer, xlsx_cell
+from ssj_bridge.report.spreadsheet import csv_cell, csv_writer, xlsx_cell
 from ssj_bridge.store import Store
 from ssj_bridge.store.schema import breaks
 

@@ -3,7 +3,7 @@
 What each figure means (the HTML report's footer repeats it for the reader):
 
 - population, required, done: per obligation of the policy whose period contains the quarter,
-  as `plan` computes them (ssj_bridge.plan);
+  as `plan` computes them (ssj_bridge.policy.plan);
 - drawn: distinct subjects of the category assigned in a task of the quarter (`tasks.period`),
   whoever drew it and wherever it came from;
 - inspected: distinct subjects of the category with a result inspected in the quarter;
@@ -14,7 +14,7 @@ What each figure means (the HTML report's footer repeats it for the reader):
   their due date ÷ those published (a result published before its task was complete had no
   due date yet, so it was on time);
 - days to publication: working days from the task's completion to the publication;
-- overdue: publications of the quarter past their due date today (ssj_bridge.deadlines);
+- overdue: publications of the quarter past their due date today (ssj_bridge.features.deadlines);
 - breaks: reconciliation breaks open now, by kind, and the counts of the last runs
   (`recon_runs.summary`).
 
@@ -33,11 +33,11 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, and_, func, select
 
-from ssj_bridge.classify import ActivePolicy
-from ssj_bridge.deadlines import DeadlineItem, DeadlineRules, deadline_report, refresh_due_dates
+from ssj_bridge.features.deadlines import DeadlineItem, DeadlineRules, deadline_report, refresh_due_dates
 from ssj_bridge.model import Category, PublicationStatus, beijing_now, iso_beijing
-from ssj_bridge.period import Quarter
-from ssj_bridge.plan import CATEGORY_NAMES, inspected_subjects, make_plan
+from ssj_bridge.model.periods import Quarter
+from ssj_bridge.policy.classify import ActivePolicy
+from ssj_bridge.policy.plan import CATEGORY_NAMES, inspected_subjects, make_plan
 from ssj_bridge.reconcile.diff import KINDS
 from ssj_bridge.store import Store
 from ssj_bridge.store.schema import (

@@ -2,9 +2,10 @@
 
 The package is rendered from the Jinja2 templates beside this module. As generated it speaks a
 minimal JSON platform (token auth, a task listing paged by position with `updatedSince`, an
-idempotent library write) and serves it from its own simulator, so it installs with pip and
-passes the conformance suite at once; the engineer then replaces client, mapping and
-simulator with what the platform's interface document says (docs/adding-a-province.md).
+idempotent library write, the same listing read whole for `reconcile`) and serves it from its
+own simulator, so it installs with pip and passes the conformance suite at once; the engineer
+then replaces client, mapping and simulator with what the platform's interface document says
+(docs/adding-a-province.md).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ FILES = {
     "{package}/mapping.py": "mapping.py.j2",
     "{package}/stream.py": "stream.py.j2",
     "{package}/sink.py": "sink.py.j2",
+    "{package}/listing.py": "listing.py.j2",
     "{package}/plugin.py": "plugin.py.j2",
     "{package}/simulator.py": "simulator.py.j2",
     "contracts/{name}/record.schema.json": "record.schema.json.j2",
@@ -57,8 +59,8 @@ class AdapterNames:
     region: str
 
     @classmethod
-    def of(cls, name: str, role: str = "province", package: str | None = None,
-           region: str = "371000") -> AdapterNames:
+    def of(cls, name: str, role: str = "province", package: str | None = None, *,
+           region: str) -> AdapterNames:
         """Check and derive the names; ScaffoldError says which one is wrong and why."""
         if not _NAME.fullmatch(name):
             raise ScaffoldError(f"adapter name {name!r}: use lower-case letters, digits and _, "

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from sqlalchemy import Connection, Table
 
 from ssj_bridge.model import CanonicalModel, Permit, beijing_now, iso_beijing
+from ssj_bridge.plugins.registry import default_registry
 from ssj_bridge.store.holders import derive_subjects
 from ssj_bridge.store.schema import permits
+
+if TYPE_CHECKING:
+    from ssj_bridge.plugins.registry import Registry
 
 Row = Mapping[str, Any]
 
@@ -58,19 +61,15 @@ def _derive_from_permits(conn: Connection, rows: Sequence[Row]) -> None:
     derive_subjects(conn, [row["uscc"] for row in rows], iso_beijing(beijing_now()))
 
 
-WRITERS: dict[type[CanonicalModel], Writer] = {
-    Permit: Writer(permits, ("permit_no",), permit_row, derive=_derive_from_permits,
-                   derives=("subjects", "subject_changes")),
-}
-
-
-def register_writer(model: type[CanonicalModel], writer: Writer) -> None:
-    """Teach the store a canonical type (each feature module registers its own records)."""
-    WRITERS[model] = writer
+def register(registry: Registry) -> None:
+    """Permits, and the subjects derived from them."""
+    registry.add_writer(Permit, Writer(permits, ("permit_no",), permit_row,
+                                       derive=_derive_from_permits,
+                                       derives=("subjects", "subject_changes")))
 
 
 def model_name(model: type[CanonicalModel]) -> str:
-    """`module:QualifiedName`: how a type is named to the writer process, which imports it."""
+    """`module:QualifiedName`: how a type is named to the writer process."""
     return f"{model.__module__}:{model.__qualname__}"
 
 
@@ -84,14 +83,8 @@ def written_tables(models: set[str]) -> set[str]:
 
 
 def writer_named(name: str) -> Writer:
-    """The writer of the type `model_name` gives, importing its module (which registers it)."""
-    for attempt in range(2):
-        for model, writer in WRITERS.items():
-            if model_name(model) == name:
-                return writer
-        if attempt == 0:
-            importlib.import_module(name.partition(":")[0])
+    """The registered writer of the type `model_name` gives."""
+    for model, writer in default_registry().writers.items():
+        if model_name(model) == name:
+            return writer
     raise LookupError(f"no store writer for {name}")
-
-
-from ssj_bridge.store import credit_writer as _credit_writer  # noqa: E402, F401  (registers CreditRecord)

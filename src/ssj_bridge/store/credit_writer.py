@@ -9,14 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection
 
 from ssj_bridge.model import CreditRecord
-from ssj_bridge.store.canonical import Row, Writer, register_writer
+from ssj_bridge.store.canonical import Row, Writer
 from ssj_bridge.store.changes import mark_subjects
 from ssj_bridge.store.schema import credit_records
+
+if TYPE_CHECKING:
+    from ssj_bridge.plugins.registry import Registry
 
 
 def credit_record_key(record: CreditRecord) -> str:
@@ -55,5 +58,7 @@ def _mark_holders(conn: Connection, rows: Sequence[Row]) -> None:
     mark_subjects(conn, [row["uscc"] for row in rows])
 
 
-register_writer(CreditRecord, Writer(credit_records, ("kind", "record_key"), credit_row,
-                                     derive=_mark_holders, derives=("subject_changes",)))
+def register(registry: Registry) -> None:
+    """Credit evaluations and risk classes, one row each."""
+    registry.add_writer(CreditRecord, Writer(credit_records, ("kind", "record_key"), credit_row,
+                                             derive=_mark_holders, derives=("subject_changes",)))

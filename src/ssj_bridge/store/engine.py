@@ -9,7 +9,6 @@ import time
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -34,12 +33,13 @@ from sqlalchemy import (
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
-from ssj_bridge.adapter import Batch, Rejected
 from ssj_bridge.errors import ConfigurationError, LockHeld, StoreFailed
 from ssj_bridge.model import CanonicalModel, beijing_now, iso_beijing
+from ssj_bridge.platform.adapter import Batch, Rejected
 from ssj_bridge.redaction import redact_text
 from ssj_bridge.store import files
 from ssj_bridge.store.canonical import writer_named, written_tables
+from ssj_bridge.store.counts import StoreCounts
 from ssj_bridge.store.prepared import PreparedBatch, prepare, rows_suffice
 from ssj_bridge.store.schema import (
     cursors,
@@ -71,24 +71,13 @@ WRITER_PROCESS_FROM = 20_000
 # A stream that stored at least this many records has its tables' statistics refreshed.
 ANALYZE_AFTER = 10_000
 
+_MIGRATIONS = resources.files("ssj_bridge.store") / "migrations"
+
 
 def _schema_tables() -> list[str]:
     from ssj_bridge.store.schema import metadata
 
     return list(metadata.tables)
-
-
-@dataclass(frozen=True)
-class StoreCounts:
-    """What applying one batch (or several, summed) did."""
-
-    stored: int
-    unchanged: int
-    set_aside: int
-
-    def __add__(self, other: StoreCounts) -> StoreCounts:
-        return StoreCounts(self.stored + other.stored, self.unchanged + other.unchanged,
-                           self.set_aside + other.set_aside)
 
 
 class Store:
@@ -136,26 +125,42 @@ class Store:
 
     def migrate(self) -> None:
         """Bring the schema to the newest migration (a no-op when it is already there)."""
-        script_location = resources.files("ssj_bridge.store") / "migrations"
-        if self._current_heads() == _script_heads(script_location / "versions"):
-            return  # every run of every command asks: answered without importing Alembic
-        # Imported here: Alembic takes a fifth of a second to import (half a second on a busy
-        # machine, a quarter of a command that has nothing to do), and the store's writer
-        # process never migrates.
+        if self.schema_current():
+            return
         from alembic import command
-        from alembic.config import Config
-        from alembic.runtime.migration import MigrationContext
-        from alembic.script import ScriptDirectory
 
-        config = Config()
-        config.set_main_option("script_location", str(script_location))
-        # Features add their tables on branches of their own; "heads" applies every branch.
-        heads = set(ScriptDirectory.from_config(config).get_heads())
+        config, heads = self._migrations()
         with self.engine.begin() as conn:
-            if set(MigrationContext.configure(conn).get_current_heads()) == heads:
+            if self._alembic_heads(conn) == heads:
                 return
             config.attributes["connection"] = conn
             command.upgrade(config, "heads")
+
+    def schema_current(self) -> bool:
+        """Whether the schema is at the newest migration (a command that only reads checks).
+
+        Every run of every command asks, so this is answered without importing Alembic.
+        """
+        return self._current_heads() == _script_heads(_MIGRATIONS / "versions")
+
+    @staticmethod
+    def _migrations() -> tuple[Any, set[str]]:
+        # Imported here: Alembic takes a fifth of a second to import (half a second on a busy
+        # machine, a quarter of a command that has nothing to do), and the store's writer
+        # process never migrates.
+        from alembic.config import Config
+        from alembic.script import ScriptDirectory
+
+        config = Config()
+        config.set_main_option("script_location", str(_MIGRATIONS))
+        # Features add their tables on branches of their own; "heads" applies every branch.
+        return config, set(ScriptDirectory.from_config(config).get_heads())
+
+    @staticmethod
+    def _alembic_heads(conn: Connection) -> set[str]:
+        from alembic.runtime.migration import MigrationContext
+
+        return set(MigrationContext.configure(conn).get_current_heads())
 
     def _current_heads(self) -> set[str] | None:
         """The revisions the database records itself at; None before its first migration."""

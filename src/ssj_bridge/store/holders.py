@@ -1,6 +1,6 @@
 """From a holder's permits to its subject: the strictest class of its valid permits.
 
-The rule (permit.md): a holder's management class is the strictest (重点 > 简化 > 登记) of its
+The rule (docs/platforms/permit.md): a holder's management class is the strictest (重点 > 简化 > 登记) of its
 valid permits; its name, region and industry come from its most recently updated valid permit
 (ties: the greater permit number); a holder with no valid permit keeps the name of its latest
 permit, is inactive and has no class; it is a key discharge unit when one of its valid permits

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from ssj_bridge.adapter import Batch, Rejected
 from ssj_bridge.model import CanonicalModel
-from ssj_bridge.store.canonical import WRITERS, model_name
+from ssj_bridge.platform.adapter import Batch, Rejected
+from ssj_bridge.plugins.registry import default_registry
+from ssj_bridge.store.canonical import model_name
 
 
 class PreparedRecord(NamedTuple):
@@ -50,6 +51,7 @@ _NAMES: dict[type[CanonicalModel], str] = {}
 def prepare(batch: Batch) -> tuple[PreparedBatch, list[CanonicalModel]]:
     """The batch's rows, and its canonical records in the same order."""
     records = [fetched.record for fetched in batch.records]
+    writers = default_registry().writers
     prepared = []
     for fetched, record in zip(batch.records, records, strict=True):
         model = type(record)
@@ -57,10 +59,11 @@ def prepare(batch: Batch) -> tuple[PreparedBatch, list[CanonicalModel]]:
         if name is None:
             name = _NAMES[model] = model_name(model)
         prepared.append(PreparedRecord(fetched.key, fetched.payload, fetched.content_hash,
-                                       fetched.source_time, name, WRITERS[model].to_row(record)))
+                                       fetched.source_time, name, writers[model].to_row(record)))
     return PreparedBatch(batch.entity, prepared, list(batch.rejects), batch.cursor), records
 
 
 def rows_suffice(batch: Batch) -> bool:
     """Whether every record type in the batch can be written from its rows alone."""
-    return all(WRITERS[model].rows_suffice for model in {type(f.record) for f in batch.records})
+    writers = default_registry().writers
+    return all(writers[model].rows_suffice for model in {type(f.record) for f in batch.records})

@@ -6,8 +6,8 @@ prepares each batch's rows (`store.prepared`) and sends them over a pipe; this p
 them with `BatchWriter.apply_prepared`, the same code the in-process writer runs, and commits
 whenever no batch is waiting (or after its record and time limits).
 
-It is started as `python -m ssj_bridge.store.writer_process IN OUT PARENT`: IN and OUT are the
-pipe's file descriptors, PARENT the reading process's id. The database URL comes over the pipe,
+The process runs `python -m ssj_bridge.store.writer_main IN OUT PARENT` (see there): IN and
+OUT are the pipe's file descriptors, PARENT the reading process's id. The database URL comes over the pipe,
 never on the command line. On Linux it asks to be killed when its parent dies; elsewhere it
 stops at the end of its input. Either way what it has not committed is rolled back, so a
 killed run loses at most one commit's worth of batches, which the next run reads again.
@@ -15,10 +15,7 @@ killed run loses at most one commit's worth of batches, which the next run reads
 
 from __future__ import annotations
 
-import gc
-import logging
 import os
-import signal
 import subprocess
 import sys
 from multiprocessing.connection import Connection
@@ -30,15 +27,14 @@ except ImportError:  # not on POSIX
     fcntl = None  # type: ignore[assignment]
 
 from ssj_bridge.errors import StoreFailed
-from ssj_bridge.log import redact_text
+from ssj_bridge.store.counts import StoreCounts
 
 if TYPE_CHECKING:
-    from ssj_bridge.store.engine import Store, StoreCounts
+    from ssj_bridge.store.engine import Store
     from ssj_bridge.store.prepared import PreparedBatch
 
 _STOP_SECONDS = 30.0
 _PIPE_BYTES = 1 << 20  # the default /proc/sys/fs/pipe-max-size
-_WAL_PAGES = 16_384  # pages of the default 4 KiB: 64 MB
 
 
 class WriterProcess:
@@ -60,7 +56,7 @@ class WriterProcess:
         _widen(inbox_fd)
         replies_fd, from_child = os.pipe()
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            [sys.executable, "-m", "ssj_bridge.store.writer_process", str(to_child),
+            [sys.executable, "-m", "ssj_bridge.store.writer_main", str(to_child),
              str(from_child), str(os.getpid())],
             pass_fds=(to_child, from_child), stdin=subprocess.DEVNULL)
         os.close(to_child)
@@ -91,8 +87,6 @@ class WriterProcess:
 
     def close(self) -> StoreCounts:
         """Let it commit what it applied and stop; the counts of every batch it stored."""
-        from ssj_bridge.store.engine import StoreCounts
-
         if self._failed:
             self.stop()
             return StoreCounts(0, 0, 0)
@@ -157,94 +151,3 @@ def _widen(pipe: int) -> None:
             return
         except OSError:  # above /proc/sys/fs/pipe-max-size for an unprivileged process
             continue
-
-
-def _die_with_parent(parent: int) -> None:
-    """Be killed when the reading process dies (Linux), and stop if it already has."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        set_parent_death_signal = 1  # PR_SET_PDEATHSIG
-        ctypes.CDLL(None, use_errno=True).prctl(set_parent_death_signal, signal.SIGKILL,
-                                                 0, 0, 0)
-    if os.getppid() != parent:
-        os._exit(1)
-
-
-def _fewer_checkpoints(dbapi_connection: Any, _record: Any) -> None:
-    """Checkpoint the write-ahead log every 64 MB instead of every 4 MB, and shrink it after.
-
-    A large stream dirties index pages all over the file; each checkpoint copies them into
-    the database again. Fewer, larger checkpoints took a tenth off a full permit sync.
-    """
-    cursor = dbapi_connection.cursor()
-    cursor.execute(f"PRAGMA wal_autocheckpoint={_WAL_PAGES}")
-    cursor.execute(f"PRAGMA journal_size_limit={_WAL_PAGES * 4096}")
-    cursor.close()
-
-
-def _describe(exc: BaseException) -> str:
-    # The first line: database errors go on with the statement and its parameters.
-    text = str(exc).strip().splitlines()
-    return redact_text(f"{type(exc).__name__}: {text[0] if text else ''}")
-
-
-def serve(inbox: Connection, replies: Connection) -> int:
-    """Apply batches from `inbox` until told to close; 0 when every batch was stored."""
-    try:
-        config = inbox.recv()
-    except EOFError:
-        return 1
-    sys.path[:0] = [entry for entry in config["path"] if entry not in sys.path]
-    from sqlalchemy import event
-
-    from ssj_bridge.log import configure_logging
-    from ssj_bridge.store.engine import Store
-
-    configure_logging(sys.stderr, level=logging.WARNING)
-    store = Store(config["url"])
-    # As in the sync: batches allocate by the thousand, modules outlive them.
-    gc.freeze()
-    gc.set_threshold(100_000, *gc.get_threshold()[1:])
-    if store.dialect == "sqlite":
-        event.listen(store.engine, "connect", _fewer_checkpoints)
-    writer = store.batch_writer(config["platform"], config["stream"],
-                                max_records=config["max_records"],
-                                max_seconds=config["max_seconds"], writer_process_from=None)
-    try:
-        replies.send(("ready",))
-        while True:
-            if not inbox.poll():
-                writer.commit()  # nothing is waiting: what is applied becomes durable
-            try:
-                message = inbox.recv()
-            except EOFError:  # the reading process went away without closing
-                writer.abandon()
-                return 1
-            if message[0] == "close":
-                writer.commit()
-                totals = writer.totals
-                replies.send(("done", (totals.stored, totals.unchanged, totals.set_aside)))
-                return 0
-            _, batch, now = message
-            writer.apply_prepared(batch, now)
-    except Exception as exc:
-        replies.send(("failed", _describe(exc)))
-        return 1
-    finally:
-        writer.abandon()
-        store.dispose()
-
-
-def main(argv: list[str]) -> int:
-    """`python -m ssj_bridge.store.writer_process IN OUT PARENT`."""
-    inbox_fd, replies_fd, parent = (int(arg) for arg in argv[1:4])
-    _die_with_parent(parent)
-    # Ctrl-C reaches the whole process group: the reading process decides what happens (it
-    # closes this one, which commits what it applied, as an in-process writer would).
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    return serve(Connection(inbox_fd, writable=False), Connection(replies_fd, readable=False))
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv))

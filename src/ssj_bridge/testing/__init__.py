@@ -1,32 +1,6 @@
-"""Test helpers shipped with ssj-bridge: the adapter conformance suite and simulator controls.
+"""The adapter conformance suite (`conformance`), the harness it runs adapters with
+(`harness`) and the simulator controls it steers simulators with (`controls`, `faults`).
 
-Adapter packages use them in their own tests (`pytest_plugins =
-["ssj_bridge.testing.conformance"]`); they need pytest, and jsonschema for the contract check.
+Adapter packages import them through `ssj_bridge.api.testing` and `ssj_bridge.api.simulation`;
+they need pytest, and jsonschema for the contract checks.
 """
-
-from ssj_bridge.testing.controls import (
-    FAULT_KINDS,
-    PERMANENT,
-    RATE_LIMIT,
-    STALE_SIGNATURE,
-    TRANSIENT,
-    ForcedFault,
-    ForcedFaults,
-    SimulatorControls,
-)
-from ssj_bridge.testing.harness import Harness, SyncRun, WriteSample, WriteSamples
-
-__all__ = [
-    "FAULT_KINDS",
-    "PERMANENT",
-    "RATE_LIMIT",
-    "STALE_SIGNATURE",
-    "TRANSIENT",
-    "ForcedFault",
-    "ForcedFaults",
-    "Harness",
-    "SimulatorControls",
-    "SyncRun",
-    "WriteSample",
-    "WriteSamples",
-]

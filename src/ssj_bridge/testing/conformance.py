@@ -17,6 +17,15 @@ Each check runs the real sync engine against the simulator on 127.0.0.1 (ssj_bri
 harness). A check that does not apply to a platform (signing where nothing is signed, writes
 where nothing is written) is skipped because the target declares it so, with the reason, and
 never passes silently; every capability not declared is checked.
+
+The suite does not rely on the fixtures an adapter's author writes to be hostile: it makes its
+own hostile cases from what the target declares of the platform. It ends sessions at several
+points of a run (not only between pages), loses the answers to writes after the platform
+applied them and checks the retries carry the same idempotency key (`write_key` finds it in a
+request), runs the platform's clock an hour behind this machine's (a cursor must come from the
+data, never from the local clock), checks that a second run reads on from its cursor instead
+of from the start, and that every write entity of the adapter comes with a good and a bad
+sample.
 """
 
 from __future__ import annotations
@@ -30,11 +39,20 @@ from typing import Any
 import orjson
 import pytest
 
-from ssj_bridge.adapter import AdapterSpec, Batch, Fetched
-from ssj_bridge.contracts import canonical_schemas
 from ssj_bridge.errors import ExitCode
 from ssj_bridge.model import CanonicalModel, beijing_now, iso_beijing
+from ssj_bridge.model.schemas import canonical_schemas
+from ssj_bridge.platform.adapter import (
+    AdapterSpec,
+    Batch,
+    BatchSink,
+    Fetched,
+    Reconcilable,
+    Writes,
+)
+from ssj_bridge.plugins.registry import default_registry
 from ssj_bridge.settings import is_secret_name
+from ssj_bridge.simulation.server import SimRequest, SimResponse
 from ssj_bridge.testing.controls import (
     PERMANENT,
     RATE_LIMIT,
@@ -57,7 +75,30 @@ CAPABILITIES = {
     "bad_records": "the platform can serve records that are wrong at the source",
     "write_rejects": "the platform refuses single writes and says why",
     "platform_contract": "contracts/ fixes the format of the platform's records",
+    "request_ids": "each write carries an idempotency key the platform remembers",
+    "listings": "the adapter lists what the platform holds, for `reconcile`",
 }
+
+# How long the platform's clock runs behind this machine's in the clock check.
+CLOCK_BEHIND = 3600.0
+# Sessions ended during a run: before the second request and then every few requests.
+REVOKE_EVERY = 4
+REVOKE_AT_MOST = 4
+
+WriteKey = Callable[[SimRequest], str | None]
+
+
+def json_body_key(field: str) -> WriteKey:
+    """A `write_key` for platforms whose writes are JSON bodies carrying the key in `field`."""
+    def key(request: SimRequest) -> str | None:
+        if request.method not in ("POST", "PUT", "PATCH") or not request.body.startswith(b"{"):
+            return None
+        try:
+            value = orjson.loads(request.body).get(field)
+        except (orjson.JSONDecodeError, AttributeError):
+            return None
+        return str(value) if value not in (None, "") else None
+    return key
 
 PayloadValidator = Callable[[bytes], list[str]]
 
@@ -84,7 +125,11 @@ class ConformanceTarget:
       running simulator;
     - `contracts`: entity → JSON Schema file of the platform's record (contracts/…), or
       `payload_validators`: entity → a function listing what is wrong with a raw payload;
-    - `future_cursor`: from a stream's stored cursor, a cursor later than every record.
+    - `future_cursor`: from a stream's stored cursor, a cursor later than every record;
+    - `write_key`: the idempotency key of a write request (None for other requests), e.g.
+      `json_body_key("requestId")`; needed where `request_ids` applies;
+    - `unsampled_writes`: write entity → why the target gives no good or bad sample of it
+      (each entity the adapter writes needs both, unless named here).
     """
 
     spec: AdapterSpec
@@ -98,8 +143,10 @@ class ConformanceTarget:
     contracts: Mapping[str, Path] = field(default_factory=dict)
     payload_validators: Mapping[str, PayloadValidator] = field(default_factory=dict)
     future_cursor: Callable[[str | None], str] = _next_day
+    write_key: WriteKey | None = None
+    unsampled_writes: Mapping[str, str] = field(default_factory=dict)
     simulator: Callable[[Mapping[str, Any]], Any] | None = None
-    org_code: str | None = "11371000MB0000000E"
+    org_code: str | None = None  # default: an authority of `region_code`
     org_name: str | None = "生态环境局"
 
     def __post_init__(self) -> None:
@@ -126,7 +173,8 @@ class ConformanceTarget:
             raise AssertionError(f"adapter {self.spec.name!r} registers no simulator and the "
                                  "target gives none: the suite needs one")
         return Harness(self.spec, workdir, self.region_code, simulator, self.options,
-                       self.settings, self.org_code, self.org_name)
+                       self.settings, self.org_code or f"11{self.region_code}MB0000000E",
+                       self.org_name)
 
 
 @pytest.fixture
@@ -224,6 +272,36 @@ class ConformanceSuite:
             for value in (real[name], wrong[name]):
                 assert value not in run.report.error, f"the error shows the {name}"
 
+    def test_sessions_ended_at_any_request_are_renewed(
+            self, conformance_target: ConformanceTarget, harness: Harness) -> None:
+        """The platform ends every session before the second request and every few requests
+        after it (mid-page, mid-write): the client signs in again each time, nothing is lost."""
+        conformance_target.require("auth", "reauth")
+        served = harness.serve()
+        entities = self._entities(harness, served) if conformance_target.applies("reads") else set()
+        expected = self._expected(conformance_target, served, entities)
+        store = harness.new_store()
+        samples = self._samples(conformance_target, served)
+        harness.enqueue(store, samples.good)
+        ended: list[int] = []
+        calls: list[int] = []
+
+        def end_sessions() -> None:
+            calls.append(1)
+            # Before the second request, then every few: a new session is always used once.
+            if (len(calls) - 2) % REVOKE_EVERY == 0 and len(ended) < REVOKE_AT_MOST:
+                served.app.revoke_credentials()
+                ended.append(len(calls))
+
+        served.before_request = end_sessions
+        run = harness.sync(served, store)
+        served.before_request = None
+        assert ended, "the run made fewer than two requests: no session was ended"
+        assert run.exit == ExitCode.OK, (f"sessions ended before requests {ended}: exit "
+                                         f"{int(run.exit)}: {run.report.error}")
+        self._assert_complete(run, expected)
+        self._assert_writes_accepted(harness, run, samples)
+
     def test_revoked_session_mid_run_is_renewed_and_nothing_is_lost(
             self, conformance_target: ConformanceTarget, harness: Harness) -> None:
         """The platform ends the session after the first page: the client signs in again."""
@@ -311,6 +389,46 @@ class ConformanceSuite:
         self._assert_writes_accepted(harness, run, samples)
 
     # -- reading ------------------------------------------------------------------------------
+
+    def test_a_second_run_reads_on_from_its_cursor(
+            self, conformance_target: ConformanceTarget, harness: Harness) -> None:
+        """After a complete run, each stream has a cursor, and a second run on an unchanged
+        platform reads fewer records than the first (only what sits at the cursor's boundary):
+        a cursor that never advances reads everything again, every run."""
+        conformance_target.require("reads", "incremental")
+        served, first = self._clean_run(conformance_target, harness)
+        with harness.adapter(served, first.store) as adapter:
+            names = [stream.name for stream in adapter.streams()]
+        missing = [n for n in names if first.store.cursor(harness.role, n) is None]
+        assert not missing, f"streams without a cursor after a complete run: {missing}"
+        before = {n: first.store.cursor(harness.role, n) for n in names}
+        second = harness.sync(served, first.store)
+        assert second.exit == ExitCode.OK, f"exit {int(second.exit)}: {second.report.error}"
+        assert len(second.reads) < len(first.reads), (
+            f"the second run read {len(second.reads)} records, the first {len(first.reads)}: "
+            f"the streams do not read on from their cursors ({before})")
+
+    def test_cursors_come_from_the_data_not_the_local_clock(
+            self, conformance_target: ConformanceTarget, harness: Harness) -> None:
+        """The platform's clock runs an hour behind this machine's: a record changed after a
+        run (stamped by the platform's clock) is read by the next run. A cursor taken from the
+        local clock is ahead of every platform time and skips it."""
+        conformance_target.require("reads", "incremental")
+        served = harness.serve()
+        served.app.set_clock(-CLOCK_BEHIND)
+        store = harness.new_store()
+        harness.enqueue(store, self._samples(conformance_target, served).good)
+        first = harness.sync(served, store)
+        assert first.exit == ExitCode.OK, f"exit {int(first.exit)}: {first.report.error}"
+        changed = {entity: served.app.change_first(entity) for entity in first.entities()}
+        assert any(changed.values()), "nothing could be changed after the first run"
+        second = harness.sync(served, store)
+        assert second.exit == ExitCode.OK, f"exit {int(second.exit)}: {second.report.error}"
+        read = {(r.entity, r.key) for r in second.reads}
+        skipped = sorted((e, k) for e, k in changed.items() if k and (e, k) not in read)
+        assert not skipped, (f"records changed on the platform (its clock an hour behind) were "
+                             f"not read by the next run: {skipped}; is a cursor taken from the "
+                             "local clock?")
 
     def test_paging_under_live_updates_loses_nothing_and_counts_nothing_twice(
             self, conformance_target: ConformanceTarget, harness: Harness) -> None:
@@ -452,6 +570,125 @@ class ConformanceSuite:
             for record in records:
                 problems = validate(record.payload)
                 assert not problems, f"{entity} {record.key}: platform contract: {problems[:3]}"
+
+    def test_every_write_entity_has_a_good_and_a_bad_sample(
+            self, conformance_target: ConformanceTarget, harness: Harness) -> None:
+        """Each entity the adapter writes is checked with a write the platform takes and, where
+        it refuses single writes, one it refuses."""
+        conformance_target.require("writes")
+        served = harness.serve()
+        samples = self._samples(conformance_target, served)
+        store = harness.new_store()
+        with harness.adapter(served, store) as adapter:
+            assert isinstance(adapter, Writes), "'writes' applies but the adapter has no sinks()"
+            entities = {sink.entity for sink in adapter.sinks()}
+        entities -= set(conformance_target.unsampled_writes)
+        good = {s.entity for s in samples.good}
+        assert entities <= good, (f"no good write sample of {sorted(entities - good)} (or name "
+                                  "it in `unsampled_writes` with the reason)")
+        if conformance_target.applies("write_rejects"):
+            bad = {s.entity for s in samples.bad}
+            assert entities <= bad, (f"no bad write sample of {sorted(entities - bad)} (or name "
+                                     "it in `unsampled_writes` with the reason)")
+
+    def test_a_write_whose_answer_is_lost_is_sent_again_with_the_same_key(
+            self, conformance_target: ConformanceTarget, harness: Harness) -> None:
+        """The platform applies a write but its answer never arrives (a 503 instead): the
+        client sends it again with the same idempotency key, and across runs too."""
+        conformance_target.require("writes", "request_ids")
+        key_of = conformance_target.write_key
+        if key_of is None:
+            raise AssertionError(f"{conformance_target.spec.name}: 'request_ids' applies but the "
+                                 "target gives no `write_key`; set it (e.g. json_body_key("
+                                 "'requestId')) or declare request_ids False")
+        served = harness.serve()
+        store = harness.new_store()
+        samples = self._samples(conformance_target, served)
+        harness.enqueue(store, samples.good)
+        lost: list[str] = []
+
+        def lose_first_answer(request: SimRequest,
+                              app: Callable[[SimRequest], SimResponse]) -> SimResponse | None:
+            key = key_of(request)
+            if key is None or key in lost:
+                return None
+            lost.append(key)
+            app(request)  # the platform applies it; the client never hears
+            return SimResponse(503, b"service unavailable", "text/plain")
+
+        served.intercept = lose_first_answer
+        run = harness.sync(served, store)
+        served.intercept = None
+        assert lost, "no write request carried a key `write_key` recognises"
+        assert run.exit == ExitCode.OK, f"exit {int(run.exit)}: {run.report.error}"
+        self._assert_writes_accepted(harness, run, samples)
+        keys = [k for k in map(key_of, served.requests) if k is not None]
+        again = [k for k in lost if keys.count(k) < 2]
+        assert not again, (f"writes whose answers were lost were not sent again with the same "
+                           f"key: {again[:3]} (keys seen: {keys[:6]})")
+        with harness.adapter(served, store) as adapter:
+            documents = isinstance(adapter, Writes) and any(
+                isinstance(sink, BatchSink) for sink in adapter.sinks())
+        if documents:
+            return  # items sent again by a later run go out in a new document, by design
+        first_keys = set(keys)
+        served.requests.clear()
+        assert harness.forget_answers(store) >= 1
+        resent = harness.sync(served, store)
+        assert resent.exit == ExitCode.OK, f"exit {int(resent.exit)}: {resent.report.error}"
+        new = {k for k in map(key_of, served.requests) if k is not None} - first_keys
+        assert not new, f"writes sent again by a later run carry new keys: {sorted(new)[:3]}"
+
+    def test_reconcile_compares_every_listing_after_a_sync(
+            self, conformance_target: ConformanceTarget, harness: Harness) -> None:
+        """The adapter's listings are entities the core compares for its role, and after a
+        clean sync `reconcile` reads each of them whole: an adapter without listings, or with
+        one the core cannot compare, would have `reconcile` compare nothing."""
+        conformance_target.require("listings")
+        served, run = self._clean_run(conformance_target, harness)
+        with harness.adapter(served, run.store) as adapter:
+            assert isinstance(adapter, Reconcilable), (
+                f"{conformance_target.spec.name}: the adapter has no listings(), so reconcile "
+                "compares nothing; add them or declare listings False with the reason")
+            entities = [listing.entity for listing in adapter.listings()]
+        assert entities, "listings() returns no listing"
+        comparable = {entity for role, entity in default_registry().entities
+                      if role == harness.role}
+        strangers = sorted(set(entities) - comparable)
+        assert not strangers, (f"listings of {strangers}: the core compares no such entity for "
+                               f"the {harness.role} role (it does: {sorted(comparable)})")
+        report = harness.reconcile(served, run.store)
+        summary = report.summary[harness.role]
+        assert summary["status"] == "reconciled", f"reconcile failed: {summary['error']}"
+        assert set(entities) <= set(summary), f"entities not compared: {summary}"
+
+    def test_the_simulator_is_as_strict_as_the_contract(
+            self, conformance_target: ConformanceTarget, harness: Harness) -> None:
+        """Every record the simulator serves that the platform's contract forbids is one it
+        counts as wrong at the source: a simulator laxer than the contract would let an
+        adapter that stores such records pass."""
+        conformance_target.require("reads", "platform_contract", "bad_records")
+        jsonschema = pytest.importorskip("jsonschema")
+        served = harness.serve(**conformance_target.bad_record_options)
+        run = harness.sync(served, harness.new_store())
+        assert run.reads, "the sync read nothing"
+        lax: list[str] = []
+        for entity in run.entities():
+            validate = _payload_validator(conformance_target, entity, jsonschema)
+            bad = served.app.bad_keys(entity)
+            for read in run.reads:
+                payload = (read.fetched.payload if read.fetched is not None
+                           else read.rejected.payload if read.rejected is not None else b"")
+                if read.entity != entity or not payload or read.key in bad:
+                    continue
+                try:
+                    problems = validate(payload)
+                except ValueError as exc:  # not even JSON
+                    problems = [str(exc)]
+                if problems:
+                    lax.append(f"{entity} {read.key}: {problems[0]}")
+        assert not lax, ("the simulator serves, as good, records its platform's contract "
+                         f"forbids: {lax[:3]}")
 
     def test_repeated_writes_are_applied_once(
             self, conformance_target: ConformanceTarget, harness: Harness) -> None:

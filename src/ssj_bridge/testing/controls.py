@@ -113,6 +113,11 @@ class SimulatorControls(Protocol):
         """End every session the platform gave out (the next call must authenticate again)."""
         ...
 
+    def set_clock(self, offset: float) -> None:
+        """Run the platform's clock `offset` seconds off this machine's (negative: behind):
+        what the platform stamps from now on (`change_first`) uses it."""
+        ...
+
     def applied_writes(self) -> int:
         """Writes that changed something on the platform (a repeat changes nothing)."""
         ...

@@ -8,12 +8,12 @@ same mix of failures for the same `--error-rate` and `--rate-429`.
 from __future__ import annotations
 
 import random
-import threading
+from contextlib import AbstractContextManager
 from typing import Any
 
 import orjson
 
-from ssj_bridge.simulate import SimResponse
+from ssj_bridge.simulation.server import SimResponse
 from ssj_bridge.testing.controls import PERMANENT, RATE_LIMIT, STALE_SIGNATURE, ForcedFault
 
 GATEWAY_502 = (b"<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad "
@@ -30,7 +30,7 @@ def envelope(code: int, msg: str, data: Any = None) -> bytes:
     return orjson.dumps({"code": code, "msg": msg, "data": data})
 
 
-def random_fault(rng: random.Random, lock: threading.Lock, *, error_rate: float,
+def random_fault(rng: random.Random, lock: AbstractContextManager[Any], *, error_rate: float,
                  rate_429: float) -> SimResponse | None:
     """A transient fault, or None for a normal answer.
 

@@ -23,10 +23,10 @@ from typing import Any
 import orjson
 from sqlalchemy import select
 
-from ssj_bridge.outbox import ACCEPTED, PENDING
-from ssj_bridge.plugins import PluginHost
-from ssj_bridge.simulate import RunningSimulator, serve
-from ssj_bridge.simulators import start_simulators
+from ssj_bridge.outbox.queue import ACCEPTED, PENDING
+from ssj_bridge.plugins.host import PluginHost
+from ssj_bridge.simulation.launch import start_simulators
+from ssj_bridge.simulation.server import RunningSimulator, serve
 from ssj_bridge.store import Store
 from ssj_bridge.store.schema import outbox, runs
 
@@ -133,12 +133,19 @@ class WriteLedger:
     pending: int  # versions still waiting in the store's outbox
 
 
-def write_ledger(store: Store, applied: Iterable[tuple[str, str, str]]) -> WriteLedger:
-    """Compare the platform's executed library writes (`SimulatedRegion.applied`, perhaps
-    read back from another process) with the store's outbox."""
-    from ssj_province.mapping import inspector_to_platform, subject_to_platform
+# An outbox payload of an entity as the platform's item (the adapter's own mapping).
+ToPlatform = Mapping[str, Callable[[Mapping[str, Any]], Mapping[str, Any]]]
 
-    to_platform = {"subject": subject_to_platform, "inspector": inspector_to_platform}
+
+def write_ledger(store: Store, applied: Iterable[tuple[str, str, str]], *,
+                 to_platform: ToPlatform) -> WriteLedger:
+    """Compare the platform's executed library writes (`SimulatedRegion.applied`, perhaps
+    read back from another process) with the store's outbox.
+
+    `to_platform` maps each library entity (`subject`, `inspector`) to the adapter's function
+    that turns its outbox payload into the item the platform executes: the core does not
+    import an adapter.
+    """
     with store.engine.connect() as conn:
         rows = conn.execute(select(outbox.c.entity, outbox.c.key, outbox.c.status,
                                    outbox.c.payload).where(

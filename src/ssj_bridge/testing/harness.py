@@ -17,12 +17,13 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from ssj_bridge.adapter import Adapter, AdapterContext, AdapterSpec, Batch, Fetched, Rejected
 from ssj_bridge.errors import ExitCode
-from ssj_bridge.outbox import ACCEPTED, PENDING, enqueue
-from ssj_bridge.plugins import PluginHost, load_plugins
+from ssj_bridge.outbox.queue import ACCEPTED, PENDING, enqueue
+from ssj_bridge.platform.adapter import Adapter, AdapterContext, AdapterSpec, Batch, Fetched, Rejected
+from ssj_bridge.plugins.host import PluginHost, load_plugins
+from ssj_bridge.reconcile.run import ReconReport, reconcile
 from ssj_bridge.settings import PlatformSettings, Settings
-from ssj_bridge.simulate import RunningSimulator, SimRequest, SimResponse, serve
+from ssj_bridge.simulation.server import RunningSimulator, SimRequest, SimResponse, serve
 from ssj_bridge.store import Store
 from ssj_bridge.store.schema import outbox, source_records
 from ssj_bridge.sync import PlatformReport, run_sync
@@ -101,12 +102,17 @@ class Served:
     """A simulator serving on loopback, with its controls.
 
     `before_request`, when set, runs before the simulator answers each request (a check
-    changes the platform's data while a client pages with it).
+    changes the platform's data while a client pages with it); `intercept`, when set, may
+    answer a request itself (given the request and the simulator), or return None to let the
+    simulator answer. Every request is kept in `requests`.
     """
 
     app: SimulatorControls
     running: RunningSimulator
     before_request: Callable[[], None] | None = None
+    intercept: Callable[[SimRequest, Callable[[SimRequest], SimResponse]],
+                        SimResponse | None] | None = None
+    requests: list[SimRequest] = field(default_factory=list)
 
     @property
     def base_url(self) -> str:
@@ -151,9 +157,14 @@ class Harness:
         holder: list[Served] = []
 
         def tap(request: SimRequest) -> SimResponse:
-            hook = holder[0].before_request if holder else None
-            if hook is not None:
-                hook()
+            served = holder[0]
+            served.requests.append(request)
+            if served.before_request is not None:
+                served.before_request()
+            if served.intercept is not None:
+                answer = served.intercept(request, app)
+                if answer is not None:
+                    return answer
             response: SimResponse = app(request)
             return response
 
@@ -201,6 +212,10 @@ class Harness:
         settings = self.run_settings(served, store, credentials=credentials, **overrides)
         report = run_sync(settings, store, self.host, only=[self.role], progress=progress)
         return SyncRun(report.platforms[self.role], reads, store, self.role)
+
+    def reconcile(self, served: Served, store: Store) -> ReconReport:
+        """`reconcile` of the adapter's role against `served`."""
+        return reconcile(self.run_settings(served, store), store, self.host, platform=self.role)
 
     def enqueue(self, store: Store, samples: Sequence[WriteSample]) -> None:
         """Queue writes in the outbox, as the core does when a change calls for them."""

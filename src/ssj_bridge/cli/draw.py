@@ -1,0 +1,157 @@
+"""`draw commit|run|verify|redraw`: the verifiable draw."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+import orjson
+
+from ssj_bridge.cli.context import Context, parse_quarter, pass_context, report_failures
+from ssj_bridge.errors import ExitCode
+
+
+@click.group()
+def draw() -> None:
+    """The verifiable draw (ssj-draw-v1): commit, run with a witness, verify, redraw."""
+
+
+def _draw_setup(ctx: Context, *required: str) -> tuple[Any, Any, Any]:
+    """Settings (with `required` set), the migrated store and the active policy."""
+    from ssj_bridge.plugins.host import load_plugins
+    from ssj_bridge.policy.classify import resolve_policy
+
+    settings = ctx.settings
+    settings.require("region_code", *required)
+    host = load_plugins()
+    report_failures(host)
+    return settings, ctx.store(), resolve_policy(host, settings.policy)
+
+
+def _counts(items: tuple[str, ...]) -> dict[Any, int]:
+    from ssj_bridge.model import Category
+
+    counts: dict[Any, int] = {}
+    for item in items:
+        name, _, number = item.partition("=")
+        try:
+            counts[Category(name.strip().upper())] = int(number)
+        except ValueError:
+            raise click.BadParameter(f"{item!r}: expected CATEGORY=N with CATEGORY one of "
+                                     f"KEY SIMPLIFIED GENERAL SPECIAL", param_hint="--count") from None
+    return counts
+
+
+@draw.command("commit")
+@click.option("--period", required=True, help="The quarter, YYYYQn (e.g. 2025Q2).")
+@click.option("--matter", required=True, help="The 抽查事项 code of the policy (e.g. M01).")
+@click.option("--count", "count_items", multiple=True, metavar="CATEGORY=N",
+              help="Draw N of the category instead of the plan's number (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print the commitments as JSON lines.")
+@pass_context
+def draw_commit(ctx: Context, period: str, matter: str, count_items: tuple[str, ...],
+                as_json: bool) -> None:
+    """Fix each category's candidates, k and inspectors, and print the commitments."""
+    from ssj_bridge.draw.commit import commit_draws
+
+    quarter = parse_quarter(period)
+    counts = _counts(count_items)
+    settings, store, active = _draw_setup(ctx, "policy")
+    report = commit_draws(store, active, region_code=settings.region_code, quarter=quarter,
+                          matter_code=matter, own_org=settings.org_code, counts=counts)
+    for item in report.committed:
+        if as_json:
+            click.echo(orjson.dumps(item.as_json()).decode())
+        else:
+            click.echo(f"{item.label}  k={item.k} of {item.candidates} candidates, "
+                       f"{item.inspector_candidates} inspectors")
+            click.echo(f"  candidatesHash           {item.candidates_hash}")
+            click.echo(f"  inspectorCandidatesHash  {item.inspector_candidates_hash}")
+            click.echo(f"  commitment               {item.commitment}")
+    for skipped in report.not_drawn:
+        click.echo(f"{skipped.category.value}: not drawn ({skipped.reason})", err=as_json)
+    if not report.committed:
+        click.echo(f"nothing to draw for {quarter.label} {matter}", err=as_json)
+
+
+def _witness_text(witness: str | None) -> str:
+    """--witness, else asked on a terminal; '' (unwitnessed) with neither."""
+    import re
+
+    if witness is None:
+        if not sys.stdin.isatty():
+            return ""
+        witness = click.prompt("witness's text (after seeing the commitments; empty: none)",
+                               default="", show_default=False)
+    return re.sub(r"\r?\n\Z", "", witness)
+
+
+@draw.command("run")
+@click.option("--period", required=True, help="The quarter, YYYYQn (e.g. 2025Q2).")
+@click.option("--matter", required=True, help="The 抽查事项 code of the policy (e.g. M01).")
+@click.option("--witness", default=None,
+              help="The witness's text (witnessEntropy); asked for on a terminal when not given.")
+@click.option("--unmask", is_flag=True, help="Show subjects' and inspectors' names (data managers).")
+@pass_context
+def draw_run(ctx: Context, period: str, matter: str, witness: str | None, unmask: bool) -> None:
+    """Take the witness's text, reveal, draw, match inspectors and create the tasks."""
+    from ssj_bridge.draw.run import run_draws
+    from ssj_bridge.draw.show import task_lines
+    from ssj_bridge.intake import current_user
+
+    quarter = parse_quarter(period)
+    settings, store, active = _draw_setup(ctx, "policy", "org_code")
+    text = _witness_text(witness)
+    if text == "":
+        click.echo("unwitnessed: no witness's text was given; witnessEntropy is the empty string")
+    report = run_draws(store, active, region_code=settings.region_code, quarter=quarter,
+                       matter_code=matter, witness=text, drawn_by=settings.org_code,
+                       org_name=settings.org_name)
+    if unmask:
+        import structlog
+
+        structlog.get_logger("ssj_bridge.cli").warning("names shown unmasked", by=current_user(),
+                    tasks=[t.task_id for t in report.tasks])
+    for line in task_lines(store, report.tasks, unmask):
+        click.echo(line)
+    click.echo(f"{len(report.tasks)} tasks drawn, "
+               + ("witnessed" if report.witnessed else "unwitnessed")
+               + "; queued for the provincial platform")
+
+
+@draw.command("verify")
+@click.argument("task_id")
+@pass_context
+def draw_verify(ctx: Context, task_id: str) -> None:
+    """Re-derive TASK_ID's draw from the store: exit 0 when it matches, 1 when it does not."""
+    from ssj_bridge.draw.verify import verify_task
+
+    result = verify_task(ctx.store(migrate=False), task_id)
+    if result.ok:
+        click.echo(f"{task_id} {result.label}: matches (subjects {len(result.selected)}, "
+                   f"groups re-derived with the recorded redraws)")
+    else:
+        click.echo(f"{task_id} {result.label}: MISMATCH")
+        for difference in result.differences:
+            click.echo(f"  - {difference}")
+    for note in result.notes:
+        click.echo(f"  note: {note}")
+    raise SystemExit(int(ExitCode.OK if result.ok else ExitCode.MISMATCH))
+
+
+@draw.command("redraw")
+@click.argument("task_id")
+@click.option("--uscc", "uscc_code", required=True, help="The subject whose group changes.")
+@click.option("--inspector", "inspector_id", required=True,
+              help="The inspector who leaves the group (conflict of interest declared).")
+@click.option("--reason", default=None, help="Why (default: 回避, conflict declared after the draw).")
+@pass_context
+def draw_redraw(ctx: Context, task_id: str, uscc_code: str, inspector_id: str,
+                reason: str | None) -> None:
+    """Replace one inspector of one group by a recorded redraw that `draw verify` replays."""
+    from ssj_bridge.draw.redraw import CONFLICT_REASON, redraw_task
+
+    entry = redraw_task(ctx.store(), task_id, uscc_code, inspector_id, reason or CONFLICT_REASON)
+    click.echo(f"{task_id} {entry.uscc}: {entry.replaced} replaced by {entry.replacement} "
+               f"(redraw {entry.seq}: {entry.reason}); the task is queued again")

@@ -1,0 +1,71 @@
+"""What data managers load by hand: `uscc allow`, `inspectors import`, `tags import`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ssj_bridge.cli.context import Context, pass_context
+
+
+@click.group()
+def uscc() -> None:
+    """Codes that fail the GB 32100 check but are legally issued."""
+
+
+@uscc.command("allow")
+@click.argument("code")
+@click.option("--reason", required=True)
+@click.option("--by", "accepted_by", required=True)
+@pass_context
+def uscc_allow(ctx: Context, code: str, reason: str, accepted_by: str) -> None:
+    """Accept CODE: its quarantined records are read again by the next sync."""
+    from ssj_bridge.model import normalise_code, uscc_problem
+
+    normal = normalise_code(code)
+    if len(normal) != 18:
+        raise click.BadParameter(f"{code!r} has {len(normal)} characters, not 18")
+    store = ctx.store()
+    store.allow_uscc(normal, reason, accepted_by)
+    problem = uscc_problem(normal)
+    note = f" (it {problem})" if problem else " (it passes the check anyway)"
+    click.echo(f"allowed {normal}{note}; accepted by {accepted_by}: {reason}")
+
+
+@click.group()
+def inspectors() -> None:
+    """The local inspector roster (CSV or XLSX, interface.md's columns)."""
+
+
+@inspectors.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--by", "imported_by", default=None,
+              help="Who loads the file (default: the operating-system user).")
+@pass_context
+def inspectors_import(ctx: Context, file: Path, imported_by: str | None) -> None:
+    """Load FILE all-or-nothing: upsert people by inspectorId, others unchanged."""
+    from ssj_bridge.intake import import_roster
+
+    result = import_roster(ctx.store(), file, imported_by)
+    click.echo(f"{result.rows} inspectors applied from {result.file_name} "
+               f"(import {result.import_id}, by {result.imported_by})")
+
+
+@click.group()
+def tags() -> None:
+    """Local designations of subjects (CSV or XLSX, interface.md's columns)."""
+
+
+@tags.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--by", "imported_by", default=None,
+              help="Who loads the file (default: the operating-system user).")
+@pass_context
+def tags_import(ctx: Context, file: Path, imported_by: str | None) -> None:
+    """Load FILE all-or-nothing: upsert designations by (uscc, tag, since)."""
+    from ssj_bridge.intake import import_designations
+
+    result = import_designations(ctx.store(), file, imported_by)
+    click.echo(f"{result.rows} designations applied from {result.file_name} "
+               f"(import {result.import_id}, by {result.imported_by})")

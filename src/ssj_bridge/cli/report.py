@@ -1,0 +1,92 @@
+"""`report deadlines|compliance|breaks`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+import orjson
+
+from ssj_bridge.cli.context import Context, parse_quarter, pass_context, report_failures
+
+
+@click.group()
+def report() -> None:
+    """Reports on the store: publication deadlines, the quarter's compliance, breaks."""
+
+
+@report.command("deadlines")
+@click.option("--within", default=5, show_default=True, type=click.IntRange(min=0),
+              help="List what falls due within this many working days.")
+@click.option("--all", "list_on_time", is_flag=True,
+              help="Also list the publications published on time.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@pass_context
+def report_deadlines(ctx: Context, within: int, list_on_time: bool, as_json: bool) -> None:
+    """Publications overdue, due within N working days, and published late, per period."""
+    from ssj_bridge.features.deadlines import DeadlineRules, render_text
+    from ssj_bridge.features.deadlines import report_deadlines as build
+    from ssj_bridge.model import beijing_today
+    from ssj_bridge.plugins.host import load_plugins
+
+    settings = ctx.settings
+    rules = DeadlineRules.from_settings(settings, load_plugins() if settings.policy else None)
+    result = build(ctx.store(), rules, beijing_today(), within, list_on_time=list_on_time)
+    if as_json:
+        click.echo(orjson.dumps(result.as_json()).decode())
+        return
+    for line in render_text(result):
+        click.echo(line)
+
+
+@report.command("compliance")
+@click.option("--period", required=True, help="The quarter, YYYYQn (e.g. 2025Q2).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the report as one self-contained HTML file.")
+@pass_context
+def report_compliance(ctx: Context, period: str, as_json: bool, html_path: Path | None) -> None:
+    """Quotas (required, drawn, inspected), publication rate and timeliness, overdue, breaks."""
+    from ssj_bridge.features.deadlines import DeadlineRules
+    from ssj_bridge.model import beijing_today
+    from ssj_bridge.plugins.host import load_plugins
+    from ssj_bridge.policy.classify import resolve_policy
+    from ssj_bridge.report.compliance import compliance_report, render_text
+    from ssj_bridge.report.html import write_html
+
+    quarter = parse_quarter(period)
+    settings = ctx.settings
+    host = load_plugins()
+    report_failures(host)
+    active = resolve_policy(host, settings.policy)
+    result = compliance_report(ctx.store(), active, quarter,
+                               DeadlineRules.from_settings(settings, host), today=beijing_today(),
+                               region=settings.region_code, authority=settings.org_name)
+    written = write_html(result, html_path) if html_path is not None else None
+    if as_json:
+        click.echo(orjson.dumps(result.as_json()).decode())
+    else:
+        for line in render_text(result):
+            click.echo(line)
+    if written is not None:
+        click.echo(f"report: {written}", err=as_json)
+
+
+@report.command("breaks")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv",
+              show_default=True)
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The file to write (required for xlsx; csv goes to stdout without it).")
+@click.option("--all", "include_resolved", is_flag=True, help="Resolved breaks too.")
+@pass_context
+def report_breaks(ctx: Context, fmt: str, out: Path | None, include_resolved: bool) -> None:
+    """The reconciliation breaks (open ones, or all) as CSV or XLSX."""
+    from ssj_bridge.report.breaks_export import export_breaks
+
+    if fmt == "xlsx" and out is None:
+        raise click.BadParameter("xlsx needs a file", param_hint="--out")
+    count = export_breaks(ctx.store(migrate=False), fmt, out if out is not None else sys.stdout,
+                          include_resolved=include_resolved)
+    if out is not None:
+        click.echo(f"{count} breaks written to {out}")

@@ -1,0 +1,42 @@
+"""`export inspectors`, and the subjects' `tags` from the designations in force today."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from ssj_bridge.intake.queries import designations_on, inspectors
+from ssj_bridge.model import Designation, beijing_today
+from ssj_bridge.plugins.registry import Enricher, Registry
+from ssj_bridge.store import Store
+
+
+def register(registry: Registry) -> None:
+    """`export inspectors`; exported subjects carry their designations as tags."""
+    registry.add_exporter("inspectors", inspector_rows)
+    registry.add_enricher("subjects", designation_tags)
+
+
+def inspector_rows(store: Store) -> Iterator[dict[str, Any]]:
+    """The whole roster, retired people included, with the roster file's columns as keys."""
+    for person in inspectors(store, active_only=False):
+        yield person.model_dump(mode="json", by_alias=True)
+
+
+def tag_text(designation: Designation) -> str:
+    """`tag` or `tag:value`, as exported subjects list their designations (`VOCs:A`)."""
+    tag = designation.tag.value
+    return f"{tag}:{designation.value}" if designation.value else tag
+
+
+def designation_tags(store: Store) -> Enricher:
+    """Adds to each subject's `tags` the designations in force on today's Beijing date."""
+    in_force = designations_on(store, beijing_today())
+
+    def enrich(_store: Store, item: dict[str, Any]) -> dict[str, Any]:
+        extra = [tag_text(d) for d in in_force.get(item["uscc"], [])]
+        if extra:
+            item["tags"] = list(dict.fromkeys([*item.get("tags", []), *extra]))
+        return item
+
+    return enrich

@@ -1,0 +1,3 @@
+"""What the project owes the platforms: the queue, the relay, batch documents and what follows a
+platform's answer.
+"""

@@ -1,0 +1,1 @@
+"""Locality policies: the rule book, classification of subjects, the quarter's plan."""

@@ -1,0 +1,268 @@
+"""`ssj-bridge demo`: the whole cycle against the simulators, on embedded SQLite.
+
+Any installed adapter with a simulator can serve a role (`--adapter ROLE=NAME`, or
+SSJ_<ROLE>__ADAPTER), any installed policy can decide (`--policy`, or SSJ_POLICY), in any region
+(`--region`, else the policy's own). With none named, the policy is the one its plugin marks as
+its worked example; the core knows no locality of its own.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ssj_bridge.errors import ConfigurationError, ExitCode
+from ssj_bridge.model import beijing_today
+from ssj_bridge.model.periods import Quarter
+from ssj_bridge.plugins.host import PluginHost, load_plugins
+from ssj_bridge.policy.classify import resolve_policy
+from ssj_bridge.policy.plan import make_plan, plan_text
+from ssj_bridge.policy.rules import PolicySpec
+from ssj_bridge.settings import PLATFORM_ROLES, PlatformSettings, Settings
+from ssj_bridge.simulation.launch import start_simulators
+from ssj_bridge.store import Store
+from ssj_bridge.sync import run_sync
+
+# A few faults, so the demo shows retries and the quarantine doing their work.
+DEMO_FAULTS = {"error_rate": 0.03, "rate_429": 0.02, "malformed_rate": 0.01, "quirk_rate": 0.02,
+               "live_updates": 1, "rate_limit": 0}
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """Who the demo runs as: the policy, its region and authority, the adapter of each role."""
+
+    policy: str
+    region: str
+    org_code: str
+    org_name: str
+    adapters: Mapping[str, str]
+
+
+def choose_deployment(host: PluginHost, *, policy: str | None = None, region: str | None = None,
+                      adapters: Mapping[str, str] | None = None) -> Deployment:
+    """The deployment the demo runs; ConfigurationError naming what is missing or unknown."""
+    spec = _policy(host, policy)
+    region = region or spec.region
+    if not region or not (len(region) == 6 and region.isdigit()):
+        raise ConfigurationError(f"--region: policy {spec.name!r} names no region of its own; "
+                                 "give a 6-digit region code", "--region")
+    org_code, org_name = spec.authority if spec.authority and region == spec.region else (
+        f"11{region}MB0000000E", f"{spec.locality}生态环境主管部门")
+    for role, name in (adapters or {}).items():
+        if role not in PLATFORM_ROLES:
+            raise ConfigurationError(f"--adapter {role}={name}: unknown role {role!r} (known: "
+                                     f"{', '.join(PLATFORM_ROLES)})", "--adapter")
+        host.adapter(name, f"SSJ_{role.upper()}__ADAPTER")
+    return Deployment(spec.name, region, org_code, org_name, dict(adapters or {}))
+
+
+def _policy(host: PluginHost, name: str | None) -> PolicySpec:
+    if name is not None:
+        return host.policy(name, "--policy")
+    examples = [spec for spec in host.policies.values() if spec.example]
+    if len(examples) != 1:
+        known = ", ".join(sorted(host.policies)) or "none"
+        raise ConfigurationError(f"--policy: name the policy the demo runs (installed: {known})",
+                                 "--policy")
+    return examples[0]
+
+
+def run_demo(*, subjects: int, workdir: Path, echo: Callable[[str], Any],
+             policy: str | None = None, region: str | None = None,
+             adapters: Mapping[str, str] | None = None) -> int:
+    """The whole cycle: sync, plan, draw with a witness, push the tasks, read the results back,
+    publish them, reconcile, and write the compliance report; prints what each step did."""
+    host = load_plugins()
+    deployment = choose_deployment(host, policy=policy, region=region, adapters=adapters)
+    workdir.mkdir(parents=True, exist_ok=True)
+    database = workdir / "demo.db"
+    for stale in workdir.glob("demo.db*"):
+        stale.unlink()
+    sims = start_simulators(host, {"region": deployment.region, "subjects": subjects,
+                                   **DEMO_FAULTS}, adapters=deployment.adapters)
+    try:
+        settings = demo_settings(sims.environment(), database, deployment)
+        echo(f"deployment: policy {deployment.policy}, region {deployment.region}, "
+             f"{deployment.org_name}; adapters "
+             + ", ".join(f"{role} {settings.platform(role).adapter}" for role in sims.running))
+        store = Store(settings.database_url)
+        store.migrate()
+        echo("simulators: " + ", ".join(f"{r} {s.base_url}" for r, s in sims.running.items()))
+        echo(f"store: {database}")
+        exit_code = ExitCode.OK
+        for attempt in ("first sync", "second sync"):
+            report = run_sync(settings, store, host)
+            echo(f"{attempt}: {report.summary_line()}")
+            exit_code = report.exit
+        echo(f"subjects in store: {store.count('subjects')}, permits: {store.count('permits')}, "
+             f"quarantined: {store.count('quarantine')}")
+        for entry in store.quarantined()[:5]:
+            echo(f"  set aside {entry['key']}: {entry['reason']}")
+        ensure_demo_roster(store, settings, workdir, echo)
+        echo_plan(store, settings, host, echo)
+        drawn = echo_draw(store, settings, host, echo)
+        # The drawn tasks and the roster go to the provincial platform, whose inspectors record
+        # results; the next runs read them back, publish them and poll the receipts.
+        for attempt in ("sync after the draw", "sync to publish", "sync to read receipts"):
+            report = run_sync(settings, store, host)
+            echo(f"{attempt}: {report.summary_line()}")
+            exit_code = report.exit
+        echo(f"tasks: {store.count('tasks')}, results: {store.count('results')}, "
+             f"publications: {store.count('publications')}")
+        echo_deadlines(store, settings, host, echo)
+        # Last, so the demo's final line says where the report is (interface.md, `make demo`).
+        echo_compliance(store, settings, host, workdir, echo)
+        store.dispose()
+        if drawn is not ExitCode.OK:
+            return int(drawn)
+        return int(ExitCode.OK if exit_code in (ExitCode.OK, ExitCode.SET_ASIDE) else exit_code)
+    finally:
+        sims.stop()
+
+
+def echo_plan(store: Store, settings: Settings, host: PluginHost, echo: Callable[[str], Any]) -> None:
+    """The current quarter's plan under the demo policy (classified by the syncs above)."""
+    active = resolve_policy(host, settings.policy)
+    quarter = Quarter.of(beijing_today())
+    echo(f"plan for {quarter.label} under policy {active.name} ({active.policy.locality}):")
+    echo(plan_text(make_plan(store, active, quarter, region=settings.region_code)).rstrip())
+
+
+# The demo roster: 20 people of the demo's region, the first 15 certified, the other 5 auxiliary
+# experts.
+_DEMO_NAMES = ("张伟", "王芳", "李娜", "刘洋", "陈静", "杨帆", "赵磊", "黄敏", "周杰", "吴婷",
+               "徐强", "孙丽", "马超", "朱琳", "胡军", "郭峰", "何雪", "林涛", "高远", "罗佳")
+_DEMO_EXPERTISE = ("大气;水", "固废;危废", "辐射;监测", "环评;大气", "噪声;土壤", "海洋;水",
+                   "移动源;大气")
+
+
+def demo_roster_csv(path: Path, region: str, org: str) -> Path:
+    """Write a roster file (interface.md's columns) of 20 inspectors, 15 of them certified."""
+    lines = ["inspectorId,name,certNo,orgCode,regionCode,expertise,auxiliary,active,conflicts"]
+    for index, name in enumerate(_DEMO_NAMES):
+        certified = index < 15
+        cert_no = f"{region[:4]}01202{index % 5}{index + 1:06d}" if certified else ""
+        lines.append(f"DEMO-{index + 1:03d},{name},{cert_no},{org},{region},"
+                     f"{_DEMO_EXPERTISE[index % len(_DEMO_EXPERTISE)]},"
+                     f"{'false' if certified else 'true'},true,")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def ensure_demo_roster(store: Store, settings: Settings, workdir: Path,
+                       echo: Callable[[str], Any]) -> None:
+    """Import the generated roster when no inspector is in the store yet (as a data manager would)."""
+    from ssj_bridge.intake import import_roster
+
+    if store.count("inspectors"):
+        return
+    roster = demo_roster_csv(workdir / "demo-roster.csv", settings.region_code or "",
+                             settings.org_code or "")
+    loaded = import_roster(store, roster, "demo")
+    echo(f"roster: {loaded.rows} inspectors imported from {loaded.file_name}")
+
+
+def echo_draw(store: Store, settings: Settings, host: PluginHost,
+              echo: Callable[[str], Any]) -> ExitCode:
+    """Draw the current quarter's M01 tasks: commit, show the commitments, run with a witness,
+    verify every task. Names stay masked (the tasks have not started)."""
+    from ssj_bridge.draw.commit import commit_draws
+    from ssj_bridge.draw.run import run_draws
+    from ssj_bridge.draw.show import task_lines
+    from ssj_bridge.draw.verify import verify_task
+    from ssj_bridge.errors import InputRefused
+
+    active = resolve_policy(host, settings.policy)
+    today = beijing_today()
+    quarter, region = Quarter.of(today), settings.region_code or ""
+    org = settings.org_code or ""
+    try:
+        committed = commit_draws(store, active, region_code=region, quarter=quarter,
+                                 matter_code="M01", own_org=org)
+        echo(f"draw commit {quarter.label} M01: {len(committed.committed)} draws committed")
+        for item in committed.committed:
+            echo(f"  {item.label} k={item.k} of {item.candidates} candidates, "
+                 f"{item.inspector_candidates} inspectors; commitment {item.commitment}")
+        for skipped in committed.not_drawn:
+            echo(f"  {skipped.category.value}: not drawn ({skipped.reason})")
+        if not committed.committed:
+            return ExitCode.OK
+        witness = f"demo-witness-{today.isoformat()}"
+        report = run_draws(store, active, region_code=region, quarter=quarter, matter_code="M01",
+                           witness=witness, drawn_by=org, org_name=settings.org_name)
+    except InputRefused as exc:
+        echo(f"draw refused: {exc}")
+        return ExitCode.INPUT_REFUSED
+    echo(f"draw run with witness {witness!r}: {len(report.tasks)} tasks, queued for the "
+         f"provincial platform")
+    for line in task_lines(store, report.tasks)[:12]:
+        echo(f"  {line}")
+    failed = 0
+    for task in report.tasks:
+        result = verify_task(store, task.task_id)
+        failed += not result.ok
+        echo(f"  draw verify {task.task_id}: {'matches' if result.ok else 'MISMATCH'}")
+        for difference in result.differences:
+            echo(f"    - {difference}")
+    return ExitCode.MISMATCH if failed else ExitCode.OK
+
+
+def echo_deadlines(store: Store, settings: Settings, host: PluginHost,
+                   echo: Callable[[str], Any]) -> None:
+    """Every publication of the demo's results: on time, late or due, with its due date."""
+    from ssj_bridge.features.deadlines import DeadlineRules, render_text, report_deadlines
+
+    report = report_deadlines(store, DeadlineRules.from_settings(settings, host), beijing_today(),
+                              list_on_time=True)
+    for line in render_text(report):
+        echo(line)
+
+
+def echo_compliance(store: Store, settings: Settings, host: PluginHost, workdir: Path,
+                    echo: Callable[[str], Any]) -> Path:
+    """Reconcile the store with the simulators, then write the current quarter's compliance
+    report (HTML) into the demo directory and print where it is."""
+    from ssj_bridge.features.deadlines import DeadlineRules
+    from ssj_bridge.reconcile.run import reconcile
+    from ssj_bridge.report.compliance import compliance_report
+    from ssj_bridge.report.html import write_html
+
+    found = reconcile(settings, store, host)
+    for role, summary in found.summary.items():
+        counts: Counter[str] = Counter()
+        for entity in summary.values():
+            if isinstance(entity, dict):
+                counts.update({kind: n for kind, n in entity.items() if kind != "matched" and n})
+        detail = ", ".join(f"{kind} {n}" for kind, n in sorted(counts.items())) or "no breaks"
+        echo(f"reconcile {role}: {summary['status']} ({detail})")
+    today = beijing_today()
+    quarter = Quarter.of(today)
+    report = compliance_report(store, resolve_policy(host, settings.policy), quarter,
+                               DeadlineRules.from_settings(settings, host), today=today,
+                               region=settings.region_code, authority=settings.org_name)
+    path = write_html(report, workdir / f"compliance-{quarter.label}.html")
+    echo(f"compliance report {quarter.label}: {path}")
+    return path
+
+
+def demo_settings(environment: dict[str, str], database: Path,
+                  deployment: Deployment) -> Settings:
+    """Settings pointing at the running simulators, run as `deployment`."""
+    sections: dict[str, PlatformSettings] = {}
+    for role in PLATFORM_ROLES:
+        prefix = f"SSJ_{role.upper()}__"
+        fields = {k[len(prefix):].lower(): v for k, v in environment.items()
+                  if k.startswith(prefix)}
+        if role in deployment.adapters:
+            fields["adapter"] = deployment.adapters[role]
+        if fields:
+            sections[role] = PlatformSettings(**fields)
+    values: dict[str, Any] = {"database_url": f"sqlite:///{database}",
+                              "region_code": deployment.region, "org_code": deployment.org_code,
+                              "org_name": deployment.org_name, "policy": deployment.policy,
+                              **sections}
+    return Settings(**values)
