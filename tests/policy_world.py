@@ -27,6 +27,8 @@ from ssj_bridge.store.schema import (
     credit_records,
     designations,
     inspectors,
+    objects,
+    publications,
     results,
     subjects,
     tasks,
@@ -90,8 +92,10 @@ class World:
                 valid_until=valid_until, in_force=True))
 
     def inspectors(self, certified: int, *, auxiliary: int = 0, uncertified: int = 0,
-                   retired: int = 0, region: str | None = None) -> None:
-        """Roster rows: only `certified` of them count as inspectors for the ratios."""
+                   retired: int = 0, region: str | None = None,
+                   staff_status: str | None = None, expertise: str = "大气;水") -> list[str]:
+        """Roster rows: only `certified` of them count as inspectors for the ratios (and only
+        when 在编在岗, `staff_status` unset or so); returns their ids."""
         rows = []
         kinds = ([("c", True, False, True)] * certified + [("a", True, True, True)] * auxiliary
                  + [("u", False, False, True)] * uncertified + [("r", True, False, False)] * retired)
@@ -99,38 +103,73 @@ class World:
             self.counter += 1
             rows.append({"inspector_id": f"I{kind}{self.counter}", "name": f"检查员{self.counter}",
                          "cert_no": f"C{self.counter}" if cert else None, "org_code": OWN_ORG,
-                         "region_code": region or self.region, "expertise": "大气;水",
-                         "auxiliary": aux, "active": live, "conflicts": "", "updated_at": NOW})
+                         "region_code": region or self.region, "expertise": expertise,
+                         "auxiliary": aux, "active": live, "conflicts": "", "updated_at": NOW,
+                         "staff_status": staff_status})
         if rows:
             with self.store.engine.begin() as conn:
                 conn.execute(inspectors.insert(), rows)
+        return [row["inspector_id"] for row in rows]
 
     def result(self, uscc: str, inspected_on: date, code: str = "01", *,
-               drawn_by: str = OWN_ORG) -> None:
-        """A completed task of one subject with its recorded result."""
-        task_id = self._task(Quarter.of(inspected_on), drawn_by, "已完成")
+               drawn_by: str = OWN_ORG, matter: str = "M01", category: str | None = None,
+               published: bool = False, region: str | None = None) -> str:
+        """A completed task of one subject (of `matter`, drawn in `category`) with its recorded
+        result, published when asked; returns the task's id."""
+        task_id = self._task(Quarter.of(inspected_on), drawn_by, "已完成", matter=matter,
+                             category=category, region=region)
         with self.store.engine.begin() as conn:
             conn.execute(assignments.insert().values(task_id=task_id, uscc=uscc, inspector_ids="I1;I2",
                                                      mode="现场", status="已检查"))
             conn.execute(results.insert().values(
                 task_id=task_id, uscc=uscc, version=1, result_code=code, inspected_on=inspected_on,
                 inspector_ids="I1;I2", findings="", origin="local", recorded_at=NOW))
+            if published:
+                conn.execute(publications.insert().values(
+                    task_id=task_id, uscc=uscc, inspected_on=inspected_on, result_code=code,
+                    status="published", due_provisional=False, published_on=inspected_on,
+                    updated_at=NOW))
+        return task_id
 
-    def assigned(self, uscc: str, quarter: Quarter) -> None:
+    def object(self, kind: str, object_id: str, *, region: str | None = None,
+               uscc: str | None = None, subkind: str = "", since: date | None = None,
+               until: date | None = None) -> str:
+        """An object of the local library; returns its key (its USCC, else its objectId)."""
+        with self.store.engine.begin() as conn:
+            conn.execute(objects.insert().values(
+                kind=kind, object_id=object_id, name=f"{kind} {object_id}",
+                region_code=region or self.region, uscc=uscc, subkind=subkind, since=since,
+                until=until, source="测试文件", updated_at=NOW))
+        return uscc or object_id
+
+    def objects(self, kind: str, count: int, *, subkind: str = "", region: str | None = None,
+                with_uscc: bool = False) -> list[str]:
+        """`count` alike objects (USCCs of their own when asked); returns their keys."""
+        keys = []
+        for _ in range(count):
+            self.counter += 1
+            place = region or self.region
+            keys.append(self.object(kind, f"OBJ-{self.counter:04d}", region=place,
+                                    uscc=make_uscc(place, 500_000 + self.counter)
+                                    if with_uscc else None, subkind=subkind))
+        return keys
+
+    def assigned(self, uscc: str, quarter: Quarter, *, matter: str = "M01") -> None:
         """An open task of `quarter` in which the subject is assigned but not yet inspected."""
-        task_id = self._task(quarter, OWN_ORG, "检查中")
+        task_id = self._task(quarter, OWN_ORG, "检查中", matter=matter)
         with self.store.engine.begin() as conn:
             conn.execute(assignments.insert().values(task_id=task_id, uscc=uscc, inspector_ids="I1;I2",
                                                      mode="现场", status="待检查"))
 
-    def _task(self, quarter: Quarter, drawn_by: str, status: str) -> str:
+    def _task(self, quarter: Quarter, drawn_by: str, status: str, *, matter: str = "M01",
+              category: str | None = None, region: str | None = None) -> str:
         self.tasks_made += 1
         task_id = f"T{self.tasks_made:04d}"
         with self.store.engine.begin() as conn:
             conn.execute(tasks.insert().values(
-                task_id=task_id, name="污染源日常环境监督管理", region_code=self.region,
-                matter_code="M01", drawn_by=drawn_by, draw_mode="不定向", period=quarter.label,
-                status=status, origin="local"))
+                task_id=task_id, name="抽查任务", region_code=region or self.region,
+                matter_code=matter, drawn_by=drawn_by, draw_mode="不定向", period=quarter.label,
+                category=category, status=status, origin="local"))
         return task_id
 
 

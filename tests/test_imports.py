@@ -437,7 +437,8 @@ def test_export_inspectors_has_the_roster_columns_with_lists(store: Store) -> No
     assert rows[2] == {
         "inspectorId": "WH-003", "name": "王强", "certNo": "3710012020000103",
         "orgCode": "11371000MB2834567U", "regionCode": "371002", "expertise": ["水", "海洋"],
-        "auxiliary": False, "active": True, "conflicts": [S2, S3]}
+        "auxiliary": False, "active": True, "conflicts": [S2, S3], "post": None,
+        "staffStatus": None, "gender": None, "serviceYears": None}
     assert rows[5]["active"] is False
 
 
@@ -463,10 +464,11 @@ def test_export_subjects_lists_the_designations_in_force_today(store: Store, tmp
 
 # -- the command line -------------------------------------------------------------------------
 
-def run_cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def run_cli(tmp_path: Path, *args: str,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     executable = shutil.which("ssj-bridge", path=str(Path(sys.executable).parent))
     assert executable is not None
-    env = {**os.environ, "SSJ_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}"}
+    env = {**os.environ, "SSJ_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", **(env or {})}
     return subprocess.run([executable, *args], cwd=tmp_path, env=env, capture_output=True,
                           text=True, check=False, timeout=120)
 

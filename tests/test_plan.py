@@ -105,7 +105,13 @@ def test_plan_json_has_exactly_the_shape_of_the_interface(store: Store) -> None:
     small_weihai(store)
     plan, _ = plan_for(store, "weihai", Q2, "371000", date(2025, 5, 15))
     shape = json.loads(json.dumps(plan.as_json()))
-    assert set(shape) == {"period", "policy", "inspectors", "categories", "notes"}
+    assert set(shape) == {"period", "policy", "inspectors", "categories", "matters", "notes"}
+    assert list(shape["matters"]) == ["M01"]
+    routine = shape["matters"]["M01"]
+    assert set(routine) == {"name", "objectKind", "categories", "regions"}
+    assert routine["categories"] == shape["categories"]  # the top level stays M01's
+    for line in routine["regions"].values():
+        assert set(line) == {"categories"}
     assert (shape["period"], shape["policy"], shape["inspectors"]) == ("2025Q2", "weihai", 2)
     assert list(shape["categories"]) == ["KEY", "SIMPLIFIED", "GENERAL", "SPECIAL"]
     for category in shape["categories"].values():

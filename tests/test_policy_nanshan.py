@@ -43,7 +43,7 @@ def build_nanshan(store: Store) -> dict[str, str]:
     named["vocs_b"] = w.subject()
     w.tag(named["vocs_b"], "VOCs", "B")
     named["complaints_9"] = w.subject()
-    w.tag(named["complaints_9"], "投诉", "9", since=date(2025, 4, 1), until=date(2025, 6, 30))
+    w.tag(named["complaints_9"], "投诉", "9", since=date(2025, 1, 1), until=date(2025, 3, 31))
     named["positive_simplified"] = w.subject("简化管理")
     w.tag(named["positive_simplified"], "正面清单")
     named["positive_listed_simplified"] = w.subject("简化管理", key=True)
@@ -57,8 +57,8 @@ def build_nanshan(store: Store) -> dict[str, str]:
     named["vocs_c"] = w.subject()
     w.tag(named["vocs_c"], "VOCs", "C")
     named["complaints_10"] = w.subject()
-    w.tag(named["complaints_10"], "投诉", "4", since=date(2025, 4, 1), until=date(2025, 4, 30))
-    w.tag(named["complaints_10"], "投诉", "6", since=date(2025, 5, 1), until=date(2025, 5, 14))
+    w.tag(named["complaints_10"], "投诉", "4", since=date(2025, 1, 1), until=date(2025, 1, 31))
+    w.tag(named["complaints_10"], "投诉", "6", since=date(2025, 2, 1), until=date(2025, 2, 14))
     named["good_penalised"] = w.subject()
     w.credit(named["good_penalised"], "GOOD", "环保良好企业")
     w.tag(named["good_penalised"], "行政处罚", since=date(2025, 2, 1))
@@ -74,7 +74,8 @@ def test_plan_counts_every_obligation_as_worked_out_from_the_text(store: Store) 
     """2025Q2, facts of 2025-05-15, region 440305; 6 certified inspectors (+2 auxiliary).
 
     SPECIAL (四（二）1 一是, over everything else): vocs_a_penalised (行政处罚 beats its VOCs A),
-    warning (环保警示企业), poor (环保不良企业), vocs_c, complaints_10 (4 + 6 in Q2, "10 宗（含）以上"),
+    warning (环保警示企业), poor (环保不良企业), vocs_c, complaints_10 (4 + 6 in Q1, the quarter
+    whose list the Q2 draw takes: 五（二）1, "10 宗（含）以上"),
     good_penalised (行政处罚 beats its good credit) = 6.
     Out of routine draws (二是, 三是): good_key (环保良好企业), vocs_a_key (VOCs A), excellent
     (环保诚信企业), positive_simplified and positive_listed_simplified (正面清单 without a 重点管理
@@ -82,7 +83,7 @@ def test_plan_counts_every_obligation_as_worked_out_from_the_text(store: Store) 
     KEY (重点管理 or 重点排污单位): 8 + positive_key (stays KEY, checked 非现场) + 2 简化 in the 名录
     + designated_excellent (指定类别 KEY wins over its 环保诚信 credit) = 12 →
     四（二）1 ceil(12.5% × 12) = ceil(1.5) = 2; done 1 (positive_key, 2025-04-10).
-    GENERAL: 30 简化管理 + vocs_b + complaints_9 (9 < 10) = 32 → 四（二）1 ceil(2.5 × 6) = 15
+    GENERAL: 30 简化管理 + vocs_b + complaints_9 (9 in Q1 < 10) = 32 → 四（二）1 ceil(2.5 × 6) = 15
     (≤ 32); done 3.
     SPECIAL: 四（二）1 一是 ceil(25% × 6) = ceil(1.5) = 2; done 0.
     good_key's result counts nowhere: it is in no population.

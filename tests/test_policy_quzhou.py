@@ -43,7 +43,7 @@ def build_quzhou(store: Store) -> dict[str, str]:
         w.tag(who, "控制级别", "市控")
     named.update(city_complaints=city_level[0], city_media=city_level[1], city_done_q1=city_level[2],
                  city_done_q2=city_level[3], city_designated=city_level[9])
-    w.tag(city_level[0], "投诉", "15", since=date(2025, 4, 1), until=date(2025, 6, 30))
+    w.tag(city_level[0], "投诉", "15", since=date(2025, 1, 1), until=date(2025, 3, 31))
     w.tag(city_level[1], "媒体曝光", since=date(2025, 4, 1))
     w.tag(city_level[9], "指定类别", "GENERAL", since=date(2025, 1, 1))
     county_level = w.subjects(12, "登记管理")
@@ -52,7 +52,7 @@ def build_quzhou(store: Store) -> dict[str, str]:
     named.update(county_risk=county_level[0], county_done=county_level[1],
                  county_complaints_9=county_level[2])
     w.tag(county_level[0], "环境风险")
-    w.tag(county_level[2], "投诉", "9", since=date(2025, 4, 1), until=date(2025, 6, 30))
+    w.tag(county_level[2], "投诉", "9", since=date(2025, 1, 1), until=date(2025, 3, 31))
     unlevelled = w.subjects(5, "登记管理")
     named.update(toxic=unlevelled[0], alarm=unlevelled[1], unlevelled=unlevelled[2])
     w.tag(unlevelled[0], "有毒化学品")
@@ -69,24 +69,26 @@ def build_quzhou(store: Store) -> dict[str, str]:
 
 
 def test_city_plan_counts_every_obligation_as_worked_out_from_the_text(store: Store) -> None:
-    """quzhou-city, 2025Q2, region 330800: 7 certified inspectors (3 of the city, 4 of 330822).
+    """quzhou-city, 2025Q2, region 330800: 3 certified inspectors — the city bureau's own
+    在编在岗 staff (一（四）); the 4 of 330822 are the county's.
 
     一（三）: KEY = 国控 2 + 省控 3 = 5; GENERAL = 市控 10 (city_designated: 指定类别 GENERAL);
-    SPECIAL library (overlapping): national_penalised (行政处罚), city_complaints (15 ≥ 10),
+    SPECIAL library (overlapping): national_penalised (行政处罚), city_complaints (15 in Q1, the
+    list compiled before the Q2 draw, 一（四）: ≥ 10),
     city_media, county_risk (环境风险), toxic (有毒化学品), alarm (平台报警) = 6. county_complaints_9
     is not (9 < 10); 县控 and unlevelled units are in no library at city level.
     一（四）: KEY ceil(5% × 5) = ceil(0.25) = 1; done 1 (national_penalised, 2025-04-20).
-            GENERAL ceil(1.25 × 7) = ceil(8.75) = 9 (≤ 10); done 1 (city_done_q2; city_done_q1's
+            GENERAL ceil(1.25 × 3) = ceil(3.75) = 4 (≤ 10); done 1 (city_done_q2; city_done_q1's
             result is in Q1).
             SPECIAL ceil(10% × 6) = ceil(0.6) = 1; done 1 (national_penalised again: it is in
             both libraries).
     """
     build_quzhou(store)
     plan, _ = plan_for(store, "quzhou-city", Q2, CITY, DAY)
-    assert plan.inspectors == 7
+    assert plan.inspectors == 3
     assert numbers(plan) == {
         "KEY": (5, [("quarter", 1, 1, "一（四）")]),
-        "GENERAL": (10, [("quarter", 9, 1, "一（四）")]),
+        "GENERAL": (10, [("quarter", 4, 1, "一（四）")]),
         "SPECIAL": (6, [("quarter", 1, 1, "一（四）")]),
     }
 

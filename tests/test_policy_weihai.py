@@ -165,7 +165,7 @@ def test_article_18_excludes_units_found_clean_this_year_except_special() -> Non
 
 @pytest.mark.parametrize(("attribute", "expected"), [
     ("group_size", (2, "第十九条")),
-    ("deadlines", [("publication", 20, "task-complete", "第二十二条")]),
+    ("deadlines", [("publication", 20, "quarter-complete", "第二十二条")]),
 ])
 def test_group_size_and_publication_deadline(attribute: str, expected: object) -> None:
     policy = build()

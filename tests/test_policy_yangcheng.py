@@ -43,6 +43,7 @@ def build_yangcheng(store: Store) -> dict[str, str]:
     w.tag(named["listed"], "挂牌督办")
     named["complaint"] = w.subject()
     w.tag(named["complaint"], "投诉", "1", since=date(2025, 4, 8), until=date(2025, 4, 8))
+    w.tag(named["complaint"], "举报查实", since=date(2025, 4, 8))
     named["no_complaint"] = w.subject()
     w.tag(named["no_complaint"], "投诉", "0", since=date(2025, 4, 1), until=date(2025, 6, 30))
     named["positive_simplified"] = w.subject("简化管理")
@@ -61,7 +62,7 @@ def test_plan_counts_every_obligation_as_worked_out_from_the_text(store: Store) 
 
     SPECIAL (三, first in precedence): penalised_key (行政处罚), grade_c_listed (绩效 C), grade_b
     ("B 级以下" includes B), grade_b_minus, grade_d, exceedance (超标通报), listed (挂牌督办),
-    complaint (1 verified complaint in Q2) = 8. no_complaint (0 complaints) is not.
+    complaint (a report found true, 举报查实 2025-04-08) = 8. no_complaint (0 complaints) is not.
     KEY (重点排污单位名录 or 重点管理): 7 重点管理 + 3 简化管理 in the 名录 + 3 重点管理 in the 名录
     − penalised_key − grade_c_listed = 11 (positive_key stays KEY by precedence); of them in the
     名录: 3 + 3 − grade_c_listed = 5.

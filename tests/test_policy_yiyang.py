@@ -57,13 +57,14 @@ def build_yiyang(store: Store) -> dict[str, str]:
     w.tag(named["penalty_old"], "行政处罚", since=date(2023, 4, 1), until=date(2023, 4, 1))
     w.inspectors(4, auxiliary=1, uncertified=1, retired=1)
     w.inspectors(1, region="431000")
-    w.result(kdu[2], date(2025, 2, 10))
-    w.result(kdu[3], date(2025, 3, 5))
-    w.result(risky[0], date(2025, 4, 20), "02")
-    w.result(named["media"], date(2025, 1, 20))
+    # Published: 五（三） counts an inspection done once its result is public.
+    w.result(kdu[2], date(2025, 2, 10), published=True)
+    w.result(kdu[3], date(2025, 3, 5), published=True)
+    w.result(risky[0], date(2025, 4, 20), "02", published=True)
+    w.result(named["media"], date(2025, 1, 20), published=True)
     for who in plain[:4]:
-        w.result(who, date(2025, 2, 1))
-    w.result(plain[5], date(2024, 12, 20))  # last year
+        w.result(who, date(2025, 2, 1), published=True)
+    w.result(plain[5], date(2024, 12, 20), published=True)  # last year
     return named
 
 

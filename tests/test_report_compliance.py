@@ -115,7 +115,10 @@ def test_json_has_the_documented_shape(store: Store) -> None:
     assert set(shape) == {"period", "policy", "locality", "region", "authority", "generatedAt",
                           "today", "inspectors", "obligations", "categories", "publication",
                           "overdue", "overdueOtherPeriods", "breaks", "notes", "calendar",
-                          "provisionalYears"}
+                          "provisionalYears", "matters", "closedAt", "corrections"}
+    assert set(shape["matters"]["M01"]) == {"name", "objectKind", "inspectors", "categories",
+                                            "regions"}
+    assert shape["matters"]["M01"]["categories"]["KEY"] == shape["categories"]["KEY"]
     assert (shape["period"], shape["policy"], shape["region"]) == ("2025Q2", "weihai", "371000")
     assert shape["generatedAt"].endswith("+08:00")
     key = shape["categories"]["KEY"]

@@ -1,5 +1,6 @@
 """What several locality texts share: the routine matter, the default publication deadline,
-"inspected this year and found clean" exclusions, and reading a policy's source text."""
+"inspected this year and found clean" exclusions, reading a policy's source text and its
+bundled matter list."""
 
 from __future__ import annotations
 
@@ -13,9 +14,11 @@ from ssj_bridge.api import (
     DeadlineKind,
     ExclusionTest,
     Matter,
+    MatterSpec,
     PastResult,
     Quarter,
     ResultCode,
+    matters_from_text,
 )
 
 ROUTINE_MATTER = "污染源日常环境监督管理"
@@ -44,6 +47,14 @@ def inspected_clean_this_year(*, higher_level_only: bool) -> ExclusionTest:
         return bool(this_year) and all(r.result_code == ResultCode.NO_PROBLEM.value
                                        for r in this_year)
     return test
+
+
+def bundled_matters(policy: str) -> tuple[MatterSpec, ...]:
+    """The policy's 随机抽查事项清单 as read from its text, kept in `matters/<policy>.csv` in the
+    matter file's format (interface.md) and read exactly as an import would be."""
+    file_name = f"{policy}.csv"
+    text = (resources.files("ssj_policies") / "matters" / file_name).read_text(encoding="utf-8")
+    return matters_from_text(text, file_name)
 
 
 def source_text(file_name: str) -> str:

@@ -4,7 +4,10 @@ The text does not define KEY and GENERAL; as policies/README.md reads it, KEY is
 permit or a 重点排污单位 and GENERAL the rest of the library. SPECIAL (四（二）1 一是): an
 environmental administrative penalty, credit 环保警示/环保不良 (WARNING or POOR; SEVERE, which the
 Guangdong words do not have, counts as worse than POOR), VOCs grade C, 10 or more complaints in
-the quarter; SPECIAL takes precedence over everything below.
+the quarter before the draw (the list of 一是 is compiled by the 17th of the quarter's last month
+and the next quarter drawn before it starts, 五（二）1); SPECIAL takes precedence over everything
+below. Matters (四（二）2, 3): 建设项目, 入海排污口, 监测机构 and the three mobile-source libraries,
+each with its own ratio (`matters/nanshan.csv`).
 Left out of routine draws (二是, 三是; read as applying to every category): credit EXCELLENT or
 GOOD, VOCs grade A, and positive-list units without a 重点管理 permit. Positive-list units with a
 重点管理 permit stay KEY and are inspected off-site (非现场).
@@ -42,7 +45,7 @@ from ssj_bridge.api import (
     hookimpl,
     percent,
 )
-from ssj_policies._common import routine_matter
+from ssj_policies._common import bundled_matters, routine_matter
 
 NAME = "nanshan"
 LOCALITY = "深圳市南山区"
@@ -80,8 +83,10 @@ RULES = (
          quote="环境信用等级评价结果为环保警示企业及环保不良企业"),
     Rule(X, "涉VOCs C级企业", "四（二）1 一是", lambda f: f.tag(Tag.VOCS.value, ("C",)),
          quote="涉 VOCs C 级企业"),
-    Rule(X, "季度内受到投诉10宗（含）以上", "四（二）1 一是",
-         lambda f: f.complaints_at_least(COMPLAINTS_THRESHOLD),
+    # The list is compiled by the 17th of the quarter's last month and the next quarter drawn
+    # before it starts (五（二）1): the complaints that count are the quarter's before.
+    Rule(X, "季度内受到投诉10宗（含）以上 (the quarter before the draw)", "四（二）1 一是",
+         lambda f: f.complaints_before_draw_at_least(COMPLAINTS_THRESHOLD),
          quote="季度内受到投诉 10 宗（含）以上的污染源"),
     Rule(K, "排污许可重点管理单位或重点排污单位 (the text does not define KEY)", "四（二）1", _key,
          quote="每季度按不少于 12.5% 的比例抽取重点监管对象"),
@@ -143,7 +148,10 @@ def build() -> RuleBook:
                  Matter("M02", "一般建设项目、重点建设项目检查", "四（二）2"),
                  Matter("M03", "入海排污口检查", "四（二）2"),
                  Matter("M04", "社会生态环境监测机构检查", "四（二）2"),
-                 Matter("M05", "涉移动源检查", "四（二）3")),
+                 Matter("M05", "柴油车用车大户检查", "四（二）3"),
+                 Matter("M06", "机动车排放检验机构检查", "四（二）3"),
+                 Matter("M07", "加油站和储油库检查", "四（二）3")),
+        matter_list=bundled_matters(NAME),
     )
 
 

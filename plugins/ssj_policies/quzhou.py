@@ -6,7 +6,8 @@ Two policies from one text, for the two levels that draw (一（三）, 一（�
 - `quzhou-county`: KEY 市控 and above, GENERAL 县控; per quarter KEY ≥ 25 % and every KEY unit
   once a year, GENERAL ceil(2.5 × inspectors), SPECIAL ≥ 30 %.
 A unit without a control level (`控制级别`) is in neither KEY nor GENERAL. SPECIAL is a library of
-its own that may overlap KEY and GENERAL (投诉举报多: 10 or more complaints in the quarter; a
+its own that may overlap KEY and GENERAL (投诉举报多: 10 or more complaints in the quarter before
+the draw, which picks the next quarter's list before it starts; a
 serious violation on record: 行政处罚; 环境风险; 有毒化学品; 媒体曝光; 平台报警): its population
 counts every unit in it and its units' primary category is SPECIAL.
 At most 2 checks of one unit a year, SPECIAL excepted. Results are entered within 7 working days
@@ -40,7 +41,7 @@ from ssj_bridge.api import (
     hookimpl,
     percent,
 )
-from ssj_policies._common import default_publication, routine_matter
+from ssj_policies._common import bundled_matters, default_publication, routine_matter
 
 LOCALITY_CITY = "衢州市（市级）"
 LOCALITY_COUNTY = "衢州市（县级）"
@@ -51,8 +52,10 @@ COMPLAINTS_THRESHOLD = 10
 K, G, X = Category.KEY, Category.GENERAL, Category.SPECIAL
 
 SPECIAL_RULES = (
-    Rule(X, "投诉举报多: 10 or more complaints in the quarter", "一（三）",
-         lambda f: f.complaints_at_least(COMPLAINTS_THRESHOLD), quote="投诉举报多"),
+    # The next quarter's list is drawn in the last 5 working days of the quarter before (一（四）):
+    # its complaints are the ones known then.
+    Rule(X, "投诉举报多: 10 or more complaints in the quarter before the draw", "一（三）",
+         lambda f: f.complaints_before_draw_at_least(COMPLAINTS_THRESHOLD), quote="投诉举报多"),
     Rule(X, "有严重违法违规记录 (行政处罚)", "一（三）",
          lambda f: f.tag(Tag.ADMINISTRATIVE_PENALTY.value), quote="有严重违法违规记录"),
     Rule(X, "环境风险等级高", "一（三）", lambda f: f.tag(Tag.ENVIRONMENTAL_RISK.value),
@@ -133,6 +136,8 @@ def build_county() -> RuleBook:
 
 def _build(name: str, locality: str, *, key: Rule, general: Rule,
            obligations: tuple[Obligation, ...]) -> RuleBook:
+    # 一（四） 市级 "1:1.25（在编在岗的环境监察人员数量…）": the plan counts the drawing level's own
+    # 在编在岗 staff (the city's, not the counties').
     return RuleBook(
         name=name,
         locality=locality,
@@ -150,6 +155,7 @@ def _build(name: str, locality: str, *, key: Rule, general: Rule,
         ),
         notes=COMMON_NOTES,
         matters=(routine_matter("一（二）"),),
+        matter_list=bundled_matters(name),
     )
 
 

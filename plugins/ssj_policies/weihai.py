@@ -5,8 +5,12 @@ units of 第九条（四）; SPECIAL takes precedence and a subject is in one ca
 Library (第八条（二）): 住宿和餐饮业 (GB/T 4754 section H) and 教育 (section P) units the 分类管理名录
 does not regulate — those whose strictest class is 登记管理 — are not in it.
 Quotas (第十四条): per quarter KEY ≥ 25 %, SIMPLIFIED ≥ 5 %, GENERAL ≥ 1 %; every SPECIAL unit once
-every half-year. Candidates (第十八条): a unit inspected this year, by this bureau or a higher
-level, with every result 01 is left out (SPECIAL excepted: its half-yearly coverage is whole).
+every half-year — each 区市 in its own area ("各区市…本行政区域内"): M01 is a county-level matter,
+so a city deployment (第十六条 "也可由市生态环境局抽取，派发各分局实施") draws per district.
+Candidates (第十八条): a unit inspected this year, by this bureau or a higher level, with every
+result 01 is left out (SPECIAL excepted: its half-yearly coverage is whole); the exclusion is
+"原则上可", so a category it empties is drawn from the units it took out (the draw's fallback).
+Publication (第二十二条): 20 working days after the quarter's tasks are complete.
 
 Where this module departs from policies/README.md, following the text:
 - 第九条（四） names 群众普遍反映强烈 among the SPECIAL units and README's list leaves it out. It
@@ -41,7 +45,7 @@ from ssj_bridge.api import (
     hookimpl,
     percent,
 )
-from ssj_policies._common import inspected_clean_this_year, routine_matter
+from ssj_policies._common import bundled_matters, inspected_clean_this_year, routine_matter
 
 NAME = "weihai"
 LOCALITY = "威海市"
@@ -114,7 +118,7 @@ def build(*, exclude_inspected_clean: bool = True) -> RuleBook:
             quote="未作规定的住宿和餐饮业、教育等行业类别的排污单位，不纳入检查对象名录库"),),
         obligation_list=OBLIGATIONS,
         group_size=GroupSize(2, "第十九条", quote="检查人员执行抽查任务时不得少于2人"),
-        deadlines=(Deadline(DeadlineKind.PUBLICATION, 20, CountedFrom.TASK_COMPLETE, "第二十二条",
+        deadlines=(Deadline(DeadlineKind.PUBLICATION, 20, CountedFrom.QUARTER_COMPLETE, "第二十二条",
                             quote="市生态环境局应在每季度随机抽查任务完成后的 20 个工作日内"),),
         notes=(
             Note("raise the share drawn of units with a high credit risk (risk class C/D) and "
@@ -128,6 +132,7 @@ def build(*, exclude_inspected_clean: bool = True) -> RuleBook:
                  quote="已抽取的检查人员原则上不得更换"),
         ),
         matters=(routine_matter("第五条"),),
+        matter_list=bundled_matters(NAME),
         draw_exclusions=(DrawExclusion(
             "inspected-clean-this-year",
             "already inspected this year, by this bureau or a higher level, every result 01",

@@ -2,10 +2,14 @@
 
 Categories (三): KEY units in the 重点排污单位名录 or holding a 重点管理 permit; SPECIAL heavy-
 pollution-weather grade B or lower ("B 级以下": B, B-, C, D — 以下 includes the grade named),
-挂牌督办, 超标通报, 行政处罚, a verified complaint; GENERAL the positive list, grade A and all
+挂牌督办, 超标通报, 行政处罚, a report found true (`举报查实`, not any complaint received); GENERAL
+the positive list, grade A and all
 others. Precedence SPECIAL, KEY, GENERAL.
 Quotas (三): per quarter KEY ≥ 25 %, SPECIAL ≥ 30 %, GENERAL ≥ 5 %; every 重点排污单位 (not every KEY
-unit: the text names the 名录) once a year. At most 2 checks of one unit a year, SPECIAL excepted.
+unit: the text names the 名录) once a year — the draw forces in the uncovered 名录 units the
+remaining quarters cannot otherwise cover. At most 2 checks of one unit a year, SPECIAL excepted.
+Matters (附件1, 附件3): M01 and the object libraries' matters with their own ratios
+(`matters/yangcheng.csv`).
 Results (六): entered within 20 working days of the check; changed only with the principal's
 sign-off. Publication follows the entry through the 公示系统: the default 20 working days apply.
 """
@@ -36,7 +40,7 @@ from ssj_bridge.api import (
     hookimpl,
     percent,
 )
-from ssj_policies._common import default_publication, routine_matter
+from ssj_policies._common import bundled_matters, default_publication, routine_matter
 
 NAME = "yangcheng"
 LOCALITY = "晋城市阳城县"
@@ -58,12 +62,8 @@ def _key(facts: SubjectFacts) -> Evidence | None:
 
 
 def _verified_complaint(facts: SubjectFacts) -> Evidence | None:
-    if facts.complaints_in_quarter > 0:
-        return {"complaintsInQuarter": facts.complaints_in_quarter}
-    for item in facts.in_force(Tag.COMPLAINTS.value):
-        if (item.value or "0") != "0":
-            return item.evidence()
-    return None
+    # "举报查实": a report found true on checking — not any complaint received (`投诉`).
+    return facts.tag(Tag.VERIFIED_REPORT.value)
 
 
 def _positive_list(facts: SubjectFacts) -> Evidence | None:
@@ -136,6 +136,7 @@ def build() -> RuleBook:
                  "confirmation", "六", kind=NoteKind.PROCEDURE,
                  quote="检查结果确有错误的，经主要负责人签字确认后，及时更正"),
         ),
+        matter_list=bundled_matters(NAME),
         matters=(routine_matter("一（二）"),
                  *(Matter(f"M{index:02d}", name, "一（二）")
                    for index, name in enumerate(_OTHER_MATTERS, start=2))),

@@ -6,8 +6,12 @@ exposure or repeated complaints (10 or more in the quarter), an environmental vi
 (`行政处罚`) within the last two years; GENERAL all others. Precedence SPECIAL, KEY, GENERAL.
 A positive-list 重点排污单位 "可" be managed as GENERAL: off unless `positive_list_key_as_general`.
 Quotas (四（二）): GENERAL per year ceil(5 × inspectors); KEY ≥ 25 % per quarter and every KEY unit
-once a year; every SPECIAL unit at least once every half-year. Candidates (四（三）): a unit a
-higher level inspected this year with every result 01 is left out (SPECIAL excepted).
+once a year; every SPECIAL unit at least once every half-year — each 区县（市） in its own area,
+so a city deployment draws per district. Candidates (四（三）): at the lower level only, a unit a
+higher level inspected this year with every result 01 is left out (SPECIAL excepted); the
+higher level may inspect again what the lower level inspected. Done (五（三）): an inspection
+not published is not done ("已实施检查但未进行公示的，视为未完成抽查检查任务"). A violation "两年内"
+is dated by its penalty's day (`since`), an open row does not keep it in force.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from collections.abc import Callable
 from fractions import Fraction
 
 from ssj_bridge.api import (
+    COUNTY,
     Category,
     ConflictAction,
     ConflictRule,
@@ -40,7 +45,12 @@ from ssj_bridge.api import (
     hookimpl,
     percent,
 )
-from ssj_policies._common import inspected_clean_this_year, routine_matter, years_before
+from ssj_policies._common import (
+    bundled_matters,
+    inspected_clean_this_year,
+    routine_matter,
+    years_before,
+)
 
 NAME = "yiyang"
 LOCALITY = "益阳市"
@@ -60,7 +70,9 @@ _MATTERS = ("生态环境保护措施落实情况", "污染防治设施运行情
 
 
 def _violation_within_two_years(facts: SubjectFacts) -> Evidence | None:
-    return facts.tag_within(Tag.ADMINISTRATIVE_PENALTY.value, years_before(facts.on, VIOLATION_YEARS))
+    # A penalty is a fact of its day: a row left open does not keep it in force for ever.
+    return facts.tag_dated_within(Tag.ADMINISTRATIVE_PENALTY.value,
+                                  years_before(facts.on, VIOLATION_YEARS))
 
 
 def build(*, positive_list_key_as_general: bool = False,
@@ -146,7 +158,9 @@ def build(*, positive_list_key_as_general: bool = False,
             "already inspected this year by a higher level, every result 01", "四（三）",
             inspected_clean_this_year(higher_level_only=True), exempt=frozenset({X}),
             quote="同一年度中已由上级抽查且未发现生态环境问题的，可在随机抽查时予以排除",
-            enabled=exclude_inspected_clean),),
+            enabled=exclude_inspected_clean, levels=frozenset({COUNTY})),),
+        matter_list=bundled_matters(NAME),
+        done_when_published="五（三）",
     )
 
 

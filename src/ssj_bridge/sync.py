@@ -49,6 +49,7 @@ from ssj_bridge.policy.classify import (
     classify_current_quarter,
     resolve_policy,
 )
+from ssj_bridge.policy.closing import keep_periods
 from ssj_bridge.policy.incremental import changes_since_last_run
 from ssj_bridge.settings import PLATFORM_ROLES, PlatformSettings, Settings, env_name
 from ssj_bridge.store import SYNC_LOCK, Store
@@ -169,6 +170,10 @@ def run_sync(settings: Settings, store: Store, host: PluginHost, *,
             with _step("after-sync hooks"):
                 report.hook_failures = call_after_sync(host, report.as_json(), synced)
             queued = after_streams(settings, store, policy).queued
+            if policy is not None:
+                with _step("closed periods"):
+                    # The quarter's roster counts while it runs; a quarter that ended, frozen.
+                    keep_periods(store, policy, settings.region_code)
             if LIBRARY_PLATFORM in synced and (queued.subjects or queued.inspectors):
                 # What classification just changed goes out in this run, not the next.
                 with _step("library push"):

@@ -26,6 +26,8 @@ COMMANDS = {
     "uscc": "intake:uscc",
     "inspectors": "intake:inspectors",
     "tags": "intake:tags",
+    "matters": "intake:matters",
+    "objects": "intake:objects",
     "reconcile": "reconcile:reconcile",
     "plan": "policy:plan",
     "explain": "policy:explain",

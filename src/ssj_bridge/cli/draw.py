@@ -30,16 +30,22 @@ def _draw_setup(ctx: Context, *required: str) -> tuple[Any, Any, Any]:
 
 
 def _counts(items: tuple[str, ...]) -> dict[Any, int]:
+    """`CATEGORY=N`: a policy category (KEY …, any case), `ALL` or an object sub-kind."""
     from ssj_bridge.model import Category
 
     counts: dict[Any, int] = {}
     for item in items:
         name, _, number = item.partition("=")
+        word = name.strip()
+        key = word.upper() if word.upper() in {*(c.value for c in Category), "ALL"} else word
         try:
-            counts[Category(name.strip().upper())] = int(number)
+            counts[key] = int(number)
         except ValueError:
             raise click.BadParameter(f"{item!r}: expected CATEGORY=N with CATEGORY one of "
-                                     f"KEY SIMPLIFIED GENERAL SPECIAL", param_hint="--count") from None
+                                     f"KEY SIMPLIFIED GENERAL SPECIAL, ALL or the matter's "
+                                     f"sub-kind", param_hint="--count") from None
+        if not word:
+            raise click.BadParameter(f"{item!r}: no category before '='", param_hint="--count")
     return counts
 
 
@@ -52,7 +58,8 @@ def _counts(items: tuple[str, ...]) -> dict[Any, int]:
 @pass_context
 def draw_commit(ctx: Context, period: str, matter: str, count_items: tuple[str, ...],
                 as_json: bool) -> None:
-    """Fix each category's candidates, k and inspectors, and print the commitments."""
+    """Fix each stratum's candidates, k and inspectors, and print the commitments: one per
+    category, and per district where the city draws for districts with their own obligations."""
     from ssj_bridge.draw.commit import commit_draws
 
     quarter = parse_quarter(period)
@@ -69,8 +76,14 @@ def draw_commit(ctx: Context, period: str, matter: str, count_items: tuple[str, 
             click.echo(f"  candidatesHash           {item.candidates_hash}")
             click.echo(f"  inspectorCandidatesHash  {item.inspector_candidates_hash}")
             click.echo(f"  commitment               {item.commitment}")
+    for item in report.committed:
+        if item.note and not as_json:
+            click.echo(f"  {item.label}: {item.note}")
+    if len(report.committed) > 1 and not as_json:
+        click.echo(f"one commitment covers the {len(report.committed)} draws of the commit")
     for skipped in report.not_drawn:
-        click.echo(f"{skipped.category.value}: not drawn ({skipped.reason})", err=as_json)
+        click.echo(f"{skipped.region} {skipped.category}: not drawn ({skipped.reason})",
+                   err=as_json)
     if not report.committed:
         click.echo(f"nothing to draw for {quarter.label} {matter}", err=as_json)
 
@@ -115,9 +128,11 @@ def draw_run(ctx: Context, period: str, matter: str, witness: str | None, unmask
                     tasks=[t.task_id for t in report.tasks])
     for line in task_lines(store, report.tasks, unmask):
         click.echo(line)
+    kept = (f" ({len(report.kept_local)} kept local: objects without a USCC)"
+            if report.kept_local else "")
     click.echo(f"{len(report.tasks)} tasks drawn, "
                + ("witnessed" if report.witnessed else "unwitnessed")
-               + "; queued for the provincial platform")
+               + f"; queued for the provincial platform{kept}")
 
 
 @draw.command("verify")

@@ -69,3 +69,44 @@ def tags_import(ctx: Context, file: Path, imported_by: str | None) -> None:
     result = import_designations(ctx.store(), file, imported_by)
     click.echo(f"{result.rows} designations applied from {result.file_name} "
                f"(import {result.import_id}, by {result.imported_by})")
+
+
+@click.group()
+def matters() -> None:
+    """The 随机抽查事项清单 (CSV or XLSX, interface.md's columns); bundled defaults per policy."""
+
+
+@matters.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--by", "imported_by", default=None,
+              help="Who loads the file (default: the operating-system user).")
+@pass_context
+def matters_import(ctx: Context, file: Path, imported_by: str | None) -> None:
+    """Load FILE all-or-nothing: each matter it lists replaces the matter of its code."""
+    from ssj_bridge.intake import import_matters
+
+    result = import_matters(ctx.store(), file, imported_by)
+    click.echo(f"{result.rows} matters applied from {result.file_name} "
+               f"(import {result.import_id}, by {result.imported_by})")
+
+
+@click.group()
+def objects() -> None:
+    """Object libraries no platform supplies (CSV or XLSX, interface.md's columns)."""
+
+
+@objects.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--by", "imported_by", default=None,
+              help="Who loads the file (default: the operating-system user).")
+@pass_context
+def objects_import(ctx: Context, file: Path, imported_by: str | None) -> None:
+    """Load FILE all-or-nothing: upsert objects by (kind, objectId), others unchanged."""
+    from ssj_bridge.intake import import_objects
+
+    result = import_objects(ctx.store(), file, ctx.settings.region_code, imported_by)
+    click.echo(f"{result.rows} objects applied from {result.file_name} "
+               f"(import {result.import_id}, by {result.imported_by})")
+    click.echo("the provincial library takes permit holders only (one record per USCC, in a "
+               "supervision category): objects stay in the local library; their tasks and "
+               "results go to the platforms where they have a USCC, and stay local where not")

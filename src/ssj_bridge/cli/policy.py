@@ -10,14 +10,17 @@ from ssj_bridge.cli.context import Context, parse_quarter, pass_context, report_
 
 @click.command()
 @click.option("--period", required=True, help="The quarter, YYYYQn (e.g. 2025Q2).")
+@click.option("--matter", default=None, help="Only this matter of the list (e.g. M07).")
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON (interface.md's shape).")
 @pass_context
-def plan(ctx: Context, period: str, as_json: bool) -> None:
-    """Categories, populations and required draws of the quarter under SSJ_POLICY."""
+def plan(ctx: Context, period: str, matter: str | None, as_json: bool) -> None:
+    """Per matter (and per district where districts keep their own obligations): categories,
+    populations and required draws of the quarter under SSJ_POLICY."""
     from rich.console import Console
 
     from ssj_bridge.plugins.host import load_plugins
     from ssj_bridge.policy.classify import resolve_policy
+    from ssj_bridge.policy.closing import close_period
     from ssj_bridge.policy.plan import make_plan, print_plan
 
     quarter = parse_quarter(period)
@@ -25,7 +28,9 @@ def plan(ctx: Context, period: str, as_json: bool) -> None:
     host = load_plugins()
     report_failures(host)
     active = resolve_policy(host, settings.policy)
-    result = make_plan(ctx.store(), active, quarter, region=settings.region_code)
+    store = ctx.store()
+    close_period(store, active, quarter, settings.region_code)  # once the quarter has ended
+    result = make_plan(store, active, quarter, region=settings.region_code, matter=matter)
     if as_json:
         click.echo(orjson.dumps(result.as_json()).decode())
     else:

@@ -52,6 +52,7 @@ def report_compliance(ctx: Context, period: str, as_json: bool, html_path: Path 
     from ssj_bridge.model import beijing_today
     from ssj_bridge.plugins.host import load_plugins
     from ssj_bridge.policy.classify import resolve_policy
+    from ssj_bridge.policy.closing import close_period
     from ssj_bridge.report.compliance import compliance_report, render_text
     from ssj_bridge.report.html import write_html
 
@@ -60,7 +61,9 @@ def report_compliance(ctx: Context, period: str, as_json: bool, html_path: Path 
     host = load_plugins()
     report_failures(host)
     active = resolve_policy(host, settings.policy)
-    result = compliance_report(ctx.store(), active, quarter,
+    store = ctx.store()
+    close_period(store, active, quarter, settings.region_code)  # once the quarter has ended
+    result = compliance_report(store, active, quarter,
                                DeadlineRules.from_settings(settings, host), today=beijing_today(),
                                region=settings.region_code, authority=settings.org_name)
     written = write_html(result, html_path) if html_path is not None else None

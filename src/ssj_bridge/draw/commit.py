@@ -1,10 +1,16 @@
-"""`draw commit`: fix each category's candidates, k and inspectors, and commit to a secret.
+"""`draw commit`: fix each stratum's candidates, k and inspectors, and commit to a secret.
 
-For every category of the policy (draw.md, step 1): the candidates (candidates.py), k by the
-plan's "Drawing a quarter" unless the operator gives it, the inspector candidates (active
-inspectors of the region, with what matching reads of them), a fresh 32-byte secret and its
-commitment. A category with k = 0 is not drawn. Everything is stored in `draws` in one
-transaction; what is printed for the witnesses never includes the secret.
+One commit takes one matter of the deployment's list and the quarter. Its strata
+(`draw.strata`): each line of the matter's plan — the region, or each district where a city
+draws for districts that keep their own obligations — and each category of it (with the
+forced-coverage and taken-back parts a category may need). For each stratum (draw.md,
+step 1): the candidates, k by the plan's "Drawing a quarter" unless the operator gives it, the
+inspector candidates (active inspectors of the stratum's region and of the drawing level, with
+what matching reads of them) and the commitment. One fresh 32-byte secret serves every
+stratum of the commit, so its commitment covers all of them; each draw keeps its own label,
+so each verifies on its own exactly as draw.md says. A stratum with k = 0 is not drawn.
+Everything is stored in `draws` in one transaction; what is printed for the witnesses never
+includes the secret.
 """
 
 from __future__ import annotations
@@ -13,17 +19,26 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+import orjson
 import structlog
 from sqlalchemy import Connection, select
 
-from ssj_bridge.draw.candidates import CandidateList, quarter_candidates
 from ssj_bridge.draw.expertise import matter_expertise
 from ssj_bridge.draw.matching import InspectorProfile, MatchingInputs, shortfall
-from ssj_bridge.draw.records import DRAW_LOCK, draw_label, dumps
+from ssj_bridge.draw.records import DRAW_LOCK, dumps
 from ssj_bridge.draw.sampler import ALGORITHM, candidates_hash, commitment, new_secret
+from ssj_bridge.draw.strata import (
+    DrawScope,
+    Skipped,
+    Stratum,
+    describe_left_out,
+    line_strata,
+    strata_inputs,
+)
 from ssj_bridge.errors import InputRefused
 from ssj_bridge.intake.queries import inspectors
 from ssj_bridge.model import Category, InspectionMode, Inspector, TaskStatus, beijing_now
+from ssj_bridge.model.matters import MatterSpec
 from ssj_bridge.model.periods import Quarter
 from ssj_bridge.policy.classify import (
     ActivePolicy,
@@ -32,8 +47,9 @@ from ssj_bridge.policy.classify import (
     inspection_modes,
     subject_facts,
 )
-from ssj_bridge.policy.plan import CategoryPlan, make_plan
-from ssj_bridge.policy.rules import Matter, Policy, SubjectFacts
+from ssj_bridge.policy.matters import effective_matters, find_matter, matter_of_task
+from ssj_bridge.policy.plan import MatterPlan, category_key, make_plan
+from ssj_bridge.policy.rules import Policy, SubjectFacts
 from ssj_bridge.store import Store
 from ssj_bridge.store.schema import assignments, draws, tasks
 
@@ -41,6 +57,7 @@ log = structlog.get_logger("ssj_bridge.draw")
 
 # The provincial platform accepts no on-site assignment with fewer than two inspectors.
 MIN_GROUP = 2
+_CATEGORIES = {c.value for c in Category}
 
 
 @dataclass(frozen=True)
@@ -49,13 +66,16 @@ class Committed:
 
     draw_id: int
     label: str
-    category: Category
+    category: Category | str
     k: int
     candidates: int
     candidates_hash: str
     inspector_candidates: int
     inspector_candidates_hash: str
     commitment: str
+    region: str = ""
+    part: str | None = None
+    note: str = ""
 
     def as_json(self) -> dict[str, object]:
         """The commitment as `draw commit` prints it."""
@@ -64,32 +84,18 @@ class Committed:
                 "commitment": self.commitment}
 
 
-@dataclass(frozen=True)
-class NotDrawn:
-    """A category the commit leaves out, and why."""
-
-    category: Category
-    reason: str
+# A line's category the commit leaves out, and why (`region`, `category`, `reason`).
+NotDrawn = Skipped
 
 
 @dataclass
 class CommitReport:
-    """The draws committed for one matter and quarter, and the categories not drawn."""
+    """The draws committed for one matter and quarter, and the strata not drawn."""
 
     period: str
     matter_code: str
     committed: list[Committed] = field(default_factory=list)
-    not_drawn: list[NotDrawn] = field(default_factory=list)
-
-
-def find_matter(policy: Policy, matter_code: str) -> Matter:
-    """The policy's matter of that code; InputRefused listing the codes otherwise."""
-    for matter in policy.matters:
-        if matter.code == matter_code:
-            return matter
-    codes = ", ".join(m.code for m in policy.matters) or "none"
-    raise InputRefused(f"matter {matter_code!r} is not in the {policy.name} policy's list "
-                       f"of 抽查事项 ({codes})")
+    not_drawn: list[Skipped] = field(default_factory=list)
 
 
 def group_size(policy: Policy) -> int:
@@ -116,114 +122,165 @@ def matching_inputs(roster: Sequence[Inspector], candidates: Sequence[str], size
     wanted = set(candidates)
     profiles = tuple(InspectorProfile(
         p.inspector_id, p.certified, frozenset(e.value for e in p.expertise),
-        frozenset(c for c in p.conflicts if c in wanted), int(load.get(p.inspector_id, 0)))
+        frozenset(c for c in p.conflicts if c in wanted), int(load.get(p.inspector_id, 0)),
+        auxiliary=p.auxiliary)
         for p in sorted(roster, key=lambda p: p.inspector_id))
     return MatchingInputs(profiles, size, tuple(expertise),
                           {u: m for u, m in modes.items() if u in wanted})
 
 
-def commit_draws(store: Store, active: ActivePolicy, *, region_code: str, quarter: Quarter,
-                 matter_code: str, own_org: str | None,
-                 counts: Mapping[Category, int] | None = None) -> CommitReport:
-    """Commit one draw per category of the policy whose k is not 0 (module docstring).
+def stratum_roster(roster: Sequence[Inspector], stratum_region: str,
+                   region_code: str) -> list[Inspector]:
+    """Who may be matched in a stratum: everyone of the region when it is the deployment's;
+    for a district drawn by the city, the district's staff and the drawing level's own."""
+    if stratum_region == region_code:
+        return list(roster)
+    return [p for p in roster
+            if p.region_code.startswith(_prefix(stratum_region)) or p.region_code == region_code]
 
-    InputRefused, with nothing stored, when a given count is not a category of the policy or
-    exceeds the category's candidates, or when the inspectors cannot form the groups.
-    """
-    policy = active.policy
-    counts = dict(counts or {})
-    matter = find_matter(policy, matter_code)
-    strangers = [c.value for c in counts if c not in policy.categories]
-    if strangers:
-        raise InputRefused(f"--count {', '.join(strangers)}: not a category of the {policy.name} "
-                           f"policy ({', '.join(c.value for c in policy.categories)})")
-    negative = [f"{c.value}={n}" for c, n in counts.items() if n < 0]
-    if negative:
-        raise InputRefused(f"--count {', '.join(negative)}: a count is 0 or more")
-    with store.lock(DRAW_LOCK):
+
+def _prefix(region: str) -> str:
+    return region.rstrip("0") if region.endswith("00") else region
+
+
+@dataclass
+class Prepared:
+    """A matter's plan and the inputs of its strata, gathered before the commit's transaction
+    (classifying and planning may write to the store)."""
+
+    store: Store
+    active: ActivePolicy
+    quarter: Quarter
+    region_code: str
+    matters: tuple[MatterSpec, ...]
+    matter: MatterSpec
+    own_org: str | None
+    given: Mapping[str, int]
+    modes: dict[str, str]
+    plan: MatterPlan
+
+    def counted(self, code: str | None) -> bool:
+        """Whether a task of matter `code` counts toward this matter."""
+        return matter_of_task(self.matters, code) == self.matter.code
+
+    def facts_of(self, usccs: Sequence[str]) -> dict[str, SubjectFacts]:
+        """Subjects' facts for obligations scoped to part of a category."""
+        return {f.uscc: f for f in subject_facts(self.store, classification_day(self.quarter),
+                                                  self.quarter, usccs=usccs)}
+
+    def strata(self, conn: Connection) -> tuple[list[Stratum], list[Skipped]]:
+        """Every stratum of the commit, and the lines' categories not drawn."""
+        inputs = strata_inputs(conn, self.active.policy, self.quarter, self.matter, self.plan,
+                               self.region_code, self.own_org,
+                               self.facts_of if self.matter.pollution_sources else None,
+                               self.modes, self.counted)
+        drawn: list[Stratum] = []
+        skipped: list[Skipped] = []
+        for line in self.plan.lines:
+            made, passed = line_strata(inputs, line, self.region_code, self.given)
+            drawn += made
+            skipped += passed
+        return drawn, skipped
+
+    def modes_of(self, stratum: Stratum) -> dict[str, str]:
+        """Inspection modes other than 现场: the policy's per subject, the matter rule's."""
+        if stratum.mode is None:
+            return self.modes
+        return {**self.modes, **dict.fromkeys(stratum.candidates, stratum.mode)}
+
+
+def prepare(store: Store, active: ActivePolicy, quarter: Quarter, region_code: str,
+            matter_code: str, own_org: str | None,
+            counts: Mapping[Category | str, int] | None = None) -> Prepared:
+    """Classify the quarter when needed, plan the matter and check `counts` against it."""
+    matters = effective_matters(store, active.policy)
+    matter = find_matter(matters, matter_code)
+    given = {category_key(c): n for c, n in (counts or {}).items()}
+    modes: dict[str, str] = {}
+    if matter.pollution_sources:
         classify_unless_classified(store, active, quarter, region=region_code)
         modes = {u: mode.value for u, mode in inspection_modes(store, active.name,
                                                                 quarter).items()
                  if mode is not InspectionMode.ON_SITE}
-        plan = {c.category: c for c in make_plan(store, active, quarter, region=region_code)
-                .categories}
+    plan = make_plan(store, active, quarter, region=region_code, matter=matter.code)
+    matter_plan = plan.matter(matter.code)
+    assert matter_plan is not None
+    _check_counts(matter, [c.key for c in matter_plan.whole.categories], given)
+    return Prepared(store, active, quarter, region_code, matters, matter, own_org, given, modes,
+                    matter_plan)
+
+
+def commit_draws(store: Store, active: ActivePolicy, *, region_code: str, quarter: Quarter,
+                 matter_code: str, own_org: str | None,
+                 counts: Mapping[Category | str, int] | None = None,
+                 scope: DrawScope | None = None) -> CommitReport:
+    """Commit one draw per stratum of the matter whose k is not 0 (module docstring).
+
+    `counts` (`--count CATEGORY=N`) sets k per line; InputRefused, with nothing stored, when a
+    given count is not a category of the matter or exceeds a stratum's candidates, or when the
+    inspectors cannot form the groups.
+    """
+    scope = scope or DrawScope()
+    with store.lock(DRAW_LOCK):
+        prepared = prepare(store, active, quarter, region_code, matter_code, own_org, counts)
         roster = inspectors(store, region_code)
         report = CommitReport(quarter.label, matter_code)
         # Microseconds: one commit's rows share this time and it tells them from a commit
         # made again within the same second (records.pending_draws).
         now = beijing_now().isoformat(timespec="microseconds")
-        size, expertise = group_size(policy), matter_expertise(matter)
-
-        def facts_of(usccs: Sequence[str]) -> dict[str, SubjectFacts]:
-            return {f.uscc: f for f in subject_facts(store, classification_day(quarter), quarter,
-                                                      usccs=usccs)}
-
+        size, expertise = group_size(active.policy), matter_expertise(prepared.matter)
+        secret = new_secret()  # one commitment covers every stratum of the commit
         with store.engine.begin() as conn:
             load = open_load(conn)
-            lists = quarter_candidates(conn, policy, quarter, region_code, policy.categories,
-                                       own_org, facts_of)
-            for category, listed in lists.items():
-                k = _k(listed, counts, plan.get(category))
-                if isinstance(k, NotDrawn):
-                    report.not_drawn.append(k)
-                    continue
-                label = draw_label(region_code, quarter.label, matter_code, category.value)
-                inputs = matching_inputs(roster, listed.candidates, size, expertise, modes, load)
-                on_site = any(inputs.mode_of(u) == InspectionMode.ON_SITE.value
-                              for u in listed.candidates)
-                problem = shortfall(inputs, on_site=on_site)
-                if problem is not None:
-                    raise InputRefused(f"{label}: too few inspectors in region {region_code}: "
-                                       f"{problem}")
-                report.committed.append(_store_commit(conn, label, region_code, quarter,
-                                                      matter_code, category, k, listed, inputs,
-                                                      now))
+            drawn, report.not_drawn = prepared.strata(conn)
+            for stratum in drawn:
+                counted = stratum.category in prepared.given
+                report.committed.append(_commit_stratum(
+                    conn, stratum, prepared.matter, quarter, region_code, scope, counted,
+                    secret, now, stratum_roster(roster, stratum.region, region_code), size,
+                    expertise, prepared.modes_of(stratum), load))
     for item in report.committed:
         log.info("draw committed", label=item.label, k=item.k, candidates=item.candidates,
                  candidatesHash=item.candidates_hash, commitment=item.commitment)
     return report
 
 
-def _k(listed: CandidateList, counts: Mapping[Category, int],
-       plan: CategoryPlan | None) -> int | NotDrawn:
-    category, n = listed.category, len(listed.candidates)
-    if category in counts:
-        k = counts[category]
-        if k > n:
-            raise InputRefused(
-                f"--count {category.value}={k}: too few candidates, the category has {n} "
-                f"({_left_out_text(listed)})")
-        return k if k > 0 else NotDrawn(category, "--count 0")
-    if plan is None:
-        return NotDrawn(category, "no obligation of the policy for the category")
-    k = plan.k(n)
-    if k > 0:
-        return k
-    if plan.need > 0:
-        return NotDrawn(category, f"needs {plan.need} this quarter but has no candidates "
-                                  f"({_left_out_text(listed)})")
-    return NotDrawn(category, "nothing more to draw this quarter")
+def _check_counts(matter: MatterSpec, known: Sequence[str], given: Mapping[str, int]) -> None:
+    strangers = [c for c in given if c not in known]
+    if strangers:
+        raise InputRefused(f"--count {', '.join(strangers)}: not a category of matter "
+                           f"{matter.code} ({', '.join(known) or 'none'})")
+    negative = [f"{c}={n}" for c, n in given.items() if n < 0]
+    if negative:
+        raise InputRefused(f"--count {', '.join(negative)}: a count is 0 or more")
 
 
-def _left_out_text(listed: CandidateList) -> str:
-    parts = [f"{listed.members} in the category"]
-    parts += [f"{n} left out: {reason}" for reason, n in listed.left_out.items()]
-    return "; ".join(parts)
-
-
-def _store_commit(conn: Connection, label: str, region_code: str, quarter: Quarter,
-                  matter_code: str, category: Category, k: int, listed: CandidateList,
-                  inputs: MatchingInputs, now: str) -> Committed:
-    secret = new_secret()
-    chash = candidates_hash(listed.candidates)
-    icash = inputs.inspector_candidates_hash
+def _commit_stratum(conn: Connection, stratum: Stratum, matter: MatterSpec, quarter: Quarter,
+                    region_code: str, scope: DrawScope, counted: bool, secret: bytes, now: str,
+                    roster: Sequence[Inspector], size: int, expertise: Sequence[str],
+                    modes: Mapping[str, str], load: Mapping[str, int]) -> Committed:
+    label = stratum.label(quarter.label, matter.code)
+    inputs = matching_inputs(roster, stratum.candidates, size, expertise, modes, load)
+    on_site = any(inputs.mode_of(u) == InspectionMode.ON_SITE.value for u in stratum.candidates)
+    problem = shortfall(inputs, on_site=on_site)
+    if problem is not None:
+        raise InputRefused(f"{label}: too few inspectors in region {stratum.region}: {problem}")
+    chash = candidates_hash(stratum.candidates)
     promise = commitment(secret)
     inserted = conn.execute(draws.insert().values(
-        label=label, region_code=region_code, period=quarter.label, matter_code=matter_code,
-        category=category.value, algorithm=ALGORITHM, k=k, candidates=dumps(listed.candidates),
-        candidates_hash=chash, inspector_candidates=dumps(inputs.as_json()),
-        inspector_candidates_hash=icash, commitment=promise, secret=secret.hex(),
-        committed_at=now, redraws="[]")).inserted_primary_key
+        label=label, region_code=region_code, period=quarter.label, matter_code=matter.code,
+        category=stratum.category, algorithm=ALGORITHM, k=stratum.k,
+        candidates=dumps(stratum.candidates), candidates_hash=chash,
+        inspector_candidates=dumps(inputs.as_json()),
+        inspector_candidates_hash=inputs.inspector_candidates_hash, commitment=promise,
+        secret=secret.hex(), committed_at=now, redraws="[]",
+        scope=orjson.dumps({**stratum.scope_json(scope),
+                            **({"count": stratum.k} if counted else {})}).decode())
+    ).inserted_primary_key
     assert inserted is not None
-    return Committed(int(inserted[0]), label, category, k, len(listed.candidates), chash,
-                     len(inputs.inspectors), icash, promise)
+    category: Category | str = (Category(stratum.category) if stratum.category in _CATEGORIES
+                                else stratum.category)
+    return Committed(int(inserted[0]), label, category, stratum.k, len(stratum.candidates),
+                     chash, len(inputs.inspectors), inputs.inspector_candidates_hash, promise,
+                     stratum.region, stratum.part,
+                     describe_left_out(stratum) if stratum.part else "")

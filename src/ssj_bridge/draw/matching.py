@@ -5,9 +5,10 @@ is its reference implementation. It reads the same kind of random stream as the 
 (label followed by ``/inspectors``, the inspector candidates' hash in place of candidatesHash),
 so the seed that chose the subjects also chose their inspectors, and nobody else's input did.
 
-Constraints every group meets: at least ``group_size`` members; an on-site group has a
-certified member (certNo, not auxiliary); every field of expertise the matter needs is held by
-a member; nobody is matched to a subject they declared a conflict with (回避). Workload: each
+Constraints every group meets: at least ``group_size`` members besides auxiliary staff (who
+join on top, never in place of one); an on-site group has a certified member (certNo, not
+auxiliary); every field of expertise the matter needs is held by a member; nobody is matched to
+a subject they declared a conflict with (回避). Workload: each
 seat goes to one of the least-loaded inspectors who can fill it, chosen with the stream.
 """
 
@@ -52,19 +53,23 @@ class InspectorProfile:
     expertise: frozenset[str] = frozenset()
     conflicts: frozenset[str] = frozenset()
     load: int = 0
+    # 辅助检查人员: joins a group on top of its least size, never in place of a member of it
+    # (威海 第十九条, 第二十一条). Draws recorded before the flag existed read it as false.
+    auxiliary: bool = False
 
     def as_json(self) -> dict[str, Any]:
         """The recorded form (lists sorted, so the same profile always reads the same)."""
-        return {"inspectorId": self.inspector_id, "certified": self.certified,
-                "expertise": sorted(self.expertise), "conflicts": sorted(self.conflicts),
-                "load": self.load}
+        recorded = {"inspectorId": self.inspector_id, "certified": self.certified,
+                    "expertise": sorted(self.expertise), "conflicts": sorted(self.conflicts),
+                    "load": self.load}
+        return {**recorded, "auxiliary": True} if self.auxiliary else recorded
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> InspectorProfile:
         """Read the recorded form back."""
         return cls(str(data["inspectorId"]), bool(data["certified"]),
                    frozenset(data.get("expertise", ())), frozenset(data.get("conflicts", ())),
-                   int(data.get("load", 0)))
+                   int(data.get("load", 0)), bool(data.get("auxiliary", False)))
 
 
 @dataclass(frozen=True)
@@ -230,8 +235,12 @@ def _seats(inputs: MatchingInputs, mode: str,
     for needed in inputs.expertise:
         if not any(needed in m.expertise for m in members):
             yield f"expertise {needed}", _holds(needed)
-    while len(members) < inputs.group_size:
-        yield f"a group of {inputs.group_size}", lambda p: True
+    while sum(not m.auxiliary for m in members) < inputs.group_size:
+        yield f"a group of {inputs.group_size} besides auxiliary staff", _not_auxiliary
+
+
+def _not_auxiliary(profile: InspectorProfile) -> bool:
+    return not profile.auxiliary
 
 
 def _holds(expertise: str) -> Fits:
@@ -277,6 +286,8 @@ def redraw_inspector(stream: RandomStream, groups: Sequence[Group], uscc: str, r
     for needed in inputs.expertise:
         if not any(needed in p.expertise for p in rest):
             needs.append((f"expertise {needed}", _holds(needed)))
+    if sum(not p.auxiliary for p in rest) < inputs.group_size:
+        needs.append((f"a group of {inputs.group_size} besides auxiliary staff", _not_auxiliary))
     excluded = {replaced, *group.inspector_ids, *unavailable, *declined}
     pool = [p for p in inputs.inspectors if p.inspector_id not in excluded
             and uscc not in p.conflicts and all(fits(p) for _, fits in needs)]
@@ -322,9 +333,10 @@ def group_problems(group: Group, inputs: MatchingInputs,
     members = [inputs.profile(i) for i in group.inspector_ids]
     if len(set(group.inspector_ids)) != len(group.inspector_ids):
         problems.append(f"subject {group.uscc}: an inspector is listed twice")
-    if len(members) < inputs.group_size:
-        problems.append(f"subject {group.uscc}: {len(members)} inspectors, "
-                        f"the group size is {inputs.group_size}")
+    if sum(not p.auxiliary for p in members) < inputs.group_size:
+        problems.append(f"subject {group.uscc}: {sum(not p.auxiliary for p in members)} "
+                        f"inspectors besides auxiliary staff, the group size is "
+                        f"{inputs.group_size}")
     if group.mode == ON_SITE and not any(p.certified for p in members):
         problems.append(f"subject {group.uscc}: no certified member in an on-site group")
     for needed in inputs.expertise:
@@ -339,9 +351,10 @@ def group_problems(group: Group, inputs: MatchingInputs,
 
 def shortfall(inputs: MatchingInputs, on_site: bool = True) -> str | None:
     """Why the inspector candidates cannot form even one group, or None when they can."""
-    if len(inputs.inspectors) < inputs.group_size:
-        return (f"{len(inputs.inspectors)} active inspectors, a group needs "
-                f"{inputs.group_size}")
+    staff = sum(not p.auxiliary for p in inputs.inspectors)
+    if staff < inputs.group_size:
+        return (f"{staff} active inspectors, a group needs {inputs.group_size} "
+                f"(auxiliary staff join on top, never in place of one)")
     if on_site and not any(p.certified for p in inputs.inspectors):
         return "no active certified inspector (certNo, not auxiliary) for on-site groups"
     for needed in inputs.expertise:

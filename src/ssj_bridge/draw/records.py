@@ -23,9 +23,12 @@ DRAW_LOCK = "draw"  # commit, run and redraw change draws one at a time
 TASKS_PLATFORM = "province"  # the platform role that keeps inspection tasks
 
 
-def draw_label(region_code: str, period: str, matter_code: str, category: str) -> str:
-    """`<regionCode>/<period>/<matterCode>/<CATEGORY>`, e.g. `371000/2026Q4/M01/KEY`."""
-    return f"{region_code}/{period}/{matter_code}/{category}"
+def draw_label(region_code: str, period: str, matter_code: str, category: str,
+               part: str | None = None) -> str:
+    """`<regionCode>/<period>/<matterCode>/<CATEGORY>`, e.g. `371000/2026Q4/M01/KEY`; a part of
+    a category's draw adds `/<part>` (`371003/2026Q4/M01/KEY/taken-back`)."""
+    label = f"{region_code}/{period}/{matter_code}/{category}"
+    return f"{label}/{part}" if part else label
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,19 @@ class DrawRecord:
     task_id: str | None
     committed_at: str
     revealed_at: str | None
+    # The stratum (`draws.scope`): {"region", "part", "directed", "joint"[, "count"]}.
+    scope: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def stratum_region(self) -> str:
+        """The region the draw covers: a district the city drew for, else the commit's."""
+        return str(self.scope.get("region") or self.region_code)
+
+    @property
+    def part(self) -> str | None:
+        """The part of the category's draw (`taken-back`, a scope's name), or None."""
+        part = self.scope.get("part")
+        return str(part) if part else None
 
     @property
     def revealed(self) -> bool:
@@ -82,7 +98,8 @@ class DrawRecord:
             groups=None if row.groups is None else [Group.from_json(g) for g in
                                                     orjson.loads(row.groups)],
             redraws=[Redraw.from_json(r) for r in orjson.loads(row.redraws or b"[]")],
-            task_id=row.task_id, committed_at=row.committed_at, revealed_at=row.revealed_at)
+            task_id=row.task_id, committed_at=row.committed_at, revealed_at=row.revealed_at,
+            scope=dict(orjson.loads(row.scope)) if getattr(row, "scope", None) else {})
 
 
 def dumps(value: Any) -> str:

@@ -5,8 +5,10 @@ candidates and inspector candidates are read again from the store and must hash 
 else the whole run is refused (InputRefused, exit 65) and nothing is written. Then, in ONE
 transaction: the subjects are drawn (sampler), the groups matched (matching), members who have
 declared a conflict since the commit redrawn (redraw), and per draw one task is written to
-`tasks` + `assignments`, queued in the outbox for the provincial platform, and the draw row
-completed (witness, selection, groups, taskId, revealedAt).
+`tasks` + `assignments` (its region the stratum's: a district, when the city draws for it),
+queued in the outbox for the provincial platform, and the draw row completed (witness,
+selection, groups, taskId, revealedAt). A task of objects known by their objectId (no USCC) is
+kept local: the platform takes tasks of USCCs only (province.md, Task).
 """
 
 from __future__ import annotations
@@ -18,8 +20,7 @@ from datetime import date, datetime
 import structlog
 from sqlalchemy import Connection, select, update
 
-from ssj_bridge.draw.candidates import quarter_candidates
-from ssj_bridge.draw.commit import find_matter
+from ssj_bridge.draw.commit import prepare, stratum_roster
 from ssj_bridge.draw.matching import Group, MatchingInfeasible, match_inspectors, matching_stream
 from ssj_bridge.draw.records import (
     DRAW_LOCK,
@@ -33,7 +34,7 @@ from ssj_bridge.draw.records import (
 from ssj_bridge.draw.redraw import RosterNow, resolve_roster_changes
 from ssj_bridge.draw.sampler import candidates_hash, draw_subjects, seed
 from ssj_bridge.errors import InputRefused
-from ssj_bridge.features.tasks import LOCAL, TASK_ENTITY, task_row
+from ssj_bridge.features.tasks import KEPT_LOCAL, LOCAL, TASK_ENTITY, task_row
 from ssj_bridge.intake.queries import inspectors
 from ssj_bridge.model import (
     Assignment,
@@ -47,14 +48,15 @@ from ssj_bridge.model import (
     beijing_now,
     beijing_today,
     iso_beijing,
+    uscc_problem,
 )
 from ssj_bridge.model.periods import Quarter
 from ssj_bridge.outbox.queue import enqueue
-from ssj_bridge.policy.classify import ActivePolicy, classification_day, subject_facts
-from ssj_bridge.policy.plan import CATEGORY_NAMES
-from ssj_bridge.policy.rules import SubjectFacts
+from ssj_bridge.policy.classify import ActivePolicy
+from ssj_bridge.policy.matters import effective_matters, find_matter
+from ssj_bridge.policy.plan import category_name
 from ssj_bridge.store import SYNC_LOCK, Store
-from ssj_bridge.store.schema import assignments, draws, tasks
+from ssj_bridge.store.schema import assignments, draws, tasks, uscc_allowlist
 
 log = structlog.get_logger("ssj_bridge.draw")
 
@@ -70,6 +72,7 @@ class RunReport:
     witness_entropy: str
     tasks: list[Task] = field(default_factory=list)
     categories: dict[str, str] = field(default_factory=dict)  # taskId → category
+    kept_local: list[str] = field(default_factory=list)  # tasks not pushed (objects without USCC)
 
     @property
     def witnessed(self) -> bool:
@@ -81,7 +84,7 @@ def run_draws(store: Store, active: ActivePolicy, *, region_code: str, quarter: 
               matter_code: str, witness: str, drawn_by: str, org_name: str | None = None,
               today: date | None = None) -> RunReport:
     """Reveal and draw every pending commit of the matter and quarter (module docstring)."""
-    matter = find_matter(active.policy, matter_code)
+    matter = find_matter(effective_matters(store, active.policy), matter_code)
     today = today or beijing_today()
     report = RunReport(quarter.label, matter_code, witness)
     # The tasks are queued for the platform: not while a sync (or a repair) is sending.
@@ -91,10 +94,12 @@ def run_draws(store: Store, active: ActivePolicy, *, region_code: str, quarter: 
         if not pending:
             raise InputRefused(f"draw run {quarter.label} {matter_code}: no draw is committed for "
                                f"region {region_code}; run `draw commit` first")
-        _refuse_changed_inputs(store, active, pending, region_code, quarter, drawn_by)
+        _refuse_changed_inputs(store, active, pending, region_code, quarter, matter_code,
+                               drawn_by)
         roster = RosterNow.of(inspectors(store, active_only=False))
         moment = beijing_now()
         with store.engine.begin() as conn:
+            allowed = frozenset(conn.execute(select(uscc_allowlist.c.uscc)).scalars())
             sequence = _last_sequence(conn, region_code, quarter)
             for draw in pending:
                 sequence += 1
@@ -102,43 +107,49 @@ def run_draws(store: Store, active: ActivePolicy, *, region_code: str, quarter: 
                     raise InputRefused(f"{draw.label}: task numbers of {region_code}-"
                                        f"{quarter.label} are used up (the last is {MAX_SEQUENCE})")
                 task_id = f"{region_code}-{quarter.label}-{sequence:04d}"
-                task = _reveal(conn, draw, witness, task_id, roster, moment, drawn_by,
-                               _task_name(org_name, quarter, matter.name, draw.category),
-                               _planned_start(quarter, today), quarter.end)
+                name = _task_name(org_name, quarter, matter.name, draw, region_code)
+                task, kept = _reveal(conn, draw, witness, task_id, roster, moment, drawn_by, name,
+                                     _planned_start(quarter, today), quarter.end, allowed)
                 report.tasks.append(task)
                 report.categories[task_id] = draw.category
+                if kept:
+                    report.kept_local.append(task_id)
     for task in report.tasks:
         log.info("draw revealed", taskId=task.task_id,
                  label=task.draw_proof.label if task.draw_proof else None,
-                 k=len(task.assignments), witnessed=report.witnessed)
+                 k=len(task.assignments), witnessed=report.witnessed,
+                 keptLocal=task.task_id in report.kept_local)
     return report
 
 
 def _refuse_changed_inputs(store: Store, active: ActivePolicy, pending: Sequence[DrawRecord],
-                           region_code: str, quarter: Quarter, own_org: str | None) -> None:
+                           region_code: str, quarter: Quarter, matter_code: str,
+                           own_org: str | None) -> None:
     """InputRefused naming every draw whose candidates or inspectors no longer hash the same."""
-    def facts_of(usccs: Sequence[str]) -> dict[str, SubjectFacts]:
-        return {f.uscc: f for f in subject_facts(store, classification_day(quarter), quarter,
-                                                  usccs=usccs)}
-
-    # Python's order, as at the commit: a database's collation need not be byte order.
-    roster_ids = sorted(p.inspector_id for p in inspectors(store, region_code))
-    roster_hash = candidates_hash(roster_ids)
+    counts = {d.category: int(d.scope["count"]) for d in pending if "count" in d.scope}
+    prepared = prepare(store, active, quarter, region_code, matter_code, own_org, counts)
+    roster = inspectors(store, region_code)
     changed: list[str] = []
     with store.engine.connect() as conn:
-        lists = quarter_candidates(conn, active.policy, quarter, region_code,
-                                   {Category(d.category) for d in pending}, own_org, facts_of)
-        for draw in pending:
-            listed = lists[Category(draw.category)]
-            now_hash = candidates_hash(listed.candidates)
-            if now_hash != draw.candidates_hash:
-                gone = sorted(set(draw.candidates) - set(listed.candidates))
-                new = sorted(set(listed.candidates) - set(draw.candidates))
-                changed.append(f"{draw.label}: candidates now hash {now_hash}, committed "
-                               f"{draw.candidates_hash} ({len(gone)} left, {len(new)} joined)")
-            if roster_hash != draw.inspector_candidates_hash:
-                changed.append(f"{draw.label}: inspector candidates now hash {roster_hash}, "
-                               f"committed {draw.inspector_candidates_hash}")
+        strata, _ = prepared.strata(conn)
+    now = {s.label(quarter.label, matter_code): s for s in strata}
+    for draw in pending:
+        stratum = now.get(draw.label)
+        if stratum is None:
+            changed.append(f"{draw.label}: no longer a stratum of the matter's draw")
+            continue
+        now_hash = candidates_hash(stratum.candidates)
+        if now_hash != draw.candidates_hash:
+            gone = sorted(set(draw.candidates) - set(stratum.candidates))
+            new = sorted(set(stratum.candidates) - set(draw.candidates))
+            changed.append(f"{draw.label}: candidates now hash {now_hash}, committed "
+                           f"{draw.candidates_hash} ({len(gone)} left, {len(new)} joined)")
+        # Python's order, as at the commit: a database's collation need not be byte order.
+        roster_hash = candidates_hash(sorted(
+            p.inspector_id for p in stratum_roster(roster, stratum.region, region_code)))
+        if roster_hash != draw.inspector_candidates_hash:
+            changed.append(f"{draw.label}: inspector candidates now hash {roster_hash}, "
+                           f"committed {draw.inspector_candidates_hash}")
     if changed:
         raise InputRefused("the inputs changed since the commit, nothing was drawn; commit "
                            "again: " + "; ".join(changed))
@@ -156,7 +167,10 @@ def _last_sequence(conn: Connection, region_code: str, quarter: Quarter) -> int:
 
 
 def _reveal(conn: Connection, draw: DrawRecord, witness: str, task_id: str, roster: RosterNow,
-            moment: datetime, drawn_by: str, name: str, start: date, end: date) -> Task:
+            moment: datetime, drawn_by: str, name: str, start: date, end: date,
+            allowed: frozenset[str]) -> tuple[Task, bool]:
+    """Draw, match and write the task; True beside it when the task is kept local (an object
+    without a USCC: the provincial platform takes tasks of USCCs only)."""
     now = iso_beijing(moment)
     secret = bytes.fromhex(draw.secret)
     selected = draw_subjects(secret, witness, draw.label, draw.candidates, draw.k)
@@ -169,40 +183,53 @@ def _reveal(conn: Connection, draw: DrawRecord, witness: str, task_id: str, rost
                                                  inputs, roster, now)
     except MatchingInfeasible as exc:
         raise InputRefused(f"{draw.label}: too few inspectors: {exc}; nothing was drawn") from None
-    task = _task(draw, task_id, witness, groups, drawn_by, name, start, end, moment)
-    conn.execute(tasks.insert().values(**{**task_row(task), "origin": LOCAL,
+    kept = any(uscc_problem(key) is not None and key not in allowed for key in selected)
+    task = _task(draw, task_id, witness, groups, drawn_by, name, start, end, moment, kept)
+    conn.execute(tasks.insert().values(**{**task_row(task), "origin": KEPT_LOCAL if kept else LOCAL,
                                           "category": draw.category}))
     conn.execute(assignments.insert(), [
         {"task_id": task_id, "uscc": a.uscc, "inspector_ids": ";".join(a.inspector_ids),
          "mode": a.mode.value, "status": a.status.value} for a in task.assignments])
-    enqueue(conn, TASKS_PLATFORM, TASK_ENTITY, task_id, task.model_dump(mode="json", by_alias=True))
+    if not kept:
+        enqueue(conn, TASKS_PLATFORM, TASK_ENTITY, task_id,
+                task.model_dump(mode="json", by_alias=True))
     done = conn.execute(update(draws).where(draws.c.id == draw.id, draws.c.revealed_at.is_(None))
                         .values(witness_entropy=witness, witnessed=witness != "",
                                 selected=dumps(selected), groups=groups_json(groups),
                                 redraws=redraws_json(redraws), task_id=task_id, revealed_at=now))
     if done.rowcount != 1:
         raise InputRefused(f"{draw.label}: the draw was run meanwhile by another command")
-    return task
+    return task, kept
 
 
 def _task(draw: DrawRecord, task_id: str, witness: str, groups: Sequence[Group], drawn_by: str,
-          name: str, start: date, end: date, moment: datetime) -> Task:
+          name: str, start: date, end: date, moment: datetime, kept: bool) -> Task:
     proof = DrawProof(algorithm=draw.algorithm, label=draw.label, k=draw.k,
                       candidates_hash=draw.candidates_hash, commitment=draw.commitment,
                       witness_entropy=witness, secret=draw.secret)
-    return Task(
-        task_id=task_id, name=name, region_code=draw.region_code, matter_code=draw.matter_code,
+    # An object known by its objectId is no USCC: such a task is recorded as drawn, unchecked.
+    make = Assignment.model_construct if kept else Assignment
+    return (Task.model_construct if kept else Task)(
+        task_id=task_id, name=name, region_code=draw.stratum_region, matter_code=draw.matter_code,
         drawn_by=drawn_by, draw_mode=DrawMode.UNTARGETED, period=draw.period,
         planned_start=start, planned_end=end, draw_proof=proof,
-        assignments=[Assignment(uscc=g.uscc, inspector_ids=list(g.inspector_ids),
-                                mode=InspectionMode(g.mode), status=AssignmentStatus.PENDING)
+        assignments=[make(uscc=g.uscc, inspector_ids=list(g.inspector_ids),
+                          mode=InspectionMode(g.mode), status=AssignmentStatus.PENDING)
                      for g in groups],
         status=TaskStatus.DRAWN, update_time=moment)
 
 
-def _task_name(org_name: str | None, quarter: Quarter, matter_name: str, category: str) -> str:
+def _task_name(org_name: str | None, quarter: Quarter, matter_name: str, draw: DrawRecord,
+               region_code: str) -> str:
     who = f"{org_name} " if org_name else ""
-    return f"{who}{quarter.label} {matter_name}（{CATEGORY_NAMES[Category(category)]}）双随机抽查"
+    where = f"{draw.stratum_region} " if draw.stratum_region != region_code else ""
+    part = f"，{draw.part}" if draw.part else ""
+    return (f"{who}{quarter.label} {matter_name}（{where}{category_name(_category(draw.category))}"
+            f"{part}）双随机抽查")
+
+
+def _category(name: str) -> Category | str:
+    return Category(name) if name in {c.value for c in Category} else name
 
 
 def _planned_start(quarter: Quarter, today: date) -> date:

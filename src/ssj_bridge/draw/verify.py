@@ -91,7 +91,8 @@ def _check_draw(draw: DrawRecord, result: Verification) -> None:
     diff = result.differences.append
     if draw.algorithm != ALGORITHM:
         diff(f"algorithm is {draw.algorithm!r}, this implementation verifies {ALGORITHM}")
-    expected_label = draw_label(draw.region_code, draw.period, draw.matter_code, draw.category)
+    expected_label = draw_label(draw.stratum_region, draw.period, draw.matter_code,
+                                draw.category, draw.part)
     if draw.label != expected_label:
         diff(f"label is {draw.label!r}, the draw's region, period, matter and category give "
              f"{expected_label!r}")

@@ -1,4 +1,5 @@
-"""Publication deadlines: the policy's rule, when a task is complete, due dates, what is late.
+"""Deadlines: publication (the policy's rule, when a task — or a quarter's tasks — is complete,
+due dates, what is late) and the entry of results (entered late against the policy's rule).
 
 policies/README.md, "Deadlines": "…之日起 N 个工作日内" — the day itself is not counted and the
 result is due on the Nth working day after it. A task is complete on the latest `inspectedOn`
@@ -24,7 +25,14 @@ from ssj_bridge.model import PublicationStatus, TaskStatus, beijing_now, iso_bei
 from ssj_bridge.model.calendar import DueDate, WorkingCalendar
 from ssj_bridge.model.periods import Quarter
 from ssj_bridge.policy.rules import CountedFrom, Deadline, DeadlineKind, Policy
-from ssj_bridge.store.schema import assignments, publications, results, subjects, tasks
+from ssj_bridge.store.schema import (
+    assignments,
+    publications,
+    result_versions,
+    results,
+    subjects,
+    tasks,
+)
 
 if TYPE_CHECKING:
     from ssj_bridge.plugins.host import PluginHost
@@ -50,19 +58,30 @@ def publication_deadline(policy: Policy | None) -> Deadline:
 def describe_deadline(deadline: Deadline) -> str:
     """`20 working days after the task is complete (企业信息公示暂行条例 第七条)`."""
     unit = "working days" if deadline.working_days else "days"
-    start = ("the task is complete" if deadline.counted_from == CountedFrom.TASK_COMPLETE
-             else "the inspection")
+    start = {CountedFrom.TASK_COMPLETE: "the task is complete",
+             CountedFrom.QUARTER_COMPLETE: "the quarter's tasks are complete",
+             CountedFrom.INSPECTION: "the inspection"}[CountedFrom(deadline.counted_from)]
     source = " ".join(part for part in (deadline.document, deadline.clause) if part)
     return f"{deadline.days} {unit} after {start}" + (f" ({source})" if source else "")
 
 
+def results_entry_deadline(policy: Policy | None) -> Deadline | None:
+    """The policy's results-entry deadline (阳城 六, 衢州 二（二）), if it sets one."""
+    if policy is not None:
+        for deadline in policy.deadlines:
+            if deadline.kind == DeadlineKind.RESULTS_ENTRY:
+                return deadline
+    return None
+
+
 @dataclass(frozen=True)
 class DeadlineRules:
-    """The calendar and the publication deadline in force for the deployment."""
+    """The calendar, the publication deadline and the results-entry deadline in force."""
 
     calendar: WorkingCalendar
     deadline: Deadline = DEFAULT_PUBLICATION
     policy: str | None = None
+    results_entry: Deadline | None = None
 
     @classmethod
     def default(cls) -> DeadlineRules:
@@ -90,10 +109,15 @@ class DeadlineRules:
             log.warning("policy failed to load; publication deadlines use the default",
                         policy=settings.policy, error=f"{type(exc).__name__}: {exc}")
             return cls(calendar)
-        return cls(calendar, publication_deadline(policy), settings.policy)
+        return cls(calendar, publication_deadline(policy), settings.policy,
+                   results_entry_deadline(policy))
 
     def due(self, completed_on: date | None, inspected_on: date) -> DueDate | None:
-        """When a result of a task completed on `completed_on` is due (None: not yet counting)."""
+        """When a result of a task completed on `completed_on` is due (None: not yet counting).
+
+        For a deadline counted from the quarter's completion, `completed_on` is the day the
+        last task of the quarter was complete.
+        """
         start = (inspected_on if self.deadline.counted_from == CountedFrom.INSPECTION
                  else completed_on)
         if start is None:
@@ -150,6 +174,27 @@ def task_completions(conn: Connection, task_ids: Iterable[str]) -> dict[str, dat
     return found
 
 
+def quarter_completions(conn: Connection, completions: Mapping[str, date | None]
+                        ) -> dict[str, date | None]:
+    """Each task's quarter completion: the day the last task of its quarter, drawn by the same
+    authority, was complete (None while one of them is not)."""
+    info = {row.task_id: (row.period, row.drawn_by) for row in conn.execute(
+        select(tasks.c.task_id, tasks.c.period, tasks.c.drawn_by)
+        .where(tasks.c.task_id.in_(sorted(completions))))} if completions else {}
+    groups = sorted(set(info.values()))
+    members: dict[tuple[str, str], list[str]] = {}
+    for period, drawn_by in groups:
+        members[(period, drawn_by)] = list(conn.execute(select(tasks.c.task_id).where(
+            tasks.c.period == period, tasks.c.drawn_by == drawn_by)).scalars())
+    every = task_completions(conn, [t for ids in members.values() for t in ids])
+    done: dict[tuple[str, str], date | None] = {}
+    for group, ids in members.items():
+        days = [every.get(t) for t in ids]
+        done[group] = None if any(d is None for d in days) else max(d for d in days if d)
+    return {task_id: (done[info[task_id]] if task_id in info else day)
+            for task_id, day in completions.items()}
+
+
 def _day(moment: str | None) -> date | None:
     return date.fromisoformat(moment[:10]) if moment else None
 
@@ -175,6 +220,8 @@ def refresh_due_dates(conn: Connection, rules: DeadlineRules,
     else:
         rows = list(conn.execute(stmt))
     completions = task_completions(conn, [row.task_id for row in rows])
+    if rules.deadline.counted_from == CountedFrom.QUARTER_COMPLETE:
+        completions = quarter_completions(conn, completions)
     now = iso_beijing(beijing_now())
     changed = 0
     for row in rows:
@@ -242,6 +289,9 @@ class DeadlineReport:
     provisional: int = 0
     provisional_years: list[int] = field(default_factory=list)
     listing_on_time: bool = False
+    # Results entered after the policy's results-entry deadline, and how many were in time.
+    entered_late: list[EntryItem] = field(default_factory=list)
+    entered_in_time: int = 0
 
     def periods(self) -> list[str]:
         """Every period with something listed, in order."""
@@ -280,7 +330,67 @@ class DeadlineReport:
                 kind: [i.as_json(days_field[kind]) for i in items]
                 for kind, items in self.in_period(period).items()}}
                 for period in self.periods()],
+            "resultsEntry": self.entry_json(),
         }
+
+    def entry_json(self) -> dict[str, Any] | None:
+        """The results-entry deadline and the results entered after it (None without one)."""
+        entry = self.rules.results_entry
+        if entry is None:
+            return None
+        return {"rule": {"days": entry.days, "workingDays": entry.working_days,
+                         "countedFrom": entry.counted_from.value, "clause": entry.clause,
+                         "text": describe_deadline(entry)},
+                "enteredInTime": self.entered_in_time,
+                "enteredLate": [i.as_json() for i in self.entered_late]}
+
+
+@dataclass(frozen=True)
+class EntryItem:
+    """A result entered after its results-entry deadline."""
+
+    task_id: str
+    uscc: str
+    inspected_on: date
+    due: date
+    entered_on: date
+    working_days: int
+
+    def as_json(self) -> dict[str, Any]:
+        """camelCase, dates ISO."""
+        return {"taskId": self.task_id, "uscc": self.uscc,
+                "inspectedOn": self.inspected_on.isoformat(), "due": self.due.isoformat(),
+                "enteredOn": self.entered_on.isoformat(), "workingDaysLate": self.working_days}
+
+
+def results_entry(conn: Connection, rules: DeadlineRules) -> tuple[list[EntryItem], int]:
+    """Results entered after `rules.results_entry` (counted from the inspection), and how many
+    were entered in time. A result is entered when the platform first recorded it (its
+    `updateTime` while at version 1), else when the store first recorded it."""
+    entry = rules.results_entry
+    if entry is None:
+        return [], 0
+    first = {(r.task_id, r.uscc): r.recorded_at for r in conn.execute(
+        select(result_versions.c.task_id, result_versions.c.uscc, result_versions.c.recorded_at)
+        .where(result_versions.c.version == 1))}
+    late: list[EntryItem] = []
+    in_time = 0
+    for row in conn.execute(select(results.c.task_id, results.c.uscc, results.c.inspected_on,
+                                   results.c.version, results.c.update_time,
+                                   results.c.recorded_at)
+                            .order_by(results.c.inspected_on, results.c.task_id, results.c.uscc)):
+        moment = (row.update_time if row.version == 1 and row.update_time
+                  else first.get((row.task_id, row.uscc)) or row.recorded_at)
+        entered = _day(moment)
+        if entered is None:
+            continue
+        due = rules.calendar.add_days(row.inspected_on, entry.days, working=entry.working_days).due
+        if entered > due:
+            late.append(EntryItem(row.task_id, row.uscc, row.inspected_on, due, entered,
+                                  rules.calendar.working_days_between(due, entered)))
+        else:
+            in_time += 1
+    return late, in_time
 
 
 def deadline_report(conn: Connection, rules: DeadlineRules, today: date,
@@ -328,6 +438,7 @@ def deadline_report(conn: Connection, rules: DeadlineRules, today: date,
         elif row.due <= until.due:
             report.due_soon.append(item(calendar.working_days_between(today, row.due)))
     report.provisional_years = sorted(uncovered)
+    report.entered_late, report.entered_in_time = results_entry(conn, rules)
     return report
 
 
@@ -385,6 +496,13 @@ def render_text(report: DeadlineReport) -> list[str]:
         lines += ["", "nothing overdue, due soon or published late"]
     if report.provisional_years:
         lines += ["", provisional_note(report.provisional_years)]
+    entry = report.rules.results_entry
+    if entry is not None:
+        lines += ["", f"results entry — {describe_deadline(entry)}: {report.entered_in_time} "
+                      f"entered in time, {len(report.entered_late)} late"]
+        lines += [f"  {i.task_id}  {i.uscc}  inspected {i.inspected_on}  due {i.due}  entered "
+                  f"{i.entered_on}, {i.working_days} working days late"
+                  for i in report.entered_late[:50]]
     return lines
 
 

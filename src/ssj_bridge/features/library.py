@@ -285,6 +285,9 @@ def _last_sent(conn: Connection, entity: str, keys: list[str]) -> dict[str, dict
     return {key: orjson.loads(payload) for key, (_, payload) in latest.items()}
 
 
+LOCAL_ONLY_INSPECTOR_FIELDS = {"conflicts", "post", "staff_status", "gender", "service_years"}
+
+
 def _inspector(row: Any, allowed: frozenset[str]) -> dict[str, Any]:
     """An inspector's library record: the roster entry without its conflicts of interest.
 
@@ -297,7 +300,8 @@ def _inspector(row: Any, allowed: frozenset[str]) -> dict[str, Any]:
         "expertise": [e for e in (row.expertise or "").split(";") if e],
         "auxiliary": bool(row.auxiliary), "active": bool(row.active)},
         context={"allowed_usccs": allowed})
-    return person.model_dump(mode="json", by_alias=True, exclude={"conflicts"})
+    # The province's inspector library has no 职务岗位/在编在岗/性别/工作年限 (province.md).
+    return person.model_dump(mode="json", by_alias=True, exclude=LOCAL_ONLY_INSPECTOR_FIELDS)
 
 
 # -- reconciliation ------------------------------------------------------------------------------

@@ -19,7 +19,9 @@ from sqlalchemy import Connection, delete, or_, select, update
 from ssj_bridge.model import (
     Assignment,
     AssignmentStatus,
+    DrawMode,
     DrawProof,
+    InspectionMode,
     PublicationStatus,
     Task,
     TaskStatus,
@@ -44,6 +46,7 @@ from ssj_bridge.store.schema import tasks as tasks_table
 
 LOCAL = "local"
 PLATFORM = "platform"
+KEPT_LOCAL = "kept-local"  # drawn here, never pushed: its objects have no USCC
 TASK_ENTITY = "task"  # the outbox entity of a locally drawn task on its way to the platform
 TASKS_PLATFORM = "province"  # the platform role tasks are pushed to and listed by
 
@@ -182,12 +185,16 @@ def load_tasks(conn: Connection, task_ids: Iterable[str] | None = None) -> list[
         assignment_stmt = select(assignments).order_by(assignments.c.task_id, assignments.c.uscc)
         if chunk is not None:
             assignment_stmt = assignment_stmt.where(assignments.c.task_id.in_(chunk))
+        kept = {row.task_id for row in task_rows if row.origin == KEPT_LOCAL}
         for a in conn.execute(assignment_stmt):
-            groups.setdefault(a.task_id, []).append(Assignment.model_validate(
-                {"uscc": a.uscc, "inspector_ids": [i for i in a.inspector_ids.split(";") if i],
-                 "mode": a.mode, "status": a.status}, context=context))
+            values = {"uscc": a.uscc, "inspector_ids": [i for i in a.inspector_ids.split(";") if i],
+                      "mode": a.mode, "status": a.status}
+            groups.setdefault(a.task_id, []).append(
+                _kept_assignment(values) if a.task_id in kept
+                else Assignment.model_validate(values, context=context))
         for row in task_rows:
-            found.append(Task.model_validate({
+            build = _kept_task if row.task_id in kept else Task.model_validate
+            found.append(build({
                 "task_id": row.task_id, "name": row.name, "region_code": row.region_code,
                 "matter_code": row.matter_code, "drawn_by": row.drawn_by,
                 "draw_mode": row.draw_mode, "period": row.period,
@@ -197,6 +204,22 @@ def load_tasks(conn: Connection, task_ids: Iterable[str] | None = None) -> list[
                 "assignments": groups.get(row.task_id, []), "status": row.status,
                 "update_time": row.update_time}, context=context))
     return found
+
+
+def _kept_assignment(values: dict[str, Any]) -> Assignment:
+    """An assignment of a kept-local task: its subject may be an objectId, not a USCC."""
+    return Assignment.model_construct(**{**values, "mode": InspectionMode(values["mode"]),
+                                         "status": AssignmentStatus(values["status"])})
+
+
+def _kept_task(values: dict[str, Any], context: Any = None) -> Task:
+    """A kept-local task as drawn (checked when it was drawn; its subjects need not be USCCs)."""
+    del context
+    update = values.get("update_time")
+    return Task.model_construct(**{
+        **values, "draw_mode": DrawMode(values["draw_mode"]),
+        "status": TaskStatus(values["status"]),
+        "update_time": datetime.fromisoformat(update) if isinstance(update, str) else update})
 
 
 def task_rows(store: Store) -> Iterator[dict[str, Any]]:
@@ -225,7 +248,9 @@ def _stored_tasks(store: Store) -> Iterator[StoreRecord]:
                 outbox.c.key.in_(chunk))).scalars())
             local = set(conn.execute(select(tasks_table.c.task_id).where(
                 tasks_table.c.task_id.in_(chunk), tasks_table.c.origin == LOCAL)).scalars())
-            for task in load_tasks(conn, chunk):
+            kept = set(conn.execute(select(tasks_table.c.task_id).where(
+                tasks_table.c.task_id.in_(chunk), tasks_table.c.origin == KEPT_LOCAL)).scalars())
+            for task in load_tasks(conn, [t for t in chunk if t not in kept]):
                 record = task.model_dump(mode="json", by_alias=True)
                 yield StoreRecord(task.task_id, task_fields(record),
                                   iso_beijing(task.update_time) if task.update_time else None,

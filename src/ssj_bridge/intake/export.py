@@ -1,10 +1,12 @@
-"""`export inspectors`, and the subjects' `tags` from the designations in force today."""
+"""`export inspectors`, `export objects`, `export matters`, and the subjects' `tags` from the
+designations in force today."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
 
+from ssj_bridge.intake.objects import object_rows
 from ssj_bridge.intake.queries import designations_on, inspectors
 from ssj_bridge.model import Designation, beijing_today
 from ssj_bridge.plugins.registry import Enricher, Registry
@@ -12,9 +14,27 @@ from ssj_bridge.store import Store
 
 
 def register(registry: Registry) -> None:
-    """`export inspectors`; exported subjects carry their designations as tags."""
+    """`export inspectors`, `export objects`, `export matters` (the imported list; the command
+    prints the policy's bundled list with it); subjects carry their designations as tags."""
     registry.add_exporter("inspectors", inspector_rows)
+    registry.add_exporter("objects", object_library_rows)
+    registry.add_exporter("matters", imported_matter_rows)
     registry.add_enricher("subjects", designation_tags)
+
+
+def object_library_rows(store: Store) -> Iterator[dict[str, Any]]:
+    """The local object library, in the object file's columns."""
+    with store.engine.connect() as conn:
+        rows = list(object_rows(conn))
+    yield from rows
+
+
+def imported_matter_rows(store: Store) -> Iterator[dict[str, Any]]:
+    """The imported matter list, in the matter file's columns."""
+    from ssj_bridge.intake.matters import imported_matters
+    from ssj_bridge.model.matters import matter_rows
+
+    yield from matter_rows(imported_matters(store))
 
 
 def inspector_rows(store: Store) -> Iterator[dict[str, Any]]:

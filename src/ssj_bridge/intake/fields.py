@@ -53,6 +53,16 @@ def day(cell: str) -> date | None:
         raise ValueError("not a calendar date") from None
 
 
+def whole_number(cell: str, of: str = "") -> int | None:
+    """A whole number of 0 or more (`of`: what it counts, for the message); empty is None."""
+    value = text(cell)
+    if not value:
+        return None
+    if not value.isdigit():
+        raise ValueError(f"not a whole number of {of or '0 or more'}")
+    return int(value)
+
+
 def split_list(cell: str) -> list[str]:
     """The `;`-separated items of a cell (the full-width `；` too), blanks dropped."""
     return [item for item in (text(part) for part in text(cell).split(";")) if item]

@@ -68,8 +68,9 @@ class Sheet:
     rows: list[Row]
 
 
-def read_sheet(path: Path, columns: Sequence[str]) -> Sheet:
-    """Read `path` (CSV or XLSX, first worksheet) whose header must be exactly `columns`.
+def read_sheet(path: Path, columns: Sequence[str], optional: Sequence[str] = ()) -> Sheet:
+    """Read `path` (CSV or XLSX, first worksheet) whose header must be exactly `columns`,
+    plus any of the `optional` columns (an absent optional column reads as empty cells).
 
     The columns may come in any order; an unknown, repeated or missing column refuses the
     file. Blank rows are skipped (row numbers still count them).
@@ -78,18 +79,23 @@ def read_sheet(path: Path, columns: Sequence[str]) -> Sheet:
         data = path.read_bytes()
     except OSError as exc:
         raise InputRefused(f"{path}: cannot be read: {exc.strerror or exc}") from None
-    name = path.name
-    records = _xlsx_records(data, name) if _is_xlsx(path, data) else _csv_records(data, name)
+    return sheet_of(data, path.name, columns, optional, xlsx=_is_xlsx(path, data))
+
+
+def sheet_of(data: bytes, name: str, columns: Sequence[str], optional: Sequence[str] = (),
+             *, xlsx: bool = False) -> Sheet:
+    """`read_sheet` of a file's bytes (e.g. a list a plugin bundles)."""
+    records = _xlsx_records(data, name) if xlsx else _csv_records(data, name)
     table = [(number, cells) for number, cells in records if any(cells)]
     if not table or table[0][0] != 1:
         raise FileRefused(name, [f"row 1: field '' value '': the header row is missing; "
                                  f"expected the columns {','.join(columns)}"])
     problems = Problems(name)
-    header = _check_header(table[0][1], columns, problems)
+    header = _check_header(table[0][1], columns, optional, problems)
     rows: list[Row] = []
     for number, cells in table[1:]:
         padded = list(cells) + [""] * (len(header) - len(cells))
-        named: dict[str, str] = {}
+        named: dict[str, str] = dict.fromkeys(optional, "")
         for index, value in enumerate(padded):
             column = header[index] if index < len(header) else ""
             if column:
@@ -101,17 +107,19 @@ def read_sheet(path: Path, columns: Sequence[str]) -> Sheet:
     return Sheet(name, hashlib.sha256(data).hexdigest(), rows)
 
 
-def _check_header(cells: Sequence[str], columns: Sequence[str], problems: Problems) -> list[str]:
-    expected = ",".join(columns)
+def _check_header(cells: Sequence[str], columns: Sequence[str], optional: Sequence[str],
+                  problems: Problems) -> list[str]:
+    known = (*columns, *optional)
+    expected = ",".join(columns) + (f" (optional: {','.join(optional)})" if optional else "")
     seen: set[str] = set()
     header: list[str] = []
     for cell in cells:
-        if cell and cell not in columns:
+        if cell and cell not in known:
             problems.add(1, cell, cell, f"unknown column; the columns are {expected}")
         elif cell and cell in seen:
             problems.add(1, cell, cell, "column appears twice")
         seen.add(cell)
-        header.append(cell if cell in columns else "")
+        header.append(cell if cell in known else "")
     for column in columns:
         if column not in seen:
             problems.add(1, column, "", f"missing column; the columns are {expected}")

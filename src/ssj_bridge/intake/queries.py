@@ -72,7 +72,9 @@ def inspectors(store: Store, region: str | None = None, active_only: bool = True
                 {"inspector_id": row.inspector_id, "name": row.name, "cert_no": row.cert_no,
                  "org_code": row.org_code, "region_code": row.region_code,
                  "expertise": _split(row.expertise), "auxiliary": bool(row.auxiliary),
-                 "active": bool(row.active), "conflicts": _split(row.conflicts)},
+                 "active": bool(row.active), "conflicts": _split(row.conflicts),
+                 "post": row.post, "staff_status": row.staff_status, "gender": row.gender,
+                 "service_years": row.service_years},
                 context=context))
     return people
 

@@ -13,6 +13,9 @@ from ssj_bridge.model import Expertise, Inspector
 
 ROSTER_COLUMNS = ("inspectorId", "name", "certNo", "orgCode", "regionCode", "expertise",
                   "auxiliary", "active", "conflicts")
+# 威海 第十条 lists these too (职务岗位, 在编在岗, 性别, 工作年限): a file may leave them out.
+ROSTER_OPTIONAL = ("post", "staffStatus", "gender", "serviceYears")
+GENDERS = ("男", "女")
 _EXPERTISE = {e.value: e for e in Expertise}
 _EXPERTISE_WORDS = " ".join(e.value for e in Expertise)
 
@@ -77,4 +80,24 @@ def _row_values(row: Row, allowed_usccs: Collection[str], problems: Problems) ->
         except ValueError as exc:
             problems.add(row.number, "conflicts", code, str(exc))
     values["conflicts"] = list(dict.fromkeys(conflicts))
+    values["post"] = fields.text(cells.get("post", "")) or None
+    values["staffStatus"] = fields.checked(problems, row, "staffStatus", _staff_status)
+    values["gender"] = fields.checked(problems, row, "gender", _gender)
+    values["serviceYears"] = fields.checked(problems, row, "serviceYears",
+                                            lambda c: fields.whole_number(c, "years"))
     return values
+
+
+def _staff_status(cell: str) -> str | None:
+    value = fields.text(cell)
+    if len(value) > 16:
+        raise ValueError("at most 16 characters (e.g. 在编在岗)")
+    return value or None
+
+
+def _gender(cell: str) -> str | None:
+    value = fields.text(cell)
+    if value and value not in GENDERS:
+        raise ValueError(f"not one of {'/'.join(GENDERS)}")
+    return value or None
+

@@ -197,3 +197,4 @@ class Tag(StrEnum):
     PERFORMANCE_GRADE = "绩效"
     CONTROL_LEVEL = "控制级别"
     DESIGNATED_CATEGORY = "指定类别"
+    VERIFIED_REPORT = "举报查实"  # a report by the public, found true on checking

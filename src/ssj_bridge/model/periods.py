@@ -65,6 +65,14 @@ class Quarter:
         """Last day of the quarter."""
         return _last_day(self.year, 3 * self.number)
 
+    def previous(self) -> Quarter:
+        """The quarter before this one."""
+        return Quarter(self.year, self.number - 1) if self.number > 1 else Quarter(self.year - 1, 4)
+
+    def next(self) -> Quarter:
+        """The quarter after this one."""
+        return Quarter(self.year, self.number + 1) if self.number < 4 else Quarter(self.year + 1, 1)
+
     def contains(self, day: date) -> bool:
         """True when `day` lies in the quarter."""
         return self.start <= day <= self.end

@@ -27,6 +27,8 @@ from ssj_bridge.model.codes import (
 )
 from ssj_bridge.model.identifiers import USCC, PermitNo, RegionCode
 
+ON_ESTABLISHMENT = "在编在岗"
+
 IndustryCode = Annotated[str, Field(pattern=r"^[A-T][0-9]{4}$")]
 Period = Annotated[str, Field(pattern=r"^[0-9]{4}Q[1-4]$")]
 
@@ -117,11 +119,20 @@ class Inspector(CanonicalModel):
     auxiliary: bool = False
     active: bool = True
     conflicts: list[USCC] = Field(default_factory=list)
+    post: str | None = None  # 职务岗位
+    staff_status: str | None = None  # 在编在岗, or how the person is employed otherwise
+    gender: str | None = None
+    service_years: int | None = Field(default=None, ge=0)
 
     @property
     def certified(self) -> bool:
         """Holds an enforcement certificate and is not auxiliary staff."""
         return bool(self.cert_no) and not self.auxiliary
+
+    @property
+    def on_establishment(self) -> bool:
+        """在编在岗: on the bureau's establishment and at post (unstated counts as so)."""
+        return self.staff_status in (None, "", ON_ESTABLISHMENT)
 
 
 class Assignment(CanonicalModel):

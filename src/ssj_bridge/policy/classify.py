@@ -45,6 +45,7 @@ from ssj_bridge.policy.rules import (
     SubjectFacts,
     decide,
 )
+from ssj_bridge.policy.snapshots import is_closed, record_correction
 from ssj_bridge.store import Store
 from ssj_bridge.store.schema import classifications as classifications_table
 from ssj_bridge.store.schema import designations as designations_table
@@ -170,6 +171,7 @@ class FactsChunk:
             credit_year=standing.year if standing else None,
             risk_class=standing.risk_class if standing else None,
             complaints_in_quarter=complaints_in_quarter(items, quarter),
+            complaints_before_draw=complaints_in_quarter(items, quarter.previous()),
             history=items)
 
     def key(self, row: Any) -> tuple[Any, ...]:
@@ -210,9 +212,12 @@ def subject_facts(store: Store, day: date, quarter: Quarter, *, region: str | No
 
 
 def classification_day(quarter: Quarter, today: date | None = None) -> date:
-    """The day whose facts classify `quarter`: today, or the quarter's last day once it is past."""
+    """The day whose facts classify `quarter`: today while it runs (or before it starts, when
+    its draw is prepared); for a quarter that has ended and that nobody classified while it
+    ran, its first day — when its plan is made — never its last: facts learnt later do not
+    reach back into a closed quarter."""
     today = today or beijing_today()
-    return min(today, quarter.end)
+    return quarter.start if today > quarter.end else today
 
 
 # -- classifying ------------------------------------------------------------------------------
@@ -411,8 +416,20 @@ def classify_period(store: Store, active: ActivePolicy, quarter: Quarter, *,
         conn.execute(delete(classifications_table).where(
             classifications_table.c.period == quarter.label))
         _classify(conn, active, quarter, report, region=region, usccs=None)
+        _note_if_closed(conn, active, quarter, report)
     _log(report)
     return report
+
+
+def _note_if_closed(conn: Connection, active: ActivePolicy, quarter: Quarter,
+                    report: ClassifyReport) -> None:
+    # Plans of a closed quarter keep reading its snapshot; a change to it is on record.
+    if (report.full or report.changed) and is_closed(conn, quarter):
+        what = (f"{report.subjects} subjects" if report.full
+                else f"{len(report.changed)} of {report.subjects} subjects changed")
+        record_correction(conn, quarter, "classification",
+                          f"classified again under {active.name} on the facts of "
+                          f"{report.day.isoformat()}: {what}")
 
 
 def _log(report: ClassifyReport) -> None:
@@ -453,6 +470,7 @@ def classify_current_quarter(store: Store, active: ActivePolicy, region: str | N
             report.looked_at = changes.subjects(conn, since) if changes else set()
             _classify(conn, active, quarter, report, region=region,
                       usccs=sorted(report.looked_at), on_chunk=on_chunk)
+        _note_if_closed(conn, active, quarter, report)
         if changes is not None:
             changes.refreshed(conn, STATE, wanted)
     _log(report)
@@ -506,24 +524,24 @@ def classify_unless_classified(store: Store, active: ActivePolicy, quarter: Quar
         classify_period(store, active, quarter, region=region)
 
 
-def category_members(store: Store, policy: str, quarter: Quarter, *, region: str | None = None,
-                     active_only: bool = True) -> dict[Category, set[str]]:
-    """The subjects of each library of `quarter` under `policy` (active and of `region`, by
-    default), from the stored categories alone: the reasons are large and not needed here."""
+def category_members(store: Store, policy: str, quarter: Quarter, *, region: str | None = None
+                     ) -> dict[Category, dict[str, str]]:
+    """The active subjects of `region` in each library of `quarter` under `policy` (USCC →
+    region code), in one read from the stored categories alone: the reasons are large and not
+    needed here."""
     table = classifications_table
-    stmt = (select(table.c.uscc, table.c.categories)
+    stmt = (select(table.c.uscc, subjects_table.c.region_code, table.c.categories)
             .select_from(table.join(subjects_table, subjects_table.c.uscc == table.c.uscc))
-            .where(table.c.period == quarter.label, table.c.policy == policy))
-    if active_only:
-        stmt = stmt.where(subjects_table.c.active.is_(True))
+            .where(table.c.period == quarter.label, table.c.policy == policy,
+                   subjects_table.c.active.is_(True)))
     if region is not None:
         stmt = stmt.where(subjects_table.c.region_code.startswith(region_prefix(region),
                                                                   autoescape=True))
-    members: dict[Category, set[str]] = {}
+    members: dict[Category, dict[str, str]] = {}
     with store.engine.connect() as conn:
-        for uscc, categories in conn.execute(stmt).all():
+        for uscc, place, categories in conn.execute(stmt).all():
             for category in _libraries(categories):
-                members.setdefault(category, set()).add(uscc)
+                members.setdefault(category, {})[uscc] = place
     return members
 
 

@@ -23,6 +23,7 @@ from functools import cached_property
 from typing import Any, Protocol, runtime_checkable
 
 from ssj_bridge.model import Category, CreditTier, InspectionMode, ManagementClass, RiskClass, Tag
+from ssj_bridge.model.matters import MatterSpec
 from ssj_bridge.model.periods import Per, Quarter
 from ssj_bridge.plugins.hookspecs import API_VERSION
 
@@ -88,6 +89,9 @@ class SubjectFacts:
     risk_class: RiskClass | None = None
     complaints_in_quarter: int = 0
     history: tuple[DesignationFact, ...] = ()
+    # The complaints of the quarter before: the list a text compiles before drawing the quarter
+    # (南山 一是 and 五（二）1, 衢州 一（四）: the next quarter is drawn before it starts).
+    complaints_before_draw: int = 0
 
     @cached_property
     def designations(self) -> dict[str, tuple[str, ...]]:
@@ -161,6 +165,31 @@ class SubjectFacts:
         """At least `threshold` complaints in the quarter."""
         if self.complaints_in_quarter >= threshold:
             return {"complaintsInQuarter": self.complaints_in_quarter, "threshold": threshold}
+        return None
+
+    def complaints_before_draw_at_least(self, threshold: int) -> Evidence | None:
+        """At least `threshold` complaints in the quarter before (the list compiled before the
+        quarter's draw)."""
+        if self.complaints_before_draw >= threshold:
+            return {"complaintsInQuarterBefore": self.complaints_before_draw,
+                    "threshold": threshold}
+        return None
+
+    def tag_dated_within(self, tag: str, start: date) -> Evidence | None:
+        """A designation of `tag` dated (its `since`, else its `until`) from `start` to `on`.
+
+        For a fact that happened on a day, such as a penalty: a row left open (no `until`)
+        does not stay in force past the window. A row with neither date cannot be placed and
+        counts while it is in force.
+        """
+        for item in sorted(self.history, key=lambda d: d.since or d.until or date.min,
+                           reverse=True):
+            if item.tag != tag:
+                continue
+            when = item.since or item.until
+            if (when is None and item.holds_on(self.on)) or (
+                    when is not None and start <= when <= self.on):
+                return {**item.evidence(), "window": f"{start.isoformat()}..{self.on.isoformat()}"}
         return None
 
 
@@ -326,6 +355,9 @@ class CountedFrom(StrEnum):
 
     TASK_COMPLETE = "task-complete"
     INSPECTION = "inspection"
+    # The day the last task of the task's quarter is complete (威海 第二十二条 "每季度随机抽查任务
+    # 完成后"): nothing of the quarter is due before all of it is done.
+    QUARTER_COMPLETE = "quarter-complete"
 
 
 @dataclass(frozen=True)
@@ -396,6 +428,12 @@ class DrawExclusion:
     exempt: frozenset[Category] = frozenset()
     quote: str = ""
     enabled: bool = True
+    # The deployment levels (`city`, `county`) at which it applies; empty: at every level.
+    levels: frozenset[str] = frozenset()
+
+    def applies_at(self, level: str) -> bool:
+        """True when the exclusion applies to a deployment of this level."""
+        return self.enabled and (not self.levels or level in self.levels)
 
     def excludes(self, results: Sequence[PastResult], categories: Sequence[Category],
                  quarter: Quarter, own_org: str | None) -> bool:
@@ -569,6 +607,12 @@ class RuleBook:
     notes: tuple[Note, ...] = ()
     matters: tuple[Matter, ...] = ()
     draw_exclusions: tuple[DrawExclusion, ...] = ()
+    # The 随机抽查事项清单 the text gives (one MatterSpec per matter); empty: `matters`, M01
+    # following the obligations.
+    matter_list: tuple[MatterSpec, ...] = ()
+    # The clause that makes an inspection count as done only once published, if any (益阳 五（三）
+    # "已实施检查但未进行公示的，视为未完成抽查检查任务").
+    done_when_published: str = ""
 
     @property
     def categories(self) -> tuple[Category, ...]:
@@ -657,3 +701,12 @@ def decide(policy: Policy, facts: SubjectFacts, quarter: Quarter) -> Decision:
                     (Reason(category, f"bureau designation 指定类别 {category.value} "
                                       "(wins over every rule)", clause, evidence), *held),
                     inspection_mode=mode)
+
+
+# -- what a policy may add to the protocol ----------------------------------------------------
+# Read with defaults, so a policy written before these existed keeps working unchanged.
+
+
+def done_when_published(policy: Policy) -> str:
+    """The clause that counts an inspection as done only once published ('' when none)."""
+    return str(getattr(policy, "done_when_published", "") or "")

@@ -105,12 +105,12 @@ def quota_chart(obligations: Sequence[ObligationFigures]) -> Chart | None:
             labels.append(Label(x, top - 10, f"{tick:.0%}", "middle", "axis"))
     for index, o in enumerate(obligations):
         y = top + index * row
-        labels.append(Label(left - 8, y + 19, f"{o.category.value} · {o.per} {o.period}", "end"))
+        labels.append(Label(left - 8, y + 19, f"{o.label} · {o.per} {o.period}", "end"))
         share = o.achievement
         width = area * min(share if share is not None else 1.0, cap) / cap
         css = {MET: "met", SHORT: "short"}.get(o.status, "open")
         rects.append(Rect(left, y + 6, max(width, 1.5), 18, css,
-                          f"{o.category.value} {o.period}: {o.done} of {o.required} required "
+                          f"{o.label} {o.period}: {o.done} of {o.required} required "
                           f"({o.status})"))
         text = (f"{o.done} / {o.required} · {percent_text(share)}" if o.required
                 else "none required")

@@ -2,11 +2,15 @@
 
 What each figure means (the HTML report's footer repeats it for the reader):
 
-- population, required, done: per obligation of the policy whose period contains the quarter,
-  as `plan` computes them (ssj_bridge.policy.plan);
-- drawn: distinct subjects of the category assigned in a task of the quarter (`tasks.period`),
-  whoever drew it and wherever it came from;
-- inspected: distinct subjects of the category with a result inspected in the quarter;
+- matters and lines: every matter of the deployment's list; where districts keep their own
+  obligations (a city drawing county-level matters), each district's line, and the city's
+  line as their sum — an obligation counts met, short or open per district;
+- population, required, done: per obligation whose period contains the quarter, as `plan`
+  computes them (ssj_bridge.policy.plan): a closed quarter from its snapshot, with what was
+  recorded after the close told apart;
+- drawn: distinct subjects of the category assigned in a task of the quarter (`tasks.period`)
+  that counts toward the matter, whoever drew it and wherever it came from;
+- inspected: distinct subjects of the category with a result inspected in the quarter for it;
 - an obligation is `met` once done ≥ required, `short` when its period has ended without,
   `open` while it runs;
 - publication rate: results inspected in the quarter that are published ÷ all of them (every
@@ -35,9 +39,19 @@ from sqlalchemy import Connection, and_, func, select
 
 from ssj_bridge.features.deadlines import DeadlineItem, DeadlineRules, deadline_report, refresh_due_dates
 from ssj_bridge.model import Category, PublicationStatus, beijing_now, iso_beijing
+from ssj_bridge.model.matters import MatterSpec
 from ssj_bridge.model.periods import Quarter
 from ssj_bridge.policy.classify import ActivePolicy
-from ssj_bridge.policy.plan import CATEGORY_NAMES, inspected_subjects, make_plan
+from ssj_bridge.policy.matters import matter_of_task
+from ssj_bridge.policy.plan import (
+    MatterPlan,
+    Plan,
+    RegionPlan,
+    category_key,
+    category_name,
+    make_plan,
+)
+from ssj_bridge.policy.snapshots import corrections
 from ssj_bridge.reconcile.diff import KINDS
 from ssj_bridge.store import Store
 from ssj_bridge.store.schema import (
@@ -50,6 +64,7 @@ from ssj_bridge.store.schema import (
 )
 
 MET, SHORT, OPEN = "met", "short", "open"
+ROUTINE_LABEL = "M01"  # the routine matter's obligations are labelled by category alone
 RUNS = 12  # reconciliation runs in the trend
 BREAK_ROWS = 1000  # open breaks listed one by one; the export has them all
 
@@ -61,7 +76,7 @@ BREAK_ROWS = 1000  # open breaks listed one by one; the export has them all
 class ObligationFigures:
     """One obligation of a category: what the policy requires in its period and what is done."""
 
-    category: Category
+    category: Category | str
     per: str
     period: str
     start: date
@@ -74,6 +89,17 @@ class ObligationFigures:
     required: int
     done: int
     status: str
+    region: str | None = None
+    matter: str | None = None
+    category_key: str | None = None
+    after_close: int = 0  # of done: results recorded after the quarter closed
+
+    @property
+    def label(self) -> str:
+        """`KEY`; `M07 ALL` for another matter; `371003 KEY` for a district's line."""
+        parts = [self.matter if self.matter and self.matter != ROUTINE_LABEL else "",
+                 self.region or "", self.category_key or category_key(self.category)]
+        return " ".join(p for p in parts if p)
 
     @property
     def achievement(self) -> float | None:
@@ -86,14 +112,15 @@ class ObligationFigures:
                 "end": self.end.isoformat(), "rule": self.clause, "text": self.rule,
                 "share": self.share, "scope": self.scope, "population": self.population,
                 "required": self.required, "done": self.done,
-                "achievement": _ratio(self.achievement), "status": self.status}
+                "achievement": _ratio(self.achievement), "status": self.status,
+                **({"doneAfterClose": self.after_close} if self.after_close else {})}
 
 
 @dataclass(frozen=True)
 class CategoryFigures:
     """A category in the quarter: its population, drawn and inspected subjects, obligations."""
 
-    category: Category
+    category: Category | str
     population: int
     drawn: int
     inspected: int
@@ -101,14 +128,58 @@ class CategoryFigures:
 
     @property
     def name(self) -> str:
-        """The category's Chinese name (重点监管对象 …)."""
-        return CATEGORY_NAMES[self.category]
+        """The category's Chinese name (重点监管对象 …), or the object sub-kind."""
+        return category_name(self.category)
+
+    @property
+    def key(self) -> str:
+        """`KEY`, `ALL`, `报告书` …"""
+        return category_key(self.category)
 
     def as_json(self) -> dict[str, Any]:
         """`{"name", "population", "drawn", "inspected", "obligations"}`."""
         return {"name": self.name, "population": self.population, "drawn": self.drawn,
                 "inspected": self.inspected,
                 "obligations": [o.as_json() for o in self.obligations]}
+
+
+@dataclass(frozen=True)
+class LineFigures:
+    """One line of a matter: the deployment's region, or one district with its obligations."""
+
+    region: str | None
+    inspectors: int
+    categories: tuple[CategoryFigures, ...]
+
+    def as_json(self) -> dict[str, Any]:
+        """`{"inspectors", "categories"}`."""
+        return {"inspectors": self.inspectors,
+                "categories": {c.key: c.as_json() for c in self.categories}}
+
+
+@dataclass(frozen=True)
+class MatterFigures:
+    """A matter in the quarter: the deployment's line and each district's line."""
+
+    code: str
+    name: str
+    object_kind: str
+    whole: LineFigures
+    regions: tuple[LineFigures, ...]
+
+    @property
+    def obligations(self) -> list[ObligationFigures]:
+        """Every obligation the matter's status turns on: the districts' where they keep their
+        own (a city's sum can hide a district that falls short), else the region's."""
+        lines = self.regions or (self.whole,)
+        return [o for line in lines for c in line.categories for o in c.obligations]
+
+    def as_json(self) -> dict[str, Any]:
+        """Like `plan --json`'s matters: name, objectKind, categories, regions."""
+        return {"name": self.name, "objectKind": self.object_kind,
+                "inspectors": self.whole.inspectors,
+                "categories": {c.key: c.as_json() for c in self.whole.categories},
+                "regions": {r.region: r.as_json() for r in self.regions if r.region}}
 
 
 @dataclass(frozen=True)
@@ -234,10 +305,15 @@ class ComplianceReport:
     notes: tuple[tuple[str, str], ...]  # advisory (text, clause)
     calendar: str
     provisional_years: tuple[int, ...] = field(default=())
+    matters: tuple[MatterFigures, ...] = field(default=())
+    closed_at: str | None = None
+    corrections: tuple[dict[str, Any], ...] = field(default=())
 
     @property
     def obligations(self) -> list[ObligationFigures]:
-        """Every obligation of every category, in order."""
+        """Every obligation of every matter (per district where districts keep their own)."""
+        if self.matters:
+            return [o for m in self.matters for o in m.obligations]
         return [o for c in self.categories for o in c.obligations]
 
     def obligation_counts(self) -> dict[str, int]:
@@ -253,7 +329,9 @@ class ComplianceReport:
             "generatedAt": self.generated_at, "today": self.today.isoformat(),
             "inspectors": self.inspectors,
             "obligations": self.obligation_counts(),
-            "categories": {c.category.value: c.as_json() for c in self.categories},
+            "categories": {c.key: c.as_json() for c in self.categories},
+            "matters": {m.code: m.as_json() for m in self.matters},
+            "closedAt": self.closed_at, "corrections": list(self.corrections),
             "publication": self.publication.as_json(),
             "overdue": [i.as_json("workingDaysLate") for i in self.overdue],
             "overdueOtherPeriods": self.overdue_other_periods,
@@ -275,21 +353,10 @@ def compliance_report(store: Store, active: ActivePolicy, quarter: Quarter, rule
                       runs: int = RUNS, break_rows: int = BREAK_ROWS) -> ComplianceReport:
     """Gather the quarter's figures (classifies the quarter first when nobody has yet)."""
     plan = make_plan(store, active, quarter, region=region)
-    members = plan.members
-    drawn = drawn_subjects(store, quarter)
-    inspected = inspected_subjects(store, quarter.start, quarter.end)
-    categories = []
-    for line in plan.categories:
-        who = members.get(line.category, set())
-        obligations = tuple(ObligationFigures(
-            category=line.category, per=o.obligation.per.value, period=o.period, start=o.start,
-            end=o.end, rule=o.obligation.rule, clause=o.obligation.clause,
-            share=o.obligation.describe_value(), scope=o.obligation.scope,
-            population=o.population, required=o.required, done=o.done,
-            status=obligation_status(o.required, o.done, o.end, today))
-            for o in line.obligations)
-        categories.append(CategoryFigures(line.category, line.population, len(drawn & who),
-                                          len(inspected & who), obligations))
+    matters = tuple(matter_figures(store, plan, matter, quarter, today) for matter in plan.matters)
+    routine = next((m for m, p in zip(matters, plan.matters, strict=True)
+                    if p.matter.follows_policy), None)
+    categories = routine.whole.categories if routine is not None else ()
     with store.engine.begin() as conn:
         refresh_due_dates(conn, rules)
         deadlines = deadline_report(conn, rules, today, 0)
@@ -299,11 +366,59 @@ def compliance_report(store: Store, active: ActivePolicy, quarter: Quarter, rule
     return ComplianceReport(
         period=quarter.label, policy=active.name, locality=active.policy.locality, region=region,
         authority=authority, generated_at=iso_beijing(beijing_now()), today=today,
-        inspectors=plan.inspectors, categories=tuple(categories), publication=publication,
+        inspectors=plan.inspectors, categories=categories, publication=publication,
         overdue=overdue, overdue_other_periods=len(deadlines.overdue) - len(overdue),
         breaks=break_figures, notes=tuple((n.text, n.clause) for n in plan.notes),
         calendar=rules.calendar.describe(),
-        provisional_years=tuple(deadlines.provisional_years))
+        provisional_years=tuple(deadlines.provisional_years), matters=matters,
+        closed_at=plan.closed_at, corrections=tuple(corrections(store, quarter)))
+
+
+def matter_figures(store: Store, plan: Plan, matter: MatterPlan, quarter: Quarter,
+                   today: date) -> MatterFigures:
+    """A matter's lines with what was drawn and inspected in the quarter for it."""
+    codes = {m.matter.code: m.matter for m in plan.matters}
+    spec = matter.matter
+    drawn = quarter_keys(store, quarter, spec.code, tuple(codes.values()), inspected=False)
+    inspected = quarter_keys(store, quarter, spec.code, tuple(codes.values()), inspected=True)
+
+    def line(entry: RegionPlan) -> LineFigures:
+        figures = []
+        for category in entry.categories:
+            who = category.members
+            obligations = tuple(ObligationFigures(
+                category=category.category, per=o.obligation.per.value, period=o.period,
+                start=o.start, end=o.end, rule=o.obligation.rule, clause=o.obligation.clause,
+                share=o.obligation.describe_value(), scope=o.obligation.scope,
+                population=o.population, required=o.required, done=o.done,
+                status=obligation_status(o.required, o.done, o.end, today),
+                region=entry.region if entry in matter.regions else None,
+                matter=spec.code, category_key=category.key, after_close=o.after_close)
+                for o in category.obligations)
+            figures.append(CategoryFigures(category.category, category.population,
+                                           len(drawn & who), len(inspected & who), obligations))
+        return LineFigures(entry.region, entry.inspectors, tuple(figures))
+
+    return MatterFigures(spec.code, spec.name, spec.object_kind, line(matter.whole),
+                         tuple(line(r) for r in matter.regions))
+
+
+def quarter_keys(store: Store, quarter: Quarter, matter: str, matters: Sequence[MatterSpec],
+                 *, inspected: bool) -> set[str]:
+    """Keys drawn (assigned in a task of the quarter) or inspected in the quarter, for the
+    tasks that count toward `matter`."""
+    if inspected:
+        stmt = (select(results.c.uscc, tasks.c.matter_code)
+                .select_from(results.outerjoin(tasks, tasks.c.task_id == results.c.task_id))
+                .where(results.c.inspected_on >= quarter.start,
+                       results.c.inspected_on <= quarter.end))
+    else:
+        stmt = (select(assignments.c.uscc, tasks.c.matter_code)
+                .join(tasks, tasks.c.task_id == assignments.c.task_id)
+                .where(tasks.c.period == quarter.label))
+    with store.engine.connect() as conn:
+        return {row.uscc for row in conn.execute(stmt)
+                if matter_of_task(matters, row.matter_code) == matter}
 
 
 def obligation_status(required: int, done: int, end: date, today: date) -> str:
@@ -311,14 +426,6 @@ def obligation_status(required: int, done: int, end: date, today: date) -> str:
     if done >= required:
         return MET
     return SHORT if end < today else OPEN
-
-
-def drawn_subjects(store: Store, quarter: Quarter) -> set[str]:
-    """USCCs assigned in a task of the quarter (any origin, whoever drew it)."""
-    stmt = (select(assignments.c.uscc).join(tasks, tasks.c.task_id == assignments.c.task_id)
-            .where(tasks.c.period == quarter.label).distinct())
-    with store.engine.connect() as conn:
-        return set(conn.execute(stmt).scalars())
 
 
 def publication_figures(conn: Connection, rules: DeadlineRules,
@@ -419,14 +526,21 @@ def render_text(report: ComplianceReport) -> list[str]:
     lines = [f"compliance {report.period} — policy {report.policy} ({report.locality}){where}, "
              f"{report.inspectors} certified inspectors; as of {report.today}",
              f"obligations: {counts[MET]} met, {counts[SHORT]} short, {counts[OPEN]} open", ""]
-    for category in report.categories:
-        lines.append(f"{category.category.value} {category.name}: population "
-                     f"{category.population}, drawn {category.drawn}, inspected "
-                     f"{category.inspected} in {report.period}")
-        for o in category.obligations:
-            scope = f" of {o.scope}" if o.scope else ""
-            lines.append(f"  {o.per} {o.period} {o.share}{scope} ({o.clause}): required "
-                         f"{o.required}, done {o.done} — {o.status}")
+    if report.closed_at:
+        lines.append(f"closed {report.closed_at}: populations, inspectors and required counts "
+                     f"as they stood then; {len(report.corrections)} corrections since")
+    shown = report.matters or (MatterFigures("", "", "", LineFigures(report.region,
+                                                                      report.inspectors,
+                                                                      report.categories), ()),)
+    for matter in shown:
+        if matter.code:
+            lines.append(f"{matter.code} {matter.name} ({matter.object_kind})")
+        for line in (matter.whole, *matter.regions):
+            if line is not matter.whole:
+                lines.append(f"  district {line.region} ({line.inspectors} inspectors)")
+            lines += _category_lines(line, "    " if line is not matter.whole else "  ",
+                                     report.period)
+        lines.append("")
     lines += ["", f"publication ({pub.rule}): {pub.published} of {pub.results} results "
                   f"published ({percent_text(pub.rate)}), on time {pub.on_time} "
                   f"({percent_text(pub.timeliness)}), late {pub.late}, pending {pub.pending}, "
@@ -441,6 +555,19 @@ def render_text(report: ComplianceReport) -> list[str]:
     if report.breaks.runs:
         lines.append("last runs: " + ", ".join(f"{r.run_at[:16]} {r.total}"
                                                for r in report.breaks.runs))
+    return lines
+
+
+def _category_lines(line: LineFigures, indent: str, period: str) -> list[str]:
+    lines = []
+    for category in line.categories:
+        lines.append(f"{indent}{category.key} {category.name}: population {category.population}, "
+                     f"drawn {category.drawn}, inspected {category.inspected} in {period}")
+        for o in category.obligations:
+            scope = f" of {o.scope}" if o.scope else ""
+            late = f" ({o.after_close} recorded after the close)" if o.after_close else ""
+            lines.append(f"{indent}  {o.per} {o.period} {o.share}{scope} ({o.clause}): required "
+                         f"{o.required}, done {o.done}{late} — {o.status}")
     return lines
 
 

@@ -46,12 +46,12 @@ def findings(report: ComplianceReport) -> list[str]:
     obligations = report.obligations
     for o in obligations:
         if o.status == SHORT:
-            lines.append(f"{o.category.value}: {o.done} of {o.required} required in {o.period} "
+            lines.append(f"{o.label}: {o.done} of {o.required} required in {o.period} "
                          f"({o.clause}) — short by {o.required - o.done}; the period ended "
                          f"{o.end.isoformat()}.")
     for o in obligations:
         if o.status == OPEN:
-            lines.append(f"{o.category.value}: {o.done} of {o.required} required in {o.period} "
+            lines.append(f"{o.label}: {o.done} of {o.required} required in {o.period} "
                          f"so far ({o.clause}); {o.required - o.done} to go by "
                          f"{o.end.isoformat()}.")
     if obligations and all(o.status == MET for o in obligations):

@@ -23,6 +23,7 @@ from ssj_bridge.policy.plan import make_plan, plan_text
 from ssj_bridge.policy.rules import PolicySpec
 from ssj_bridge.settings import PLATFORM_ROLES, PlatformSettings, Settings
 from ssj_bridge.simulation.launch import start_simulators
+from ssj_bridge.simulation.synthetic import counties_of, make_uscc
 from ssj_bridge.store import Store
 from ssj_bridge.sync import run_sync
 
@@ -103,8 +104,12 @@ def run_demo(*, subjects: int, workdir: Path, echo: Callable[[str], Any],
         for entry in store.quarantined()[:5]:
             echo(f"  set aside {entry['key']}: {entry['reason']}")
         ensure_demo_roster(store, settings, workdir, echo)
+        second = ensure_demo_library(store, settings, host, workdir, echo)
         echo_plan(store, settings, host, echo)
-        drawn = echo_draw(store, settings, host, echo)
+        drawn = ExitCode.OK
+        for matter in ("M01", second):
+            outcome = echo_draw(store, settings, host, echo, matter)
+            drawn = outcome if outcome is not ExitCode.OK else drawn
         # The drawn tasks and the roster go to the provincial platform, whose inspectors record
         # results; the next runs read them back, publish them and poll the receipts.
         for attempt in ("sync after the draw", "sync to publish", "sync to read receipts"):
@@ -141,14 +146,18 @@ _DEMO_EXPERTISE = ("大气;水", "固废;危废", "辐射;监测", "环评;大�
 
 
 def demo_roster_csv(path: Path, region: str, org: str) -> Path:
-    """Write a roster file (interface.md's columns) of 20 inspectors, 15 of them certified."""
+    """Write a roster file (interface.md's columns) of 20 inspectors, 15 of them certified,
+    spread over the region and the districts below it (a district draws its own staff)."""
+    places = [region, *(c for c in counties_of(region) if c != region)]
     lines = ["inspectorId,name,certNo,orgCode,regionCode,expertise,auxiliary,active,conflicts"]
     for index, name in enumerate(_DEMO_NAMES):
         certified = index < 15
         cert_no = f"{region[:4]}01202{index % 5}{index + 1:06d}" if certified else ""
-        lines.append(f"DEMO-{index + 1:03d},{name},{cert_no},{org},{region},"
-                     f"{_DEMO_EXPERTISE[index % len(_DEMO_EXPERTISE)]},"
-                     f"{'false' if certified else 'true'},true,")
+        expertise = _DEMO_EXPERTISE[index % len(_DEMO_EXPERTISE)]
+        if "移动源" not in expertise:  # the demo's second matter checks vehicle test stations
+            expertise += ";移动源"
+        lines.append(f"DEMO-{index + 1:03d},{name},{cert_no},{org},{places[index % len(places)]},"
+                     f"{expertise},{'false' if certified else 'true'},true,")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
@@ -166,10 +175,51 @@ def ensure_demo_roster(store: Store, settings: Settings, workdir: Path,
     echo(f"roster: {loaded.rows} inspectors imported from {loaded.file_name}")
 
 
+# The demo's object library: vehicle emission test stations, two in each district.
+DEMO_KIND = "机动车排放检验机构"
+DEMO_MATTER = ("{code},机动车排放检验机构监督检查,机动车排放检验机构,county,,ALL,quarter,50%,,,现场,"
+               "演示用清单 (a list of the demo bureau's own; no text sets it)")
+
+
+def ensure_demo_library(store: Store, settings: Settings, host: PluginHost, workdir: Path,
+                        echo: Callable[[str], Any]) -> str:
+    """Import a small object library (as a data manager would) and return the matter that
+    draws it: the policy's own, or one the demo bureau adds to its list."""
+    import random
+
+    from ssj_bridge.intake import import_matters, import_objects
+    from ssj_bridge.model.matters import MATTER_COLUMNS
+    from ssj_bridge.policy.matters import effective_matters
+
+    region = settings.region_code or ""
+    rng = random.Random(f"demo-objects/{region}")
+    rows = ["kind,objectId,name,regionCode,uscc,subkind,since,until,source"]
+    for number, place in enumerate(c for c in counties_of(region) for _ in range(2)):
+        rows.append(f"{DEMO_KIND},JC-{number + 1:03d},{place}机动车检测站{number + 1},{place},"
+                    f"{make_uscc(rng, place)},,,,演示")
+    path = workdir / "demo-objects.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    loaded = import_objects(store, path, region, "demo")
+    echo(f"object library: {loaded.rows} {DEMO_KIND} imported from {loaded.file_name}")
+    active = resolve_policy(host, settings.policy)
+    listed = effective_matters(store, active.policy)
+    own = next((m for m in listed if m.object_kind == DEMO_KIND
+                and any(r.has_quota for r in m.rules)), None)
+    if own is not None:
+        return own.code
+    code = next(f"M{n:02d}" for n in range(2, 100) if f"M{n:02d}" not in {m.code for m in listed})
+    matters = workdir / "demo-matters.csv"
+    matters.write_text(",".join(MATTER_COLUMNS) + "\n" + DEMO_MATTER.format(code=code) + "\n",
+                       encoding="utf-8")
+    import_matters(store, matters, "demo")
+    echo(f"matter list: {code} {DEMO_KIND} 50% a quarter added from {matters.name}")
+    return code
+
+
 def echo_draw(store: Store, settings: Settings, host: PluginHost,
-              echo: Callable[[str], Any]) -> ExitCode:
-    """Draw the current quarter's M01 tasks: commit, show the commitments, run with a witness,
-    verify every task. Names stay masked (the tasks have not started)."""
+              echo: Callable[[str], Any], matter: str = "M01") -> ExitCode:
+    """Draw the current quarter's tasks of `matter`: commit, show the commitments, run with a
+    witness, verify every task. Names stay masked (the tasks have not started)."""
     from ssj_bridge.draw.commit import commit_draws
     from ssj_bridge.draw.run import run_draws
     from ssj_bridge.draw.show import task_lines
@@ -182,17 +232,18 @@ def echo_draw(store: Store, settings: Settings, host: PluginHost,
     org = settings.org_code or ""
     try:
         committed = commit_draws(store, active, region_code=region, quarter=quarter,
-                                 matter_code="M01", own_org=org)
-        echo(f"draw commit {quarter.label} M01: {len(committed.committed)} draws committed")
+                                 matter_code=matter, own_org=org)
+        echo(f"draw commit {quarter.label} {matter}: {len(committed.committed)} draws committed "
+             f"under one commitment")
         for item in committed.committed:
             echo(f"  {item.label} k={item.k} of {item.candidates} candidates, "
                  f"{item.inspector_candidates} inspectors; commitment {item.commitment}")
         for skipped in committed.not_drawn:
-            echo(f"  {skipped.category.value}: not drawn ({skipped.reason})")
+            echo(f"  {skipped.region} {skipped.category}: not drawn ({skipped.reason})")
         if not committed.committed:
             return ExitCode.OK
         witness = f"demo-witness-{today.isoformat()}"
-        report = run_draws(store, active, region_code=region, quarter=quarter, matter_code="M01",
+        report = run_draws(store, active, region_code=region, quarter=quarter, matter_code=matter,
                            witness=witness, drawn_by=org, org_name=settings.org_name)
     except InputRefused as exc:
         echo(f"draw refused: {exc}")
@@ -228,7 +279,7 @@ def echo_compliance(store: Store, settings: Settings, host: PluginHost, workdir:
     report (HTML) into the demo directory and print where it is."""
     from ssj_bridge.features.deadlines import DeadlineRules
     from ssj_bridge.reconcile.run import reconcile
-    from ssj_bridge.report.compliance import compliance_report
+    from ssj_bridge.report.compliance import compliance_report, render_text
     from ssj_bridge.report.html import write_html
 
     found = reconcile(settings, store, host)
@@ -244,6 +295,10 @@ def echo_compliance(store: Store, settings: Settings, host: PluginHost, workdir:
     report = compliance_report(store, resolve_policy(host, settings.policy), quarter,
                                DeadlineRules.from_settings(settings, host), today=today,
                                region=settings.region_code, authority=settings.org_name)
+    for line in render_text(report):  # every matter, and each district's line
+        if line.startswith("publication ("):
+            break
+        echo(line)
     path = write_html(report, workdir / f"compliance-{quarter.label}.html")
     echo(f"compliance report {quarter.label}: {path}")
     return path

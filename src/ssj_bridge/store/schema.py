@@ -162,6 +162,11 @@ inspectors = Table(
     Column("conflicts", Text, nullable=False),  # `;`-joined USCCs
     Column("import_id", Integer),
     Column("updated_at", TIME, nullable=False),
+    # 威海 第十条's fields (migration 0013): 职务岗位, 在编在岗 …, 性别, 工作年限
+    Column("post", Text),
+    Column("staff_status", String(16)),
+    Column("gender", String(4)),
+    Column("service_years", Integer),
 )
 
 classifications = Table(
@@ -226,7 +231,7 @@ tasks = Table(
 assignments = Table(
     "assignments", metadata,
     Column("task_id", String(64), primary_key=True),
-    Column("uscc", String(18), primary_key=True),
+    Column("uscc", String(64), primary_key=True),
     Column("inspector_ids", Text, nullable=False),  # `;`-joined
     Column("mode", String(8), nullable=False),
     Column("status", String(8), nullable=False),
@@ -236,7 +241,7 @@ assignments = Table(
 results = Table(
     "results", metadata,
     Column("task_id", String(64), primary_key=True),
-    Column("uscc", String(18), primary_key=True),
+    Column("uscc", String(64), primary_key=True),
     Column("result_id", String(64)),
     Column("version", Integer, nullable=False),
     Column("result_code", String(2), nullable=False),
@@ -254,7 +259,7 @@ results = Table(
 result_versions = Table(
     "result_versions", metadata,
     Column("task_id", String(64), primary_key=True),
-    Column("uscc", String(18), primary_key=True),
+    Column("uscc", String(64), primary_key=True),
     Column("version", Integer, primary_key=True),
     Column("content", Text, nullable=False),  # JSON of the Result at that version
     Column("approved_by", Text),
@@ -286,13 +291,16 @@ draws = Table(
     Column("task_id", String(64)),
     Column("committed_at", TIME, nullable=False),
     Column("revealed_at", TIME),
+    # JSON (migration 0013): the stratum the draw covers — {"region", "part", "directed",
+    # "joint"}; NULL for a draw of the whole region and category
+    Column("scope", Text),
     Index("ix_draws_label", "label"),
 )
 
 publications = Table(
     "publications", metadata,
     Column("task_id", String(64), primary_key=True),
-    Column("uscc", String(18), primary_key=True),
+    Column("uscc", String(64), primary_key=True),
     Column("inspected_on", Date, nullable=False),
     Column("result_code", String(2), nullable=False),
     Column("status", String(16), nullable=False),  # pending | published | rejected
@@ -379,6 +387,70 @@ outbox_batch_items = Table(
     Column("position", Integer, primary_key=True),  # 1-based, the item's place in the document
     Column("item_id", Integer, nullable=False),  # outbox.id
     Index("ix_outbox_batch_items_item", "item_id"),
+)
+
+# -- matters, object libraries, closed periods (migration 0013) ---------------------------------
+
+# The 随机抽查事项清单 as a data manager imported it: one row per rule of a matter, in file order.
+matters = Table(
+    "matters", metadata,
+    Column("matter_code", String(32), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("object_kind", String(32), nullable=False),
+    Column("level", String(8), nullable=False),  # city | county: who draws
+    Column("departments", Text, nullable=False),  # `;`-joined org codes
+    Column("category", String(32), nullable=False),
+    Column("period", String(16), nullable=False),
+    Column("ratio", String(16), nullable=False),  # `25%`, `policy` or ''
+    Column("min_count", Integer),
+    Column("per_inspector", String(16), nullable=False),  # decimal or ''
+    Column("mode", String(8), nullable=False),
+    Column("basis", Text, nullable=False),
+    Column("import_id", Integer),
+    Column("updated_at", TIME, nullable=False),
+)
+
+# Object libraries no platform supplies; an object's key in draws and tasks is its USCC, or its
+# objectId when it has none.
+objects = Table(
+    "objects", metadata,
+    Column("kind", String(32), primary_key=True),
+    Column("object_id", String(64), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("region_code", String(6), nullable=False),
+    Column("uscc", String(18)),
+    Column("subkind", String(32), nullable=False),
+    Column("since", Date),
+    Column("until", Date),
+    Column("source", Text),
+    Column("import_id", Integer),
+    Column("updated_at", TIME, nullable=False),
+    Index("ix_objects_kind_region", "kind", "region_code"),
+)
+
+# What a quarter's plan stood on (JSON: per matter and region line, populations, inspectors and
+# required counts): `open` while the quarter runs, `closed` once it has ended.
+period_snapshots = Table(
+    "period_snapshots", metadata,
+    Column("period", String(6), primary_key=True),
+    Column("policy", String(32), primary_key=True),
+    Column("region_code", String(6), primary_key=True),
+    Column("state", String(8), nullable=False),
+    Column("content", Text, nullable=False),
+    Column("taken_at", TIME, nullable=False),
+    Column("closed_at", TIME),
+)
+
+# Changes to a closed quarter, recorded as corrections (e.g. a classification redone).
+period_corrections = Table(
+    "period_corrections", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("period", String(6), nullable=False),
+    Column("what", String(32), nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("recorded_at", TIME, nullable=False),
+    Index("ix_period_corrections_period", "period"),
 )
 
 # -- what the work after the streams is up to date with (migration 0031) ------------------------
