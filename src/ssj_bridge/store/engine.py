@@ -25,13 +25,14 @@ from sqlalchemy import (
     delete,
     event,
     func,
+    inspect,
     select,
     text,
     tuple_,
     update,
 )
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.exc import ArgumentError
 
 from ssj_bridge.errors import ConfigurationError, LockHeld, StoreFailed
 from ssj_bridge.model import CanonicalModel, beijing_now, iso_beijing
@@ -163,13 +164,14 @@ class Store:
         return set(MigrationContext.configure(conn).get_current_heads())
 
     def _current_heads(self) -> set[str] | None:
-        """The revisions the database records itself at; None before its first migration."""
-        try:
-            with self.engine.connect() as conn:
-                return set(conn.execute(text("SELECT version_num FROM alembic_version"))
-                           .scalars())
-        except DBAPIError:
-            return None
+        """The revisions the database records itself at; None before its first migration.
+
+        A database that cannot be read (a file that is not one) raises, as Alembic would.
+        """
+        with self.engine.connect() as conn:
+            if not inspect(conn).has_table("alembic_version"):
+                return None
+            return set(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
 
     # -- the run lock -----------------------------------------------------------------------
 
