@@ -71,6 +71,20 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         drop_postgres_database(url)
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def two_databases(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """Two empty databases on one backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'one.db'}", f"sqlite:///{tmp_path / 'two.db'}"
+        return
+    urls = fresh_postgres_database(), fresh_postgres_database()
+    try:
+        yield urls
+    finally:
+        for url in urls:
+            drop_postgres_database(url)
+
+
 @pytest.fixture
 def store(database_url: str, tmp_path: Path) -> Iterator[Store]:
     """A migrated store on each backend."""

@@ -128,3 +128,26 @@ def test_run_log(store: Store) -> None:
     run_id = store.start_run("sync")
     store.finish_run(run_id, 3, {"exit": 3})
     assert store.count("runs") == 1
+
+
+def test_the_heads_read_from_the_scripts_are_alembics() -> None:
+    from importlib import resources
+
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from ssj_bridge.store.engine import _script_heads
+
+    location = resources.files("ssj_bridge.store") / "migrations"
+    config = Config()
+    config.set_main_option("script_location", str(location))
+    assert _script_heads(location / "versions") == set(
+        ScriptDirectory.from_config(config).get_heads())
+
+
+def test_migrating_a_migrated_store_changes_nothing(store: Store) -> None:
+    store.migrate()
+    assert store._current_heads() is not None
+    with store.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert diff == []

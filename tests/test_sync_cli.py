@@ -11,7 +11,6 @@ from typing import Any
 
 import orjson
 import pytest
-from conftest import drop_postgres_database, fresh_postgres_database
 from sync_support import (
     Gate,
     Platform,
@@ -37,20 +36,6 @@ PLATFORM_FIELDS = {"fetched", "stored", "setAside", "sent", "deferred", "error"}
 def platform() -> Iterator[Platform]:
     with Platform.serving() as running:
         yield running
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def two_databases(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str]]:
-    """Two empty databases on one backend."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'one.db'}", f"sqlite:///{tmp_path / 'two.db'}"
-        return
-    urls = fresh_postgres_database(), fresh_postgres_database()
-    try:
-        yield urls
-    finally:
-        for url in urls:
-            drop_postgres_database(url)
 
 
 def sync_json(env: dict[str, str], cwd: Path) -> tuple[int, dict[str, Any]]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import structlog
 from sqlalchemy import select, update
@@ -54,8 +55,19 @@ class RosterNow:
 
     def unavailable_for(self, uscc: str, inputs: MatchingInputs) -> tuple[str, ...]:
         """Inspector candidates who cannot take a seat in `uscc`'s group now."""
-        return tuple(i for i in inputs.inspector_ids
-                     if i not in self.active or uscc in self.conflicts.get(i, frozenset()))
+        blocked: set[str] | frozenset[str] = self._conflicted.get(uscc, frozenset())
+        if not blocked and inputs.candidate_ids <= self.active:
+            return ()  # the common case, answered without walking the candidates
+        return tuple(i for i in inputs.inspector_ids if i not in self.active or i in blocked)
+
+    @cached_property
+    def _conflicted(self) -> dict[str, set[str]]:
+        """USCC → who declared a conflict with it."""
+        found: dict[str, set[str]] = {}
+        for person, usccs in self.conflicts.items():
+            for uscc in usccs:
+                found.setdefault(uscc, set()).add(person)
+        return found
 
 
 def declined(redraws: Sequence[Redraw], uscc: str) -> list[str]:

@@ -33,7 +33,15 @@ from ssj_bridge.model import (
     beijing_today,
     iso_beijing,
 )
-from ssj_bridge.outbox.queue import ACCEPTED, PENDING, REJECTED, OutboxItem, SendOutcome, enqueue
+from ssj_bridge.outbox.queue import (
+    ACCEPTED,
+    PENDING,
+    REJECTED,
+    OutboxItem,
+    SendOutcome,
+    enqueue,
+    supersede,
+)
 from ssj_bridge.platform.adapter import content_hash
 from ssj_bridge.plugins.registry import Enricher, Registry
 from ssj_bridge.reconcile.diff import MISSING_ON_PLATFORM
@@ -102,7 +110,8 @@ def queue_publication(conn: Connection, result: Result, version: int) -> None:
     else:
         if previous.inspected_on != result.inspected_on:
             # A corrected inspection date is another publication; the old one must not go out.
-            _supersede(conn, publication_key(result.task_id, result.uscc, previous.inspected_on))
+            supersede(conn, PLATFORM, ENTITY,
+                      publication_key(result.task_id, result.uscc, previous.inspected_on))
             values |= {"status": PublicationStatus.PENDING.value, "published_on": None,
                        "batch_no": None, "error_code": None, "error_message": None}
         conn.execute(update(publications).where(
@@ -133,13 +142,6 @@ def _reopen(conn: Connection, task_id: str, uscc: str) -> None:
         publications.c.task_id == task_id, publications.c.uscc == uscc,
         publications.c.status == PublicationStatus.REJECTED.value).values(
         status=PublicationStatus.PENDING.value, updated_at=iso_beijing(beijing_now())))
-
-
-def _supersede(conn: Connection, key: str) -> None:
-    conn.execute(update(outbox).where(
-        outbox.c.platform == PLATFORM, outbox.c.entity == ENTITY, outbox.c.key == key,
-        outbox.c.status == PENDING).values(status="superseded",
-                                           updated_at=iso_beijing(beijing_now())))
 
 
 def _latest(conn: Connection, key: str) -> Any:

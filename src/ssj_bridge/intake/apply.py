@@ -28,6 +28,7 @@ from ssj_bridge.intake.roster import ROSTER_COLUMNS, ROSTER_OPTIONAL, parse_rost
 from ssj_bridge.model import Designation, Inspector, beijing_now, iso_beijing
 from ssj_bridge.model.matters import MATTER_COLUMNS, MatterSpec, matter_rows
 from ssj_bridge.store import Store
+from ssj_bridge.store.changes import mark_subjects
 from ssj_bridge.store.schema import designations, imports, inspectors
 from ssj_bridge.store.schema import matters as matters_table
 from ssj_bridge.store.upsert import upsert
@@ -127,6 +128,7 @@ def _write_designations(conn: Connection, records: list[Designation], import_id:
         for d in records]
     for start in range(0, len(rows), 500):
         upsert(conn, designations, rows[start:start + 500], ("uscc", "tag", "since_key"))
+    mark_subjects(conn, [d.uscc for d in records])
 
 
 def _write_matters(conn: Connection, records: list[MatterSpec], import_id: int,

@@ -43,11 +43,12 @@ from sqlalchemy import inspect, select
 
 from ssj_bridge.intake.objects import library_objects
 from ssj_bridge.intake.queries import inspectors
-from ssj_bridge.model import Category, Inspector, PublicationStatus, TaskStatus, region_within
+from ssj_bridge.model import Category, Inspector, PublicationStatus, TaskStatus
 from ssj_bridge.model.matters import ALL, MatterRule, MatterSpec, strata_apply
 from ssj_bridge.model.periods import Per, Quarter
 from ssj_bridge.policy.classify import (
     ActivePolicy,
+    category_members,
     classification_day,
     classify_unless_classified,
     subject_facts,
@@ -64,7 +65,7 @@ from ssj_bridge.policy.rules import (
 )
 from ssj_bridge.policy.snapshots import Snapshot, load_snapshot
 from ssj_bridge.store import Store
-from ssj_bridge.store.schema import assignments, classifications, publications, results, subjects, tasks
+from ssj_bridge.store.schema import assignments, publications, results, tasks
 
 CATEGORY_NAMES = {Category.KEY: "重点监管对象", Category.SIMPLIFIED: "简化监管对象",
                   Category.GENERAL: "一般监管对象", Category.SPECIAL: "特殊监管对象"}
@@ -428,24 +429,13 @@ class _Builder:
 
     def _classified_members(self) -> dict[Category | str, dict[str, str]]:
         classify_unless_classified(self.store, self.active, self.quarter, region=self.region)
-        with self.store.engine.connect() as conn:
-            where = {row.uscc: (row.region_code, bool(row.active)) for row in conn.execute(
-                select(subjects.c.uscc, subjects.c.region_code, subjects.c.active))}
-            stored = conn.execute(select(classifications.c.uscc, classifications.c.categories)
-                                  .where(classifications.c.period == self.quarter.label,
-                                         classifications.c.policy == self.active.name))
-            members: dict[Category | str, dict[str, str]] = {
-                c: {} for c in self.active.policy.categories}
-            members[ALL] = {}
-            for row in stored:
-                place = where.get(row.uscc)
-                if place is None or not place[1]:
-                    continue
-                if self.region is not None and not region_within(place[0], self.region):
-                    continue
-                for name in filter(None, row.categories.split(";")):
-                    members.setdefault(Category(name), {})[row.uscc] = place[0]
-                    members[ALL][row.uscc] = place[0]
+        members: dict[Category | str, dict[str, str]] = {
+            c: {} for c in self.active.policy.categories}
+        members[ALL] = {}
+        for category, who in category_members(self.store, self.active.name, self.quarter,
+                                              region=self.region).items():
+            members.setdefault(category, {}).update(who)
+            members[ALL].update(who)
         return members
 
     def objects(self, kind: str, category: str) -> dict[str, str]:

@@ -452,3 +452,22 @@ period_corrections = Table(
     Column("recorded_at", TIME, nullable=False),
     Index("ix_period_corrections_period", "period"),
 )
+
+# -- what the work after the streams is up to date with (migration 0031) ------------------------
+
+# A subject whose facts changed since classification and the library queue last looked at it;
+# `claimed` is the generation a run took to work on (ssj_bridge.store.changes).
+subject_changes = Table(
+    "subject_changes", metadata,
+    Column("uscc", String(18), primary_key=True),
+    Column("generation", Integer, nullable=False),
+    Column("claimed", Integer),
+)
+
+# Per step after the streams: the period, policy and day it is up to date with (JSON).
+derived_state = Table(
+    "derived_state", metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("updated_at", TIME, nullable=False),
+)
