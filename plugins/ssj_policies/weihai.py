@@ -33,11 +33,11 @@ from ssj_bridge.api import (
     GroupSize,
     ManagementClass,
     Note,
-    NoteKind,
     Obligation,
     ObligationKind,
     Per,
     PolicySpec,
+    ReplacementRule,
     Rule,
     RuleBook,
     SubjectFacts,
@@ -127,10 +127,11 @@ def build(*, exclude_inspected_clean: bool = True) -> RuleBook:
             Note("fewer on-site checks for units with good environmental management or credit and "
                  "units on the positive list", "第十五条",
                  quote="对环境管理水平高、信用评价好和纳入监督执法正面清单的监管对象，减少现场检查次数"),
-            Note("a drawn inspector is replaced only for special reasons, with the approval of the "
-                 "deputy head in charge", "第二十一条", kind=NoteKind.PROCEDURE,
-                 quote="已抽取的检查人员原则上不得更换"),
         ),
+        replacement=ReplacementRule(
+            "本单位分管负责同志", "第二十一条",
+            quote="已抽取的检查人员原则上不得更换，但因特殊情况无法继续履行检查任务的，"
+                  "经本单位分管负责同志同意后，可调整更换"),
         matters=(routine_matter("第五条"),),
         matter_list=bundled_matters(NAME),
         draw_exclusions=(DrawExclusion(

@@ -161,6 +161,7 @@ def build(*, positive_list_key_as_general: bool = False,
             enabled=exclude_inspected_clean, levels=frozenset({COUNTY})),),
         matter_list=bundled_matters(NAME),
         done_when_published="五（三）",
+        withholding="五（三）",
     )
 
 

@@ -25,7 +25,7 @@ from sqlalchemy import Connection, select
 
 from ssj_bridge.draw.expertise import matter_expertise
 from ssj_bridge.draw.matching import InspectorProfile, MatchingInputs, shortfall
-from ssj_bridge.draw.records import DRAW_LOCK, dumps
+from ssj_bridge.draw.records import DRAW_LOCK, dumps, pending_draws
 from ssj_bridge.draw.sampler import ALGORITHM, candidates_hash, commitment, new_secret
 from ssj_bridge.draw.strata import (
     DrawScope,
@@ -96,6 +96,7 @@ class CommitReport:
     matter_code: str
     committed: list[Committed] = field(default_factory=list)
     not_drawn: list[Skipped] = field(default_factory=list)
+    replaced: int = 0  # draws of an earlier commitment not run, replaced with a reason
 
 
 def group_size(policy: Policy) -> int:
@@ -213,15 +214,22 @@ def prepare(store: Store, active: ActivePolicy, quarter: Quarter, region_code: s
 def commit_draws(store: Store, active: ActivePolicy, *, region_code: str, quarter: Quarter,
                  matter_code: str, own_org: str | None,
                  counts: Mapping[Category | str, int] | None = None,
-                 scope: DrawScope | None = None) -> CommitReport:
+                 scope: DrawScope | None = None, reason: str | None = None,
+                 replace: bool = False) -> CommitReport:
     """Commit one draw per stratum of the matter whose k is not 0 (module docstring).
 
     `counts` (`--count CATEGORY=N`) sets k per line; InputRefused, with nothing stored, when a
     given count is not a category of the matter or exceeds a stratum's candidates, or when the
     inspectors cannot form the groups.
+
+    Safety (nothing stored when refused): a commit of the matter and quarter that has not been
+    run yet is replaced only with `replace` and a `reason`; a count below what the plan needs
+    this quarter needs a `reason`. Both reasons are recorded with every draw of the commit.
     """
     scope = scope or DrawScope()
+    reason = (reason or "").strip() or None
     with store.lock(DRAW_LOCK):
+        replaced = _check_replacement(store, region_code, quarter, matter_code, replace, reason)
         prepared = prepare(store, active, quarter, region_code, matter_code, own_org, counts)
         roster = inspectors(store, region_code)
         report = CommitReport(quarter.label, matter_code)
@@ -233,16 +241,60 @@ def commit_draws(store: Store, active: ActivePolicy, *, region_code: str, quarte
         with store.engine.begin() as conn:
             load = open_load(conn)
             drawn, report.not_drawn = prepared.strata(conn)
+            below = _below_need(prepared)
+            if below and reason is None:
+                raise InputRefused("--count below what the plan needs this quarter ("
+                                   + "; ".join(below) + "): give --reason TEXT to draw fewer; "
+                                   "the reason is recorded with the draw")
+            recorded = {**({"replaces": replaced, "replaceReason": reason} if replaced else {}),
+                        **({"countReason": reason, "belowNeed": below} if below else {})}
             for stratum in drawn:
                 counted = stratum.category in prepared.given
                 report.committed.append(_commit_stratum(
                     conn, stratum, prepared.matter, quarter, region_code, scope, counted,
                     secret, now, stratum_roster(roster, stratum.region, region_code), size,
-                    expertise, prepared.modes_of(stratum), load))
+                    expertise, prepared.modes_of(stratum), load, recorded))
+        report.replaced = len(replaced)
     for item in report.committed:
         log.info("draw committed", label=item.label, k=item.k, candidates=item.candidates,
                  candidatesHash=item.candidates_hash, commitment=item.commitment)
     return report
+
+
+def _check_replacement(store: Store, region_code: str, quarter: Quarter, matter_code: str,
+                       replace: bool, reason: str | None) -> list[int]:
+    """The draws of a commit not run yet that this commit would replace; InputRefused unless
+    the replacement is asked for with a reason (a second commit must not pass unseen)."""
+    with store.engine.connect() as conn:
+        waiting = pending_draws(conn, region_code, quarter.label, matter_code)
+    if not waiting:
+        if replace:
+            raise InputRefused(f"--replace: no commit of {quarter.label} {matter_code} is waiting "
+                               f"to be run in region {region_code}")
+        return []
+    when = waiting[0].committed_at
+    if not replace:
+        raise InputRefused(f"{quarter.label} {matter_code} was committed at {when} and not run yet "
+                           f"({len(waiting)} draws, commitment {waiting[0].commitment}); "
+                           f"committing again replaces that commitment: give --replace "
+                           f"--reason TEXT, or run it with `draw run`")
+    if reason is None:
+        raise InputRefused("--replace needs --reason TEXT: why the commitment of "
+                           f"{when} is replaced (recorded with the new draws)")
+    return [d.id for d in waiting]
+
+
+def _below_need(prepared: Prepared) -> list[str]:
+    """`REGION CATEGORY: k=N, the plan needs M` for each given count below the line's need."""
+    below = []
+    for line in prepared.plan.lines:
+        for category in line.categories:
+            given = prepared.given.get(category.key)
+            if given is None or given >= category.need:
+                continue
+            region = line.region or prepared.region_code
+            below.append(f"{region} {category.key}: k={given}, the plan needs {category.need}")
+    return below
 
 
 def _check_counts(matter: MatterSpec, known: Sequence[str], given: Mapping[str, int]) -> None:
@@ -258,7 +310,8 @@ def _check_counts(matter: MatterSpec, known: Sequence[str], given: Mapping[str, 
 def _commit_stratum(conn: Connection, stratum: Stratum, matter: MatterSpec, quarter: Quarter,
                     region_code: str, scope: DrawScope, counted: bool, secret: bytes, now: str,
                     roster: Sequence[Inspector], size: int, expertise: Sequence[str],
-                    modes: Mapping[str, str], load: Mapping[str, int]) -> Committed:
+                    modes: Mapping[str, str], load: Mapping[str, int],
+                    recorded: Mapping[str, object]) -> Committed:
     label = stratum.label(quarter.label, matter.code)
     inputs = matching_inputs(roster, stratum.candidates, size, expertise, modes, load)
     on_site = any(inputs.mode_of(u) == InspectionMode.ON_SITE.value for u in stratum.candidates)
@@ -275,7 +328,7 @@ def _commit_stratum(conn: Connection, stratum: Stratum, matter: MatterSpec, quar
         inspector_candidates_hash=inputs.inspector_candidates_hash, commitment=promise,
         secret=secret.hex(), committed_at=now, redraws="[]",
         scope=orjson.dumps({**stratum.scope_json(scope),
-                            **({"count": stratum.k} if counted else {})}).decode())
+                            **({"count": stratum.k} if counted else {}), **recorded}).decode())
     ).inserted_primary_key
     assert inserted is not None
     category: Category | str = (Category(stratum.category) if stratum.category in _CATEGORIES

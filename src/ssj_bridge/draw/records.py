@@ -137,6 +137,15 @@ def pending_draws(conn: Connection, region_code: str, period: str,
     return sorted(newest.values(), key=lambda d: d.id)
 
 
+def revealed_draws(conn: Connection, region_code: str, period: str,
+                   matter_code: str) -> list[DrawRecord]:
+    """The draws of the matter and period already run, in order."""
+    return [DrawRecord.from_row(row) for row in conn.execute(select(draws).where(
+        draws.c.region_code == region_code, draws.c.period == period,
+        draws.c.matter_code == matter_code, draws.c.revealed_at.is_not(None))
+        .order_by(draws.c.id))]
+
+
 def draw_of_task(conn: Connection, task_id: str) -> DrawRecord | None:
     """The draw that made a task, or None (a task drawn elsewhere)."""
     row = conn.execute(select(draws).where(draws.c.task_id == task_id)

@@ -30,6 +30,7 @@ from ssj_bridge.features.tasks import TASK_ENTITY, load_tasks
 from ssj_bridge.intake.queries import inspectors
 from ssj_bridge.model import Inspector, beijing_now, iso_beijing, normalise_code
 from ssj_bridge.outbox.queue import enqueue
+from ssj_bridge.policy.rules import ReplacementRule
 from ssj_bridge.store import Store
 from ssj_bridge.store.schema import assignments, results, tasks
 
@@ -65,7 +66,8 @@ def declined(redraws: Sequence[Redraw], uscc: str) -> list[str]:
 
 def redraw_one(secret_hex: str, witness: str, label: str, groups: Sequence[Group],
                redraws: Sequence[Redraw], inputs: MatchingInputs, uscc: str, replaced: str,
-               reason: str, unavailable: Sequence[str], at: str) -> tuple[list[Group], Redraw]:
+               reason: str, unavailable: Sequence[str], at: str,
+               approved_by: str | None = None) -> tuple[list[Group], Redraw]:
     """Replace one inspector of one group; return the new groups and the redraw to record."""
     seq = len(redraws) + 1
     seed = derive_seed(bytes.fromhex(secret_hex), witness)
@@ -73,7 +75,7 @@ def redraw_one(secret_hex: str, witness: str, label: str, groups: Sequence[Group
     others = tuple(i for i in unavailable if i != replaced)
     updated, chosen = redraw_inspector(stream, groups, uscc, replaced, inputs, others,
                                        declined(redraws, uscc))
-    return updated, Redraw(seq, uscc, replaced, chosen, reason, others, at)
+    return updated, Redraw(seq, uscc, replaced, chosen, reason, others, at, approved_by)
 
 
 def resolve_roster_changes(secret_hex: str, witness: str, label: str, groups: Sequence[Group],
@@ -103,13 +105,19 @@ def resolve_roster_changes(secret_hex: str, witness: str, label: str, groups: Se
 
 
 def redraw_task(store: Store, task_id: str, uscc: str, inspector_id: str,
-                reason: str = CONFLICT_REASON) -> Redraw:
+                reason: str = CONFLICT_REASON, *, approved_by: str | None = None,
+                rule: ReplacementRule | None = None) -> Redraw:
     """`draw redraw`: replace `inspector_id` in `uscc`'s group of the task, and record it.
 
-    In one transaction: the draw's groups and redraws, the assignment, and the task queued
-    again for the provincial platform. InputRefused when the task has no local draw, the
-    subject is not in it or already inspected, or the inspector is not in its group.
+    In one transaction: the draw's groups and redraws (with who approved it), the assignment,
+    and the task queued again for the provincial platform. InputRefused when the task has no
+    local draw, the subject is not in it or already inspected, the inspector is not in its
+    group, or the policy's `rule` asks for an approver and none is given.
     """
+    approved_by = (approved_by or "").strip() or None
+    if rule is not None and approved_by is None:
+        raise InputRefused(f"replacing a drawn inspector needs the approval of {rule.approver} "
+                           f"({rule.clause}): give --approved-by NAME")
     code = normalise_code(uscc)
     with store.lock(DRAW_LOCK):
         roster = RosterNow.of(inspectors(store, active_only=False))
@@ -134,7 +142,8 @@ def redraw_task(store: Store, task_id: str, uscc: str, inspector_id: str,
             try:
                 groups, entry = redraw_one(draw.secret, draw.witness_entropy or "", draw.label,
                                            draw.groups, draw.redraws, draw.matching, code,
-                                           inspector_id, reason, sorted(blocked), now)
+                                           inspector_id, reason, sorted(blocked), now,
+                                           approved_by)
             except MatchingInfeasible as exc:
                 raise InputRefused(f"task {task_id}: {exc}; nothing was changed") from None
             save_groups(conn, draw.id, groups, [*draw.redraws, entry])
@@ -150,5 +159,6 @@ def redraw_task(store: Store, task_id: str, uscc: str, inspector_id: str,
             enqueue(conn, TASKS_PLATFORM, TASK_ENTITY, task_id,
                     task.model_dump(mode="json", by_alias=True))
     log.info("inspector redrawn", taskId=task_id, uscc=code, replaced=inspector_id,
-             replacement=entry.replacement, seq=entry.seq, reason=reason)
+             replacement=entry.replacement, seq=entry.seq, reason=reason,
+             approvedBy=approved_by)
     return entry

@@ -30,6 +30,7 @@ from ssj_bridge.draw.records import (
     groups_json,
     pending_draws,
     redraws_json,
+    revealed_draws,
 )
 from ssj_bridge.draw.redraw import RosterNow, resolve_roster_changes
 from ssj_bridge.draw.sampler import candidates_hash, draw_subjects, seed
@@ -91,6 +92,15 @@ def run_draws(store: Store, active: ActivePolicy, *, region_code: str, quarter: 
         with store.engine.connect() as conn:
             pending = pending_draws(conn, region_code, quarter.label, matter_code)
         if not pending:
+            with store.engine.connect() as conn:
+                drawn = revealed_draws(conn, region_code, quarter.label, matter_code)
+            if drawn:
+                tasks_text = ", ".join(d.task_id or "?" for d in drawn[:8])
+                more = f" and {len(drawn) - 8} more" if len(drawn) > 8 else ""
+                raise InputRefused(f"draw run {quarter.label} {matter_code}: already drawn at "
+                                   f"{drawn[-1].revealed_at} (tasks {tasks_text}{more}); nothing "
+                                   f"was drawn again. `draw verify TASK_ID` re-derives a task; "
+                                   f"to draw more, `draw commit` again")
             raise InputRefused(f"draw run {quarter.label} {matter_code}: no draw is committed for "
                                f"region {region_code}; run `draw commit` first")
         _refuse_changed_inputs(store, active, pending, region_code, quarter, matter_code,

@@ -205,9 +205,11 @@ def year_activity(store: Store, quarter: Quarter,
     start, end = quarter.span(Per.YEAR)
     periods = [q.label for q in quarter.quarters_of(Per.YEAR)]
     with store.engine.connect() as conn:
+        # A result withheld on purpose (涉及保密…, "可不予公开") is done as a published one is.
         published = {(r.task_id, r.uscc) for r in conn.execute(
             select(publications.c.task_id, publications.c.uscc).where(
-                publications.c.status == PublicationStatus.PUBLISHED.value,
+                publications.c.status.in_((PublicationStatus.PUBLISHED.value,
+                                           PublicationStatus.WITHHELD.value)),
                 publications.c.inspected_on >= start, publications.c.inspected_on <= end))}
         found = [Visit(r.uscc, counts_toward(r.matter_code), r.category, r.inspected_on,
                        r.period, (r.task_id, r.uscc) in published, r.recorded_at or "")

@@ -343,6 +343,16 @@ class ExpertiseRule:
     quote: str = ""
 
 
+@dataclass(frozen=True)
+class ReplacementRule:
+    """A drawn inspector is replaced after the draw only with `approver`'s approval, recorded
+    with the replacement (威海 第二十一条 "经本单位分管负责同志同意后，可调整更换")."""
+
+    approver: str
+    clause: str
+    quote: str = ""
+
+
 class DeadlineKind(StrEnum):
     """What must happen by a deadline."""
 
@@ -613,6 +623,11 @@ class RuleBook:
     # The clause that makes an inspection count as done only once published, if any (益阳 五（三）
     # "已实施检查但未进行公示的，视为未完成抽查检查任务").
     done_when_published: str = ""
+    # Who must approve replacing a drawn inspector, where the text says (威海 第二十一条).
+    replacement: ReplacementRule | None = None
+    # The clause that lets a result stay unpublished (益阳 五（三） "涉及保密、国家安全、公共安全的，
+    # 可不予公开"), recorded with each result withheld.
+    withholding: str = ""
 
     @property
     def categories(self) -> tuple[Category, ...]:
@@ -710,3 +725,14 @@ def decide(policy: Policy, facts: SubjectFacts, quarter: Quarter) -> Decision:
 def done_when_published(policy: Policy) -> str:
     """The clause that counts an inspection as done only once published ('' when none)."""
     return str(getattr(policy, "done_when_published", "") or "")
+
+
+def withholding_clause(policy: Policy | None) -> str:
+    """The clause under which a result may stay unpublished ('' when the text has none)."""
+    return str(getattr(policy, "withholding", "") or "") if policy is not None else ""
+
+
+def replacement_rule(policy: Policy | None) -> ReplacementRule | None:
+    """Whose approval replacing a drawn inspector needs, when the policy says."""
+    found = getattr(policy, "replacement", None) if policy is not None else None
+    return found if isinstance(found, ReplacementRule) else None

@@ -14,7 +14,8 @@ What each figure means (the HTML report's footer repeats it for the reader):
 - an obligation is `met` once done ≥ required, `short` when its period has ended without,
   `open` while it runs;
 - publication rate: results inspected in the quarter that are published ÷ all of them (every
-  recorded result is published, 双随机、一公开); timeliness: those published on or before
+  recorded result is published, 双随机、一公开), less those withheld on purpose (`results
+  withhold`, counted apart: never owed, never overdue); timeliness: those published on or before
   their due date ÷ those published (a result published before its task was complete had no
   due date yet, so it was on time);
 - days to publication: working days from the task's completion to the publication;
@@ -197,11 +198,13 @@ class PublicationFigures:
     not_queued: int
     awaiting_completion: int
     days_to_publication: tuple[int, ...]
+    withheld: int = 0  # kept out of publication on purpose: neither owed nor overdue
 
     @property
     def rate(self) -> float | None:
-        """published ÷ results (None when the quarter has no result)."""
-        return self.published / self.results if self.results else None
+        """published ÷ results to publish (withheld ones are not; None when none is)."""
+        owed = self.results - self.withheld
+        return self.published / owed if owed else None
 
     @property
     def timeliness(self) -> float | None:
@@ -215,6 +218,7 @@ class PublicationFigures:
                 "published": self.published, "publishedOnTime": self.on_time,
                 "publishedLate": self.late, "pending": self.pending, "rejected": self.rejected,
                 "notQueued": self.not_queued, "awaitingCompletion": self.awaiting_completion,
+                "withheld": self.withheld,
                 "rate": _ratio(self.rate), "timeliness": _ratio(self.timeliness),
                 "daysToPublication": [{"workingDays": d, "count": spread[d]}
                                       for d in sorted(spread)]}
@@ -453,14 +457,16 @@ def publication_figures(conn: Connection, rules: DeadlineRules,
                                                                        row.published_on)))
         else:
             counts[row.status] += 1
-        if row.status != PublicationStatus.PUBLISHED.value and row.due is None:
+        if row.status not in (PublicationStatus.PUBLISHED.value,
+                              PublicationStatus.WITHHELD.value) and row.due is None:
             counts["awaiting"] += 1
     return PublicationFigures(
         rule=rules.describe(), deadline_days=rules.deadline.days, results=counts["results"],
         published=counts["published"], on_time=counts["on_time"], late=counts["late"],
         pending=counts[PublicationStatus.PENDING.value],
         rejected=counts[PublicationStatus.REJECTED.value], not_queued=counts["not_queued"],
-        awaiting_completion=counts["awaiting"], days_to_publication=tuple(sorted(days)))
+        awaiting_completion=counts["awaiting"], days_to_publication=tuple(sorted(days)),
+        withheld=counts[PublicationStatus.WITHHELD.value])
 
 
 def break_figures_of(conn: Connection, runs: int = RUNS,
@@ -544,7 +550,9 @@ def render_text(report: ComplianceReport) -> list[str]:
     lines += ["", f"publication ({pub.rule}): {pub.published} of {pub.results} results "
                   f"published ({percent_text(pub.rate)}), on time {pub.on_time} "
                   f"({percent_text(pub.timeliness)}), late {pub.late}, pending {pub.pending}, "
-                  f"refused {pub.rejected}, not queued {pub.not_queued}"]
+                  f"refused {pub.rejected}, not queued {pub.not_queued}"
+                  + (f"; withheld from publication {pub.withheld} (not owed, not overdue)"
+                     if pub.withheld else "")]
     lines.append(f"overdue in {report.period}: {len(report.overdue)}"
                  + (f" (other periods: {report.overdue_other_periods})"
                     if report.overdue_other_periods else ""))
