@@ -449,8 +449,9 @@ def test_verify_of_a_task_drawn_elsewhere_is_refused(store: Store, active: Activ
 DRAW_FIELDS = ["taskId", "label", "algorithm", "candidates", "candidatesHash", "k",
                "inspectorCandidates", "inspectorCandidatesHash", "commitment", "witnessEntropy",
                "witnessed", "secret", "selected", "groups", "committedAt", "revealedAt",
-               # beyond draw.md: the matching inputs and redraws, to re-derive the groups
-               "matching", "redraws"]
+               # beyond draw.md: the matching inputs and redraws, to re-derive the groups, and
+               # what narrows the draw (district, part, 定向, joint plan, counts and reasons)
+               "matching", "redraws", "scope"]
 
 
 def test_export_draws_writes_draw_md_objects_and_no_secret_before_the_run(

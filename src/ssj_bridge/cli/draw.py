@@ -54,6 +54,12 @@ def _counts(items: tuple[str, ...]) -> dict[Any, int]:
 @click.option("--matter", required=True, help="The 抽查事项 code of the policy (e.g. M01).")
 @click.option("--count", "count_items", multiple=True, metavar="CATEGORY=N",
               help="Draw N of the category instead of the plan's number (repeatable).")
+@click.option("--directed", default=None, metavar="EXPR",
+              help="定向: draw only subjects in scope — TAG, TAG:VALUE, riskClass=HIGH; '&' all of, "
+                   "'|' any of (recorded in the label and the commitment; tasks 定向).")
+@click.option("--joint", "joint", default=None, metavar="PLAN_ID",
+              help="A joint cross-department draw under PLAN_ID (`joint import`): each department "
+                   "draws its own inspectors (roster orgCode).")
 @click.option("--replace", is_flag=True,
               help="Replace a commitment of the matter and quarter not run yet (needs --reason).")
 @click.option("--reason", default=None,
@@ -61,19 +67,28 @@ def _counts(items: tuple[str, ...]) -> dict[Any, int]:
 @click.option("--json", "as_json", is_flag=True, help="Print the commitments as JSON lines.")
 @pass_context
 def draw_commit(ctx: Context, period: str, matter: str, count_items: tuple[str, ...],
-                replace: bool, reason: str | None, as_json: bool) -> None:
+                directed: str | None, joint: str | None, replace: bool, reason: str | None,
+                as_json: bool) -> None:
     """Fix each stratum's candidates, k and inspectors, and print the commitments: one per
     category, and per district where the city draws for districts with their own obligations."""
     from ssj_bridge.draw.commit import commit_draws
+    from ssj_bridge.draw.strata import DrawScope
+    from ssj_bridge.policy.directed import parse_directed
 
     quarter = parse_quarter(period)
     counts = _counts(count_items)
+    if directed is not None:
+        try:
+            directed = parse_directed(directed).text()
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--directed") from None
     if replace and not (reason or "").strip():
         raise click.UsageError("--replace needs --reason TEXT (recorded with the new draws)")
     settings, store, active = _draw_setup(ctx, "policy")
     report = commit_draws(store, active, region_code=settings.region_code, quarter=quarter,
                           matter_code=matter, own_org=settings.org_code, counts=counts,
-                          reason=reason, replace=replace)
+                          reason=reason, replace=replace,
+                          scope=DrawScope(directed=directed, joint=joint))
     if report.replaced and not as_json:
         click.echo(TEXT["replaced"].format(n=report.replaced, reason=reason))
     for item in report.committed:
@@ -84,6 +99,8 @@ def draw_commit(ctx: Context, period: str, matter: str, count_items: tuple[str, 
                        f"{item.inspector_candidates} inspectors")
             click.echo(f"  candidatesHash           {item.candidates_hash}")
             click.echo(f"  inspectorCandidatesHash  {item.inspector_candidates_hash}")
+            for org, count, digest in item.departments:
+                click.echo(f"  department {org}: {count} inspectors, hash {digest}")
             click.echo(f"  commitment               {item.commitment}")
     for item in report.committed:
         if item.note and not as_json:

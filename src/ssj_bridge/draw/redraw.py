@@ -10,11 +10,12 @@ redraw is recorded in `draws.redraws` with who could not take the seat at that m
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import structlog
 from sqlalchemy import select, update
 
+from ssj_bridge.draw.joint import joint_inspectors
 from ssj_bridge.draw.matching import (
     Group,
     MatchingInfeasible,
@@ -23,7 +24,13 @@ from ssj_bridge.draw.matching import (
     redraw_inspector,
     redraw_stream,
 )
-from ssj_bridge.draw.records import DRAW_LOCK, TASKS_PLATFORM, draw_of_task, save_groups
+from ssj_bridge.draw.records import (
+    DRAW_LOCK,
+    TASKS_PLATFORM,
+    draw_of_task,
+    save_departments,
+    save_groups,
+)
 from ssj_bridge.draw.sampler import seed as derive_seed
 from ssj_bridge.errors import InputRefused
 from ssj_bridge.features.tasks import TASK_ENTITY, load_tasks
@@ -129,28 +136,44 @@ def redraw_task(store: Store, task_id: str, uscc: str, inspector_id: str,
             group = next((g for g in draw.groups if g.uscc == code), None)
             if group is None:
                 raise InputRefused(f"task {task_id}: subject {code} is not among its assignments")
-            if inspector_id not in group.inspector_ids:
+            department = next((d for d in draw.departments
+                               if any(g.uscc == code and inspector_id in g.inspector_ids
+                                      for g in d.groups or ())), None)
+            if inspector_id not in group.inspector_ids and department is None:
+                members = joint_inspectors(draw.groups, draw.departments)[code]
                 raise InputRefused(f"task {task_id}: inspector {inspector_id} is not in the group "
-                                   f"of subject {code} ({', '.join(group.inspector_ids)})")
+                                   f"of subject {code} ({', '.join(members)})")
             inspected = conn.execute(select(results.c.result_id).where(
                 results.c.task_id == task_id, results.c.uscc == code)).first()
             if inspected is not None:
                 raise InputRefused(f"task {task_id}: subject {code} is already inspected; its "
                                    f"group can no longer change")
-            blocked = set(roster.unavailable_for(code, draw.matching))
             now = iso_beijing(beijing_now())
+            witness = draw.witness_entropy or ""
+            own, others = list(draw.groups), list(draw.departments)
             try:
-                groups, entry = redraw_one(draw.secret, draw.witness_entropy or "", draw.label,
-                                           draw.groups, draw.redraws, draw.matching, code,
-                                           inspector_id, reason, sorted(blocked), now,
-                                           approved_by)
+                if department is None:
+                    blocked = set(roster.unavailable_for(code, draw.matching))
+                    own, entry = redraw_one(draw.secret, witness, draw.label, own, draw.redraws,
+                                            draw.matching, code, inspector_id, reason,
+                                            sorted(blocked), now, approved_by)
+                    save_groups(conn, draw.id, own, [*draw.redraws, entry])
+                else:
+                    # The department's own stream and record (draw.joint).
+                    blocked = set(roster.unavailable_for(code, department.matching))
+                    groups, entry = redraw_one(draw.secret, witness,
+                                               department.label(draw.label),
+                                               list(department.groups or ()), department.redraws,
+                                               department.matching, code, inspector_id, reason,
+                                               sorted(blocked), now, approved_by)
+                    others = [replace(d, groups=tuple(groups), redraws=(*d.redraws, entry))
+                              if d.org_code == department.org_code else d for d in others]
+                    save_departments(conn, draw.id, others)
             except MatchingInfeasible as exc:
                 raise InputRefused(f"task {task_id}: {exc}; nothing was changed") from None
-            save_groups(conn, draw.id, groups, [*draw.redraws, entry])
-            new_group = next(g for g in groups if g.uscc == code)
             conn.execute(update(assignments).where(
                 assignments.c.task_id == task_id, assignments.c.uscc == code).values(
-                inspector_ids=";".join(new_group.inspector_ids)))
+                inspector_ids=";".join(joint_inspectors(own, others)[code])))
             conn.execute(update(tasks).where(tasks.c.task_id == task_id).values(update_time=now))
             [task] = load_tasks(conn, [task_id])
             order = {u: i for i, u in enumerate(draw.selected or [])}

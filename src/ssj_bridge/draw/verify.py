@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ssj_bridge.draw.joint import Department, joint_inspectors, verify_departments
 from ssj_bridge.draw.matching import (
     Group,
     apply_redraws,
@@ -50,6 +51,7 @@ class Verification:
     groups: list[Group] = field(default_factory=list)
     # What was compared, in order: (what, the value checked); `draw verify` prints them.
     compared: list[tuple[str, str]] = field(default_factory=list)
+    departments: list[Department] = field(default_factory=list)  # a joint draw's others
 
     def saw(self, what: str, value: object) -> None:
         """Note one thing compared and the value it was compared at."""
@@ -92,12 +94,15 @@ def _check_draw(draw: DrawRecord, result: Verification) -> None:
     if draw.algorithm != ALGORITHM:
         diff(f"algorithm is {draw.algorithm!r}, this implementation verifies {ALGORITHM}")
     expected_label = draw_label(draw.stratum_region, draw.period, draw.matter_code,
-                                draw.category, draw.part)
+                                draw.category, draw.part, draw.directed)
     if draw.label != expected_label:
         diff(f"label is {draw.label!r}, the draw's region, period, matter and category give "
              f"{expected_label!r}")
     result.saw(COMPARED["label"], draw.label)
     result.saw(COMPARED["algorithm"], draw.algorithm)
+    if draw.directed:
+        result.saw(COMPARED["directed"], f"{draw.directed} (in the label the picks are drawn "
+                                         f"with; task drawMode 定向)")
     if normalise_candidates(draw.candidates) != draw.candidates:
         diff("candidates are not upper case, sorted and unique as committed")
         return
@@ -160,6 +165,16 @@ def _check_draw(draw: DrawRecord, result: Verification) -> None:
     for group in groups:
         result.differences.extend(group_problems(group, draw.matching,
                                                  declined(draw.redraws, group.uscc)))
+    if draw.departments:
+        derived, problems = verify_departments(seed(secret, witness), draw.label, selected,
+                                               draw.departments)
+        result.differences.extend(problems)
+        result.departments = derived
+        for department in derived:
+            result.saw(COMPARED["department"].format(org=department.org_code),
+                       f"{len(department.matching.inspectors)} candidates, SHA-256 "
+                       f"{department.inspector_candidates_hash}; groups "
+                       f"{_groups_text(list(department.groups or ()))}")
 
 
 def _check_task(draw: DrawRecord, task: Task, result: Verification) -> None:
@@ -178,6 +193,7 @@ def _check_task(draw: DrawRecord, task: Task, result: Verification) -> None:
             diff(f"task drawProof.{name} is {shown.get(name)!r}, the draw recorded {value!r}")
     result.saw(COMPARED["proof"], ", ".join(expected))
     held = {a.uscc: a for a in task.assignments}
+    members = joint_inspectors(result.groups, result.departments)
     wanted: dict[str, Group | None] = {g.uscc: g for g in result.groups}
     if not wanted:
         wanted = dict.fromkeys(draw.selected or [])
@@ -187,9 +203,9 @@ def _check_task(draw: DrawRecord, task: Task, result: Verification) -> None:
         assignment = held.get(uscc)
         if group is None or assignment is None:
             continue
-        if tuple(assignment.inspector_ids) != group.inspector_ids:
+        if tuple(assignment.inspector_ids) != members[uscc]:
             diff(f"task assignment {uscc} has inspectors {assignment.inspector_ids}, the draw "
-                 f"gives {list(group.inspector_ids)}")
+                 f"gives {list(members[uscc])}")
         if assignment.mode.value != group.mode:
             diff(f"task assignment {uscc} is {assignment.mode.value}, the draw gives {group.mode}")
 
@@ -222,6 +238,7 @@ COMPARED = {
     "inspectors": "inspector candidates", "k": "k", "commitment": "commitment",
     "witness": "witness text", "seed": "seed", "picks": "picks (re-derived in order)",
     "groups": "groups (re-derived)", "redraw": "redraw", "proof": "task drawProof fields",
+    "directed": "directed scope (定向)", "department": "department {org}",
 }
 
 

@@ -292,6 +292,9 @@ draws = Table(
     # JSON (migration 0013): the stratum the draw covers — {"region", "part", "directed",
     # "joint"}; NULL for a draw of the whole region and category
     Column("scope", Text),
+    # JSON (migration 0014): a joint draw's other departments, each with its matching inputs
+    # fixed at the commit and its groups and redraws once drawn; NULL for one department
+    Column("departments", Text),
     Index("ix_draws_label", "label"),
 )
 

@@ -7,7 +7,9 @@ documents, and the departments of a joint task.
 - `withholdings`: results kept out of publication (涉及国家秘密、国家安全、公共安全), with the
   reason and who approved it;
 - `statutory_documents`: the ledgers, statistics and annual reports produced, and when;
-- `tasks.departments`, `tasks.joint_plan`: every department of a joint task.
+- `tasks.departments`, `tasks.joint_plan`: every department of a joint task;
+- `draws.departments`: a joint draw's other departments — each one's inspector candidates
+  fixed at the commit, and its groups and redraws once drawn.
 
 Revision ID: 0014
 Revises: 0013
@@ -79,9 +81,13 @@ def upgrade() -> None:
     with op.batch_alter_table("tasks") as batch:
         batch.add_column(sa.Column("departments", sa.Text))
         batch.add_column(sa.Column("joint_plan", sa.String(64)))
+    with op.batch_alter_table("draws") as batch:
+        batch.add_column(sa.Column("departments", sa.Text))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("draws") as batch:
+        batch.drop_column("departments")
     with op.batch_alter_table("tasks") as batch:
         batch.drop_column("joint_plan")
         batch.drop_column("departments")
