@@ -91,6 +91,13 @@ class World:
                 level=level, scheme=scheme, tier=tier, published_on=published,
                 valid_until=valid_until, in_force=True))
 
+    def risk(self, uscc: str, risk_class: str, published: date = date(2025, 3, 1)) -> None:
+        """A 企业信用风险分类 (LOW … VERY_HIGH) in force from `published`."""
+        with self.store.engine.begin() as conn:
+            conn.execute(credit_records.insert().values(
+                kind="risk", record_key=f"{uscc}/risk/{published}", uscc=uscc,
+                risk_class=risk_class, published_on=published, in_force=True))
+
     def inspectors(self, certified: int, *, auxiliary: int = 0, uncertified: int = 0,
                    retired: int = 0, region: str | None = None,
                    staff_status: str | None = None, expertise: str = "大气;水") -> list[str]:

@@ -17,7 +17,9 @@ import structlog
 from ssj_bridge.errors import ConfigurationError, ExitCode, PlatformError, SsjError
 from ssj_bridge.features.library import LIBRARY_PLATFORM, enqueue_library
 from ssj_bridge.features.publications import after_relay, before_relay
+from ssj_bridge.features.statutory import log_warnings
 from ssj_bridge.log import redact_text
+from ssj_bridge.model import beijing_today
 from ssj_bridge.outbox.relay import relay
 from ssj_bridge.platform.adapter import AdapterContext, Batch, Writes
 from ssj_bridge.platform.prefetch import prefetch
@@ -139,6 +141,9 @@ def run_sync(settings: Settings, store: Store, host: PluginHost, *,
                 classify_current_quarter(store, policy, settings.region_code)
                 # The quarter's roster counts while it runs; a quarter that ended, frozen.
                 keep_periods(store, policy, settings.region_code)
+                # A filing, draw or report date of the policy nearing or passed: say so.
+                log_warnings(store, policy.policy, deadline_rules.calendar, beijing_today(),
+                             region=settings.region_code, own_org=settings.org_code)
             queued = enqueue_library(store, settings)
             if LIBRARY_PLATFORM in synced and (queued.subjects or queued.inspectors):
                 # What classification just changed goes out in this run, not the next.

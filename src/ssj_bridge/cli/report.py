@@ -24,20 +24,40 @@ def report() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @pass_context
 def report_deadlines(ctx: Context, within: int, list_on_time: bool, as_json: bool) -> None:
-    """Publications overdue, due within N working days, and published late, per period."""
+    """Publications overdue, due within N working days, and published late, per period; results
+    entered late; and every statutory date of SSJ_POLICY (annual plan, draws, ledgers,
+    statistics, reports, joint tasks) with where it stands."""
     from ssj_bridge.features.deadlines import DeadlineRules, render_text
     from ssj_bridge.features.deadlines import report_deadlines as build
+    from ssj_bridge.features.statutory import deployment_calendar
     from ssj_bridge.model import beijing_today
     from ssj_bridge.plugins.host import load_plugins
 
     settings = ctx.settings
-    rules = DeadlineRules.from_settings(settings, load_plugins() if settings.policy else None)
-    result = build(ctx.store(), rules, beijing_today(), within, list_on_time=list_on_time)
+    host = load_plugins() if settings.policy else None
+    rules = DeadlineRules.from_settings(settings, host)
+    store = ctx.store()
+    today = beijing_today()
+    result = build(store, rules, today, within, list_on_time=list_on_time)
+    statutory = []
+    if host is not None and settings.policy in host.policies:
+        from ssj_bridge.policy.classify import resolve_policy
+
+        active = resolve_policy(host, settings.policy)
+        statutory = deployment_calendar(store, active.policy, rules.calendar, today,
+                                        within=within, region=settings.region_code,
+                                        own_org=settings.org_code)
     if as_json:
-        click.echo(orjson.dumps(result.as_json()).decode())
+        click.echo(orjson.dumps({**result.as_json(),
+                                 "statutory": [i.as_json() for i in statutory]}).decode())
         return
     for line in render_text(result):
         click.echo(line)
+    if statutory:
+        click.echo("")
+        click.echo(f"statutory dates — policy {settings.policy} (* provisional)")
+        for item in statutory:
+            click.echo(f"  {item.line()}")
 
 
 @report.command("compliance")
@@ -65,7 +85,8 @@ def report_compliance(ctx: Context, period: str, as_json: bool, html_path: Path 
     close_period(store, active, quarter, settings.region_code)  # once the quarter has ended
     result = compliance_report(store, active, quarter,
                                DeadlineRules.from_settings(settings, host), today=beijing_today(),
-                               region=settings.region_code, authority=settings.org_name)
+                               region=settings.region_code, authority=settings.org_name,
+                               own_org=settings.org_code)
     written = write_html(result, html_path) if html_path is not None else None
     if as_json:
         click.echo(orjson.dumps(result.as_json()).decode())

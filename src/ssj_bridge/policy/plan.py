@@ -33,7 +33,7 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from fractions import Fraction
 from typing import Any
@@ -56,6 +56,7 @@ from ssj_bridge.policy.classify import (
     ratio_weights_of,
     subject_facts,
 )
+from ssj_bridge.policy.joint import JointFigures, joint_figures
 from ssj_bridge.policy.matters import effective_matters, matter_of_task
 from ssj_bridge.policy.rules import (
     CATEGORY_ORDER,
@@ -63,6 +64,7 @@ from ssj_bridge.policy.rules import (
     NoteKind,
     Obligation,
     ObligationKind,
+    Policy,
     RatioWeight,
     SubjectFacts,
     done_when_published,
@@ -450,6 +452,9 @@ class Plan:
     notes: tuple[Note, ...]
     matters: tuple[MatterPlan, ...] = ()
     closed_at: str | None = None  # the quarter's snapshot, when it is read from one
+    # The joint cross-department plans running in the quarter and where they stand
+    # (`policy.joint`; set by `with_joint`).
+    joint: tuple[JointFigures, ...] = ()
 
     def matter(self, code: str) -> MatterPlan | None:
         """The plan of one matter."""
@@ -465,7 +470,15 @@ class Plan:
             "matters": {m.matter.code: m.as_json() for m in self.matters},
             "notes": [{"text": n.text, "clause": n.clause} for n in self.notes],
             **({"closedAt": self.closed_at} if self.closed_at else {}),
+            **({"joint": [j.as_json() for j in self.joint]} if self.joint else {}),
         }
+
+    def with_joint(self, store: Store, policy: Policy, today: date) -> Plan:
+        """The plan with the joint plans of its quarter and where they stand."""
+        codes = [m.matter for m in self.matters]
+        found = joint_figures(store, policy, today, lambda code: matter_of_task(codes, code),
+                              (self.quarter.start, self.quarter.end))
+        return replace(self, joint=tuple(found))
 
 
 def make_plan(store: Store, active: ActivePolicy, quarter: Quarter, *,
@@ -754,6 +767,8 @@ def print_plan(plan: Plan, console: Console) -> None:
         console.print(plan_table(plan, matter))
         for line in matter.regions:
             console.print(plan_table(plan, matter, line))
+    for joint in plan.joint:
+        console.print(joint.line(), markup=False)
     if plan.notes:
         console.print("advisory (no count changes):")
         for note in plan.notes:

@@ -21,7 +21,9 @@ What each figure means (the HTML report's footer repeats it for the reader):
 - days to publication: working days from the task's completion to the publication;
 - overdue: publications of the quarter past their due date today (ssj_bridge.features.deadlines);
 - breaks: reconciliation breaks open now, by kind, and the counts of the last runs
-  (`recon_runs.summary`).
+  (`recon_runs.summary`);
+- joint: each joint cross-department plan running in the quarter, its checks made jointly
+  against its share and deadline (ssj_bridge.policy.joint).
 
 Settings other than the policy, the region and the authority's name never reach the report:
 no URL, key or secret is read here.
@@ -43,6 +45,7 @@ from ssj_bridge.model import Category, PublicationStatus, beijing_now, iso_beiji
 from ssj_bridge.model.matters import MatterSpec
 from ssj_bridge.model.periods import Quarter
 from ssj_bridge.policy.classify import ActivePolicy
+from ssj_bridge.policy.joint import JointFigures
 from ssj_bridge.policy.matters import matter_of_task
 from ssj_bridge.policy.plan import (
     MatterPlan,
@@ -312,6 +315,7 @@ class ComplianceReport:
     matters: tuple[MatterFigures, ...] = field(default=())
     closed_at: str | None = None
     corrections: tuple[dict[str, Any], ...] = field(default=())
+    joint: tuple[JointFigures, ...] = field(default=())
 
     @property
     def obligations(self) -> list[ObligationFigures]:
@@ -336,6 +340,7 @@ class ComplianceReport:
             "categories": {c.key: c.as_json() for c in self.categories},
             "matters": {m.code: m.as_json() for m in self.matters},
             "closedAt": self.closed_at, "corrections": list(self.corrections),
+            "joint": [j.as_json() for j in self.joint],
             "publication": self.publication.as_json(),
             "overdue": [i.as_json("workingDaysLate") for i in self.overdue],
             "overdueOtherPeriods": self.overdue_other_periods,
@@ -354,9 +359,11 @@ def _ratio(value: float | None) -> float | None:
 
 def compliance_report(store: Store, active: ActivePolicy, quarter: Quarter, rules: DeadlineRules,
                       *, today: date, region: str | None = None, authority: str | None = None,
-                      runs: int = RUNS, break_rows: int = BREAK_ROWS) -> ComplianceReport:
+                      runs: int = RUNS, break_rows: int = BREAK_ROWS,
+                      own_org: str | None = None) -> ComplianceReport:
     """Gather the quarter's figures (classifies the quarter first when nobody has yet)."""
-    plan = make_plan(store, active, quarter, region=region)
+    plan = make_plan(store, active, quarter, region=region, own_org=own_org).with_joint(
+        store, active.policy, today)
     matters = tuple(matter_figures(store, plan, matter, quarter, today) for matter in plan.matters)
     routine = next((m for m, p in zip(matters, plan.matters, strict=True)
                     if p.matter.follows_policy), None)
@@ -375,7 +382,8 @@ def compliance_report(store: Store, active: ActivePolicy, quarter: Quarter, rule
         breaks=break_figures, notes=tuple((n.text, n.clause) for n in plan.notes),
         calendar=rules.calendar.describe(),
         provisional_years=tuple(deadlines.provisional_years), matters=matters,
-        closed_at=plan.closed_at, corrections=tuple(corrections(store, quarter)))
+        closed_at=plan.closed_at, corrections=tuple(corrections(store, quarter)),
+        joint=plan.joint)
 
 
 def matter_figures(store: Store, plan: Plan, matter: MatterPlan, quarter: Quarter,
@@ -547,6 +555,7 @@ def render_text(report: ComplianceReport) -> list[str]:
             lines += _category_lines(line, "    " if line is not matter.whole else "  ",
                                      report.period)
         lines.append("")
+    lines += [joint.line() for joint in report.joint]
     lines += ["", f"publication ({pub.rule}): {pub.published} of {pub.results} results "
                   f"published ({percent_text(pub.rate)}), on time {pub.on_time} "
                   f"({percent_text(pub.timeliness)}), late {pub.late}, pending {pub.pending}, "

@@ -294,7 +294,8 @@ def echo_compliance(store: Store, settings: Settings, host: PluginHost, workdir:
     quarter = Quarter.of(today)
     report = compliance_report(store, resolve_policy(host, settings.policy), quarter,
                                DeadlineRules.from_settings(settings, host), today=today,
-                               region=settings.region_code, authority=settings.org_name)
+                               region=settings.region_code, authority=settings.org_name,
+                               own_org=settings.org_code)
     for line in render_text(report):  # every matter, and each district's line
         if line.startswith("publication ("):
             break
