@@ -216,7 +216,7 @@ def _progress(conn: Connection, item: StatutoryDate, period: str, due: DueDate |
     assert due is not None and item.share is not None
     done, total = quarter_progress(conn, Quarter.parse(period), due.due, own_org)
     rate = done / total if total else None
-    met = total > 0 and rate is not None and rate >= item.share
+    met = total > 0 and done >= item.share * total  # exact: 3 of 10 is 30 %
     status = "met" if met else (SHORT if due.due < today else OPEN)
     detail = TEXT["progress"].format(done=done, total=total,
                                      rate=f"{rate:.0%}" if rate is not None else "–",
