@@ -243,3 +243,16 @@ def test_every_policy_declares_its_dates_with_words_of_its_text(policy: str) -> 
                 "quzhou-city": {"annual-plan", "next-quarter-draw"},
                 "quzhou-county": {"annual-plan", "next-quarter-draw"}}[policy]
     assert {d.key for d in built.statutory_dates} == expected  # type: ignore[attr-defined]
+
+
+def test_compliance_shows_nanshans_progress_within_the_quarter(store: Store) -> None:
+    from ssj_bridge.report.compliance import compliance_report, render_text
+
+    _nanshan(store)
+    report = compliance_report(store, active_policy("nanshan"), Quarter(2025, 3),
+                               _rules("nanshan"), today=date(2025, 9, 26), region="440305")
+    assert [(p.by, p.done, p.checks, p.status) for p in report.progress] == [
+        (date(2025, 7, 31), 3, 10, "met"), (date(2025, 8, 31), 5, 10, "short"),
+        (date(2025, 9, 30), 6, 10, "open")]
+    assert "progress by 2025-08-31: 5 of 10 checks done (50%), target 60% (五（三）1) — short" in (
+        render_text(report))

@@ -23,7 +23,9 @@ What each figure means (the HTML report's footer repeats it for the reader):
 - breaks: reconciliation breaks open now, by kind, and the counts of the last runs
   (`recon_runs.summary`);
 - joint: each joint cross-department plan running in the quarter, its checks made jointly
-  against its share and deadline (ssj_bridge.policy.joint).
+  against its share and deadline (ssj_bridge.policy.joint);
+- progress: where the policy sets shares of the quarter's checks to be done by each month's end
+  (南山 五（三）1), the checks of the quarter's tasks inspected by then.
 
 Settings other than the policy, the region and the authority's name never reach the report:
 no URL, key or secret is read here.
@@ -35,13 +37,16 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from fractions import Fraction
 from typing import Any
 
 import orjson
 from sqlalchemy import Connection, and_, func, select
 
 from ssj_bridge.features.deadlines import DeadlineItem, DeadlineRules, deadline_report, refresh_due_dates
+from ssj_bridge.features.statutory import quarter_progress
 from ssj_bridge.model import Category, PublicationStatus, beijing_now, iso_beijing
+from ssj_bridge.model.calendar import WorkingCalendar
 from ssj_bridge.model.matters import MatterSpec
 from ssj_bridge.model.periods import Quarter
 from ssj_bridge.policy.classify import ActivePolicy
@@ -55,7 +60,9 @@ from ssj_bridge.policy.plan import (
     category_name,
     make_plan,
 )
+from ssj_bridge.policy.rules import Policy, statutory_dates
 from ssj_bridge.policy.snapshots import corrections
+from ssj_bridge.policy.statutory import Duty
 from ssj_bridge.reconcile.diff import KINDS
 from ssj_bridge.store import Store
 from ssj_bridge.store.schema import (
@@ -293,6 +300,46 @@ class BreakFigures:
 
 
 @dataclass(frozen=True)
+class ProgressFigures:
+    """A share of the quarter's checks to be done by a day: what was, and whether it held."""
+
+    by: date
+    share: Fraction
+    done: int
+    checks: int
+    status: str
+    clause: str
+
+    def as_json(self) -> dict[str, Any]:
+        """camelCase."""
+        return {"by": self.by.isoformat(), "share": float(self.share), "done": self.done,
+                "checks": self.checks, "status": self.status, "rule": self.clause}
+
+    def line(self) -> str:
+        """One line for a terminal."""
+        rate = f"{self.done / self.checks:.0%}" if self.checks else "–"
+        return (f"progress by {self.by}: {self.done} of {self.checks} checks done ({rate}), "
+                f"target {float(self.share):.0%} ({self.clause}) — {self.status}")
+
+
+def progress_figures(conn: Connection, policy: Policy, quarter: Quarter, today: date,
+                     drawn_by: str | None) -> tuple[ProgressFigures, ...]:
+    """The policy's progress targets of the quarter (none when it sets none)."""
+    found = []
+    for item in statutory_dates(policy):
+        if item.duty is not Duty.MONTHLY_PROGRESS or item.share is None:
+            continue
+        due = item.due.due(quarter.label, WorkingCalendar.load(None))
+        assert due is not None
+        done, checks = quarter_progress(conn, quarter, due.due, drawn_by)
+        met = checks > 0 and done >= item.share * checks
+        found.append(ProgressFigures(due.due, item.share, done, checks,
+                                     MET if met else (SHORT if due.due < today else OPEN),
+                                     item.clause))
+    return tuple(found)
+
+
+@dataclass(frozen=True)
 class ComplianceReport:
     """The quarter's compliance under the policy: quotas, publication, overdue, breaks."""
 
@@ -316,6 +363,8 @@ class ComplianceReport:
     closed_at: str | None = None
     corrections: tuple[dict[str, Any], ...] = field(default=())
     joint: tuple[JointFigures, ...] = field(default=())
+    # The quarter's progress targets (南山 五（三）1 30 %, 60 %, 100 % by each month's end).
+    progress: tuple[ProgressFigures, ...] = field(default=())
 
     @property
     def obligations(self) -> list[ObligationFigures]:
@@ -341,6 +390,7 @@ class ComplianceReport:
             "matters": {m.code: m.as_json() for m in self.matters},
             "closedAt": self.closed_at, "corrections": list(self.corrections),
             "joint": [j.as_json() for j in self.joint],
+            "progress": [p.as_json() for p in self.progress],
             "publication": self.publication.as_json(),
             "overdue": [i.as_json("workingDaysLate") for i in self.overdue],
             "overdueOtherPeriods": self.overdue_other_periods,
@@ -373,6 +423,7 @@ def compliance_report(store: Store, active: ActivePolicy, quarter: Quarter, rule
         deadlines = deadline_report(conn, rules, today, 0)
         publication = publication_figures(conn, rules, quarter)
         break_figures = break_figures_of(conn, runs, break_rows)
+        progress = progress_figures(conn, active.policy, quarter, today, own_org)
     overdue = tuple(i for i in deadlines.overdue if i.period == quarter.label)
     return ComplianceReport(
         period=quarter.label, policy=active.name, locality=active.policy.locality, region=region,
@@ -383,7 +434,7 @@ def compliance_report(store: Store, active: ActivePolicy, quarter: Quarter, rule
         calendar=rules.calendar.describe(),
         provisional_years=tuple(deadlines.provisional_years), matters=matters,
         closed_at=plan.closed_at, corrections=tuple(corrections(store, quarter)),
-        joint=plan.joint)
+        joint=plan.joint, progress=progress)
 
 
 def matter_figures(store: Store, plan: Plan, matter: MatterPlan, quarter: Quarter,
@@ -556,6 +607,7 @@ def render_text(report: ComplianceReport) -> list[str]:
                                      report.period)
         lines.append("")
     lines += [joint.line() for joint in report.joint]
+    lines += [item.line() for item in report.progress]
     lines += ["", f"publication ({pub.rule}): {pub.published} of {pub.results} results "
                   f"published ({percent_text(pub.rate)}), on time {pub.on_time} "
                   f"({percent_text(pub.timeliness)}), late {pub.late}, pending {pub.pending}, "
