@@ -256,3 +256,20 @@ def test_compliance_shows_nanshans_progress_within_the_quarter(store: Store) -> 
         (date(2025, 9, 30), 6, 10, "open")]
     assert "progress by 2025-08-31: 5 of 10 checks done (50%), target 60% (五（三）1) — short" in (
         render_text(report))
+
+
+def test_each_sync_warns_of_a_filing_date_nearing_or_passed(store: Store) -> None:
+    from structlog.testing import capture_logs
+
+    from ssj_bridge.features.statutory import log_warnings
+
+    World(store, "371002").subjects(3, "重点管理")
+    policy = active_policy("weihai").policy
+    with capture_logs() as logs:
+        # 2027-01-06: the plan of 2027 is due on 15 January (第六条), 7 working days on.
+        assert log_warnings(store, policy, CAL, date(2027, 1, 6), region="371002") >= 1
+    said = [e["what"] for e in logs if e["event"] == "statutory date"]
+    assert "年度“双随机、一公开”抽查工作计划 2027 (第六条): due-soon, due 2027-01-15 to 市生态环境局" in said
+    with capture_logs() as logs:
+        log_warnings(store, policy, CAL, date(2027, 1, 20), region="371002")
+    assert any("2027 (第六条): overdue" in e["what"] for e in logs if "what" in e)

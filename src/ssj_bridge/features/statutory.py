@@ -281,14 +281,15 @@ def deployment_calendar(store: Store, policy: Policy | None, calendar: WorkingCa
 
 
 def log_warnings(store: Store, policy: Policy | None, calendar: WorkingCalendar, today: date,
-                 *, region: str | None = None, own_org: str | None = None) -> int:
-    """Log a warning for each statutory date overdue, short or due within 5 working days
-    (after each sync, so a cron log shows a filing deadline nearing); returns how many."""
+                 *, region: str | None = None, own_org: str | None = None,
+                 within: int = 10) -> int:
+    """Log a warning for each statutory date overdue, short or due within `within` working
+    days (after each sync, so a cron log shows a filing deadline nearing); returns how many."""
     import structlog
 
     log = structlog.get_logger("ssj_bridge.features.statutory")
-    said = warnings_of(deployment_calendar(store, policy, calendar, today, region=region,
-                                           own_org=own_org))
+    said = warnings_of(deployment_calendar(store, policy, calendar, today, within=within,
+                                           region=region, own_org=own_org))
     for sentence in said:
         log.warning("statutory date", what=sentence)
     return len(said)
