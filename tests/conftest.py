@@ -49,6 +49,14 @@ def drop_postgres_database(url: str) -> None:
     admin.dispose()
 
 
+@pytest.fixture(autouse=True)
+def no_settings_from_the_caller(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts without `SSJ_` variables: the suite's own (SSJ_TEST_POSTGRES_URL, read
+    above) is no setting of the project, and a command run in the test would warn about it."""
+    for name in [n for n in os.environ if n.startswith("SSJ_")]:
+        monkeypatch.delenv(name)
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """An empty database on each backend the store supports."""
@@ -108,3 +116,13 @@ def sqlite_store(tmp_path: Path) -> Iterator[Store]:
 def start(name: str, app: Any) -> RunningSimulator:
     """Serve a simulator on a free loopback port."""
     return serve(name, app)
+
+
+@pytest.fixture
+def postgres_database() -> Iterator[str]:
+    """A new, empty database on the test server (dropped afterwards)."""
+    url = fresh_postgres_database()
+    try:
+        yield url
+    finally:
+        drop_postgres_database(url)

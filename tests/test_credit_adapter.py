@@ -14,6 +14,7 @@ from ssj_bridge.errors import (
     ExitCode,
     PermanentError,
     PlatformUnavailable,
+    TransientError,
 )
 from ssj_bridge.model import CreditRecord, CreditTier, RiskClass
 from ssj_bridge.model.identifiers import uscc_check_character
@@ -232,6 +233,26 @@ def test_parser_refuses_entity_expansion_bombs(encoding: str) -> None:
             '<DATA total="1"><ROW><QYMC>&l9;</QYMC></ROW></DATA>').encode(encoding)
     with pytest.raises(DocumentRefused):
         parse(body, max_bytes=1 << 20, what="risk-classes page 1")
+
+
+@pytest.mark.parametrize("declared", ["ISO-8859-1", "latin1", "Big5", "UTF-16"])
+def test_a_document_declaring_an_encoding_credit_md_does_not_allow_is_a_transient_error(
+        declared: str) -> None:
+    """GB18030 bytes under another encoding's prolog would parse into a garbled name."""
+    body = (f'<?xml version="1.0" encoding="{declared}"?><DATA total="1"><ROW>'
+            "<QYMC>威海某化工有限公司</QYMC></ROW></DATA>").encode("gb18030")
+    with pytest.raises(TransientError, match=f"declares encoding '{declared}'"):
+        parse(body, max_bytes=1 << 20, what="evaluations 2024 page 1")
+
+
+@pytest.mark.parametrize(("declared", "codec"), [
+    ('encoding="GB18030"', "gb18030"), ("encoding='gbk'", "gbk"), ('encoding="UTF-8"', "utf-8"),
+    ("", "utf-8")])
+def test_the_encodings_credit_md_allows_are_read(declared: str, codec: str) -> None:
+    body = (f'<?xml version="1.0" {declared}?><DATA total="1"><ROW>'
+            "<QYMC>威海某化工有限公司</QYMC></ROW></DATA>").encode(codec)
+    root = parse(body, max_bytes=1 << 20, what="evaluations 2024 page 1")
+    assert root.findtext("ROW/QYMC") == "威海某化工有限公司"
 
 
 def test_parser_refuses_a_document_over_the_size_cap_unparsed() -> None:

@@ -221,3 +221,53 @@ def test_an_allowed_code_that_fails_the_check_flows_on_the_next_sync(sims: Simul
     run_sync(config, sqlite_store, host, only=["credit"])
     assert key not in {q["key"] for q in sqlite_store.quarantined("credit")}
     assert any(k == key for _, k in stored_keys(sqlite_store))
+
+
+def served_names(data: CreditDataset) -> dict[tuple[str, str], str | None]:
+    """(kind, key) → the name (QYMC) the simulator serves under it."""
+    names = {}
+    for kind, placed in [("evaluation", p) for rows in data.evaluations.values() for p in rows] + [
+            ("risk", p) for p in data.risks]:
+        row = placed.row
+        uscc = normalise_code(row["TYSHXYDM"] or "")
+        key = (f"{uscc}/{row['PJND']}/{row.get('FBRQ') or ''}" if kind == "evaluation"
+               else f"{uscc}/{row.get('FLRQ') or ''}")
+        names[(kind, key)] = row.get("QYMC")
+    return names
+
+
+def test_pages_declaring_an_encoding_credit_md_does_not_allow_are_read_again_not_stored_garbled(
+        host: PluginHost, sqlite_store: Store) -> None:
+    """A gateway that rewrites the prolog to ISO-8859-1 over GB18030 bytes, on some pages:
+    those pages are read again, and every name stored is the name served."""
+    lying = start(host, encoding_lie_rate=0.4)
+    try:
+        data = dataset(lying)
+        report = run_sync(settings(lying, sqlite_store), sqlite_store, host, only=["credit"])
+        lies = lying.running["credit"].app.faults_served  # type: ignore[attr-defined]
+    finally:
+        lying.stop()
+    assert lies > 0
+    assert report.platforms["credit"].error is None
+    assert stored_keys(sqlite_store) == served_keys(data) - bad_keys(data)
+    assert quarantined_keys(sqlite_store) == bad_keys(data)
+    names = served_names(data)
+    with sqlite_store.engine.connect() as conn:
+        stored = {(r.kind, r.record_key): r.name for r in conn.execute(select(
+            credit_records.c.kind, credit_records.c.record_key, credit_records.c.name))}
+    assert stored == {key: names[key] or None for key in stored}
+
+
+def test_a_service_that_always_declares_a_wrong_encoding_is_unavailable_and_nothing_stored(
+        host: PluginHost, sqlite_store: Store) -> None:
+    lying = start(host, encoding_lie_rate=1.0)
+    try:
+        report = run_sync(settings(lying, sqlite_store, deadline=3), sqlite_store, host,
+                          only=["credit"])
+    finally:
+        lying.stop()
+    credit = report.platforms["credit"]
+    assert credit.exit == ExitCode.UNAVAILABLE
+    assert credit.error is not None and "declares encoding 'ISO-8859-1'" in credit.error
+    assert sqlite_store.count("credit_records") == 0
+    assert sqlite_store.quarantined("credit") == []

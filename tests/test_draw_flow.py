@@ -438,7 +438,7 @@ def test_verify_of_a_task_drawn_elsewhere_is_refused(store: Store, active: Activ
         conn.execute(assignments.insert().values(task_id="PROV-1", uscc=filled[K][0],
                                                  inspector_ids="P-1;P-2", mode="现场",
                                                  status="待检查"))
-    with pytest.raises(InputRefused, match="holds no local draw"):
+    with pytest.raises(InputRefused, match="cannot be verified here: it was drawn on the platform"):
         verify_task(store, "PROV-1")
     with pytest.raises(InputRefused, match="not in the store"):
         verify_task(store, "NOPE")

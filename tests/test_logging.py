@@ -138,6 +138,7 @@ def test_a_run_logs_json_lines_and_never_shows_the_app_secret(platform: Platform
 
 def test_a_crash_is_one_json_line_without_local_variables(tmp_path: Path) -> None:
     (tmp_path / "broken.db").write_bytes(b"this is not a database")
+    (tmp_path / "broken.db").chmod(0o600)  # private, as the store makes its files
     env = environment("http://127.0.0.1:9", f"sqlite:///{tmp_path / 'broken.db'}")
     done = run_cli(["export", "quarantine"], env, tmp_path)
     assert done.returncode == 1

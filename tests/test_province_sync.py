@@ -3,6 +3,7 @@ step, tasks (a higher level's included) and results pulled, faults and refusals 
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from datetime import date
@@ -14,6 +15,7 @@ import orjson
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import Connection, select
+from sync_support import run_cli
 
 from ssj_bridge.cli import cli
 from ssj_bridge.errors import ExitCode
@@ -24,10 +26,18 @@ from ssj_bridge.model.periods import Quarter
 from ssj_bridge.outbox.queue import enqueue
 from ssj_bridge.plugins.host import PluginHost
 from ssj_bridge.plugins.registry import default_registry
+from ssj_bridge.policy.classify import resolve_policy
+from ssj_bridge.policy.plan import make_plan
 from ssj_bridge.settings import PlatformSettings, Settings
 from ssj_bridge.simulation.launch import SimulatorSet, start_simulators
 from ssj_bridge.store import Store
-from ssj_bridge.store.schema import classifications, result_versions, results, tasks
+from ssj_bridge.store.schema import (
+    classifications,
+    publications,
+    result_versions,
+    results,
+    tasks,
+)
 from ssj_bridge.sync import SyncReport, run_sync
 from ssj_province.client import ProvinceClient
 from ssj_province.config import ProvinceConfig
@@ -203,6 +213,47 @@ def test_higher_level_tasks_and_their_results_are_pulled(sqlite_store: Store,
 
     second = world.sync()
     assert second.platforms["province"].stored == 0  # nothing new, nothing rewritten
+
+
+def test_tasks_a_higher_level_drew_on_the_platform_are_kept_counted_and_published(
+        sqlite_store: Store, make_world: Any) -> None:
+    """province.md: a platform's own draws carry its algorithm's name and no ssj-draw-v1
+    label, k or commitment. They are stored, their results count as done in the plan and are
+    queued for publication; `draw verify` says plainly that it cannot check them."""
+    world = make_world(sqlite_store)
+    report = world.sync()
+    assert report.exit == ExitCode.OK, report.as_json()
+    assert sqlite_store.quarantined("province") == []
+    exported = {t["taskId"]: t for t in default_registry().rows("tasks", sqlite_store)}
+    assert len(exported) == 3
+    for task in exported.values():
+        proof = task["drawProof"]
+        assert proof["algorithm"] == "sd-platform-draw-2"
+        assert (proof["label"], proof["k"], proof["commitment"]) == (None, None, None)
+    with sqlite_store.engine.connect() as conn:
+        inspected = {(r.task_id, r.uscc, r.inspected_on) for r in conn.execute(select(results))}
+        queued = {(r.task_id, r.uscc) for r in conn.execute(select(publications))}
+    assert len(inspected) == 6
+    assert queued == {(t, u) for t, u, _ in inspected}  # each result on its way to publication
+    days = sorted(day for _, _, day in inspected)
+    quarter = Quarter.of(days[0])
+    in_quarter = {u for _, u, day in inspected if quarter.start <= day <= quarter.end}
+    plan = make_plan(sqlite_store, resolve_policy(world.host, "weihai"), quarter, region=REGION)
+    with sqlite_store.engine.connect() as conn:
+        library = {r.uscc for r in conn.execute(select(classifications.c.uscc).where(
+            classifications.c.period == quarter.label, classifications.c.category.is_not(None)))}
+    assert in_quarter & library, "the platform's draws should include subjects of the library"
+    done = sum(ob.done for line in plan.categories for ob in line.obligations)
+    assert done >= len(in_quarter & library)
+
+    task_id = sorted(exported)[0]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SSJ_")}
+    env.update(SSJ_DATABASE_URL=world.settings.database_url, SSJ_REGION_CODE=REGION)
+    verify = run_cli(["draw", "verify", task_id], env, world.tmp)
+    assert verify.returncode == ExitCode.INPUT_REFUSED
+    assert (f"task {task_id} cannot be verified here: it was drawn on the platform by "
+            f"{provincial_org(REGION)} with the platform's own algorithm 'sd-platform-draw-2'; "
+            "only ssj-draw-v1 draws are re-derived") in verify.stderr
 
 
 def local_task(world: World, task_id: str, subjects: list[str]) -> dict[str, Any]:

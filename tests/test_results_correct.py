@@ -4,6 +4,7 @@ every version is kept, and the correction reaches the provincial platform once."
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -125,14 +126,27 @@ def test_an_unknown_result_is_refused(recorded: Store) -> None:
     assert outcome.exit_code == 2 and "JG404" in outcome.output
 
 
-def test_correction_reaches_the_platform_once_and_the_next_pull_keeps_the_approver(
-        sqlite_store: Store) -> None:
+@dataclass
+class Synced:
+    """A store synced once from a provincial simulator, and a result in it to correct."""
+
+    store: Store
+    settings: Settings
+    simulator: Any
+    result_id: str
+
+    def sync(self) -> Any:
+        return run_sync(self.settings, self.store, load_plugins())
+
+
+@pytest.fixture
+def synced(sqlite_store: Store) -> Iterator[Synced]:
     host = load_plugins()
     sims = start_simulators(host, {"region": REGION, "subjects": 40, "seed": 3, "rate_limit": 0},
                             roles=["province"])
     try:
-        env = sims.environment()
-        fields = {k.removeprefix("SSJ_PROVINCE__").lower(): v for k, v in env.items()}
+        fields = {k.removeprefix("SSJ_PROVINCE__").lower(): v
+                  for k, v in sims.environment().items()}
         settings = Settings(database_url=sqlite_store.url.render_as_string(hide_password=False),
                             region_code=REGION,
                             province=PlatformSettings(**fields, rate_limit=200))
@@ -141,23 +155,34 @@ def test_correction_reaches_the_platform_once_and_the_next_pull_keeps_the_approv
             row = conn.execute(select(results).where(results.c.version == 1)
                                .order_by(results.c.result_id)).first()
         assert row is not None
-        platform = sims.running["province"].app.platform  # type: ignore[attr-defined]
-        outcome = correct(sqlite_store, row.result_id, "findings=复核后更正",
-                          "--approved-by", "王科长", "--reason", "复核")
-        assert outcome.exit_code == 0, outcome.output
-        applied = platform.applied
-        report = run_sync(settings, sqlite_store, host)
-        assert report.platforms["province"].sent == 1
-        assert platform.applied == applied + 1
-        on_platform = platform.results[row.result_id]
-        assert (on_platform["version"], on_platform["findings"]) == (2, "复核后更正")
-        assert platform.versions[row.result_id][-1]["approvedBy"] == "王科长"
-        run_sync(settings, sqlite_store, host)
-        with sqlite_store.engine.connect() as conn:
-            kept = list(conn.execute(select(result_versions).where(
-                result_versions.c.task_id == row.task_id, result_versions.c.uscc == row.uscc)
-                .order_by(result_versions.c.version)))
-        assert [(v.version, v.approved_by) for v in kept] == [(1, None), (2, "王科长")]
-        assert corrections(sqlite_store) == []
+        yield Synced(sqlite_store, settings, sims.running["province"].app, row.result_id)
     finally:
         sims.stop()
+
+
+
+def test_correction_reaches_the_platform_once_and_the_next_pull_keeps_the_approver(
+        synced: Synced) -> None:
+    sqlite_store, settings = synced.store, synced.settings
+    with sqlite_store.engine.connect() as conn:
+        row = conn.execute(select(results).where(results.c.result_id == synced.result_id)).first()
+    assert row is not None
+    platform = synced.simulator.platform
+    outcome = correct(sqlite_store, row.result_id, "findings=复核后更正",
+                      "--approved-by", "王科长", "--reason", "复核")
+    assert outcome.exit_code == 0, outcome.output
+    applied = platform.applied
+    report = synced.sync()
+    assert report.platforms["province"].sent == 1
+    assert platform.applied == applied + 1
+    on_platform = platform.results[row.result_id]
+    assert (on_platform["version"], on_platform["findings"]) == (2, "复核后更正")
+    assert platform.versions[row.result_id][-1]["approvedBy"] == "王科长"
+    synced.sync()
+    with sqlite_store.engine.connect() as conn:
+        kept = list(conn.execute(select(result_versions).where(
+            result_versions.c.task_id == row.task_id, result_versions.c.uscc == row.uscc)
+            .order_by(result_versions.c.version)))
+    assert [(v.version, v.approved_by) for v in kept] == [(1, None), (2, "王科长")]
+    assert corrections(sqlite_store) == []
+    assert settings.region_code == REGION

@@ -118,6 +118,32 @@ def test_bad_names_are_refused_saying_which(name: str, role: str, problem: str) 
         AdapterNames.of(name, role, region="371000")
 
 
+@pytest.mark.parametrize(("name", "package", "region", "problem"), [
+    ("acme\n", None, "371000", "adapter name"),
+    ("acme", "ssj_adapter_acme\n", "371000", "package"),
+    ("acme", None, "371000\n", "region"),
+    ("acme", None, "３７１０００", "region"),  # full-width digits are not a region code
+])
+def test_a_trailing_newline_or_odd_digits_are_refused(name: str, package: str | None, region: str,
+                                                      problem: str) -> None:
+    with pytest.raises(ScaffoldError, match=problem):
+        AdapterNames.of(name, "province", package, region=region)
+
+
+def test_adapters_new_with_a_trailing_newline_exits_2_and_writes_nothing(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SSJ_")}
+    done = run([str(CONSOLE_SCRIPT), "adapters", "new", "acme\n", "--region", "371000",
+                "--dir", str(tmp_path)], tmp_path, env, timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert "adapter name" in done.stderr
+    assert list(tmp_path.iterdir()) == []
+    done = run([str(CONSOLE_SCRIPT), "adapters", "new", "acme", "--region", "371000\n",
+                "--dir", str(tmp_path)], tmp_path, env, timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert "region" in done.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_an_existing_package_folder_is_not_overwritten(tmp_path: Path) -> None:
     (tmp_path / "ssj-adapter-acme").mkdir()
     (tmp_path / "ssj-adapter-acme" / "keep.txt").write_text("mine")

@@ -17,6 +17,7 @@ from ssj_bridge.api import (
     canonical_payload,
     content_hash,
     normalise_code,
+    set_aside_on_failure,
 )
 from ssj_credit.vocabulary import UnknownLevel, tier_of
 
@@ -54,6 +55,7 @@ def raw_key(row: Row, kind: str) -> str:
     return risk_key(uscc, row.get("FLRQ"))
 
 
+@set_aside_on_failure(EVALUATION, lambda row: raw_key(row, EVALUATION))
 def map_evaluation(row: Row, scheme: str, allowed_usccs: Iterable[str]) -> Fetched | Rejected:
     """An evaluation ROW: raw level word kept with its scheme, tier derived through that scheme."""
     problems: list[str] = []
@@ -78,6 +80,7 @@ def map_evaluation(row: Row, scheme: str, allowed_usccs: Iterable[str]) -> Fetch
                    source_time=row.get("FBRQ"))
 
 
+@set_aside_on_failure(RISK, lambda row: raw_key(row, RISK))
 def map_risk(row: Row, allowed_usccs: Iterable[str]) -> Fetched | Rejected:
     """A risk-class ROW: letter A–D to LOW…VERY_HIGH, dated by FLRQ."""
     problems: list[str] = []

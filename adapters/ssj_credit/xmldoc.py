@@ -1,10 +1,17 @@
 """Reading the service's XML documents safely: no entities, no network, no DTD, bounded size.
 
-docs/platforms/credit.md requires a client to refuse any document that carries a DOCTYPE. A DOCTYPE is looked
-for before parsing (so an internal subset is never processed) and again in the parsed
-document's info (for encodings where a byte scan cannot see it); either finding refuses the
-document. A document that is not well-formed — most often one cut off in transit — is a
+docs/platforms/credit.md requires a client to refuse any document that carries a DOCTYPE. A
+DOCTYPE is looked for before parsing (so an internal subset is never processed) and again in the
+parsed document's info (for encodings where a byte scan cannot see it); either finding refuses
+the document. A document that is not well-formed — most often one cut off in transit — is a
 transient failure, never a short page.
+
+The prolog's declared encoding decides how the bytes are read. The platform's documents are
+GB18030 (docs/platforms/credit.md); one that declares another encoding (a gateway rewriting the
+prolog, a proxy that re-encodes) would be read into garbled names that look like data. Only
+GB18030, its subset GBK and UTF-8 (also what a document without a declaration is) are read; any
+other declared encoding, or a UTF-16/32 document, fails that page as a transient error: retried,
+never stored.
 """
 
 from __future__ import annotations
@@ -19,6 +26,9 @@ from ssj_credit import PLATFORM
 # A response the client will not read: it carries a DOCTYPE, or is larger than the cap.
 DocumentRefused = UnsafeDocument
 
+# Declared encodings docs/platforms/credit.md's documents may carry (compared upper case).
+ENCODINGS = frozenset({"GB18030", "GBK", "UTF-8"})
+
 
 @dataclass(frozen=True)
 class Page:
@@ -30,9 +40,11 @@ class Page:
 
 def parse(body: bytes, *, max_bytes: int, what: str) -> etree._Element:
     """The document's root element, or DocumentRefused / TransientError saying why not
-    (docs/platforms/credit.md: documents with a DOCTYPE are refused)."""
+    (docs/platforms/credit.md: documents with a DOCTYPE are refused; only GB18030, GBK and
+    UTF-8 documents are read)."""
     return parse_xml(body, platform=PLATFORM, what=what, max_bytes=max_bytes,
-                     cap_setting="SSJ_CREDIT__MAX_DOCUMENT_BYTES")
+                     cap_setting="SSJ_CREDIT__MAX_DOCUMENT_BYTES", encodings=ENCODINGS,
+                     contract="docs/platforms/credit.md")
 
 
 def read_page(root: etree._Element, *, what: str) -> Page:

@@ -8,7 +8,15 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ssj_bridge.api import Fetched, Permit, Rejected, canonical_payload, content_hash, normalise_code
+from ssj_bridge.api import (
+    Fetched,
+    Permit,
+    Rejected,
+    canonical_payload,
+    content_hash,
+    normalise_code,
+    set_aside_on_failure,
+)
 
 ENTITY = "permit"
 _FIELDS = frozenset(Permit.model_fields[name].alias or name for name in Permit.model_fields)
@@ -22,6 +30,7 @@ def record_key(raw: Any) -> str:
     return "?" + content_hash(canonical_payload(raw))[:16]
 
 
+@set_aside_on_failure("permit", record_key)
 def map_record(raw: Any, position: str, allowed_usccs: Iterable[str]) -> Fetched | Rejected:
     """Validate one platform record; unknown fields are ignored as docs/platforms/permit.md says."""
     if not isinstance(raw, dict):

@@ -25,6 +25,7 @@ from ssj_bridge.api import (
     Task,
     canonical_payload,
     content_hash,
+    set_aside_on_failure,
 )
 
 # docs/platforms/codes.md: supervision category, credit tier, risk class.
@@ -159,6 +160,7 @@ def update_time(raw: Any) -> datetime | None:
     return moment if moment.tzinfo is not None else None
 
 
+@set_aside_on_failure("task", task_key)
 def map_task(raw: Any, position: str, allowed_usccs: Iterable[str]) -> Fetched | Rejected:
     """A listed task as a canonical Task; unknown fields are ignored (docs/platforms/province.md)."""
     if not isinstance(raw, dict):
@@ -178,6 +180,7 @@ def map_task(raw: Any, position: str, allowed_usccs: Iterable[str]) -> Fetched |
     return Fetched(key, payload, content_hash(payload), task, _text(raw.get("updateTime")))
 
 
+@set_aside_on_failure("result", result_key)
 def map_result(raw: Any, position: str, allowed_usccs: Iterable[str]) -> Fetched | Rejected:
     """A listed result (with resultId, version, updateTime) as a canonical RecordedResult."""
     if not isinstance(raw, dict):

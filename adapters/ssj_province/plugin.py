@@ -35,7 +35,7 @@ class ProvinceAdapter:
                         inspector_to_platform, batch),
             TaskSink(self.client),
             ResultSink(self.client),
-            CorrectionSink(self.client),
+            CorrectionSink(self.client, self.context.region_code),
         ]
 
     def streams(self) -> list[Stream]:

@@ -19,8 +19,11 @@ from ssj_province.mapping import (
     result_to_platform,
     task_to_platform,
 )
+from ssj_province.streams import library_records
 
 LIBRARY_BATCH = 200  # docs/platforms/province.md: 1–200 items per batchUpsert
+# docs/platforms/province.md: a requestId and its answer are kept 24 hours.
+REQUEST_MEMORY = 24 * 3600.0
 
 
 def batch_request_id(items: list[OutboxItem]) -> str:
@@ -104,13 +107,41 @@ class ResultSink:
 
 
 class CorrectionSink:
-    """`POST /ssj/v1/results/{resultId}/corrections`, one request per recorded correction."""
+    """`POST /ssj/v1/results/{resultId}/corrections`, one request per recorded correction.
+
+    The one write of this platform that is not idempotent by content: every correction that
+    arrives makes a new version. One first sent longer ago than the platform remembers request
+    ids is confirmed against the result's listed version before it goes out again
+    (ssj_bridge.outbox.resend).
+    """
 
     entity = "correction"
     batch_size = 50
+    request_memory = REQUEST_MEMORY
 
-    def __init__(self, client: ProvinceClient) -> None:
+    def __init__(self, client: ProvinceClient, region_code: str = "") -> None:
         self.client = client
+        self.region_code = region_code
+
+    def confirm(self, items: list[OutboxItem]) -> list[SendOutcome | None]:
+        """Accepted for each correction whose version the platform's result already has."""
+        wanted = {str(item.payload.get("resultId")) for item in items}
+        versions: dict[str, int] = {}
+        for record in library_records(self.client, "results", self.region_code):
+            result_id = str(record.get("resultId"))
+            if result_id in wanted and isinstance(record.get("version"), int):
+                versions[result_id] = record["version"]
+        outcomes: list[SendOutcome | None] = []
+        for item in items:
+            result_id = str(item.payload.get("resultId"))
+            held = versions.get(result_id)
+            version = item.payload.get("version")
+            if held is not None and isinstance(version, int) and held >= version:
+                outcomes.append(SendOutcome.accepted(item, {"resultId": result_id,
+                                                            "version": held}))
+            else:
+                outcomes.append(None)
+        return outcomes
 
     def send(self, items: list[OutboxItem]) -> list[SendOutcome]:
         """Send each correction with its approver and reason."""

@@ -6,6 +6,7 @@
     │   ├── TransientError      retry with backoff; still failing at the deadline     → exit 75
     │   │   ├── RateLimited     HTTP 429: wait at least Retry-After
     │   │   └── PlatformUnavailable  retries exhausted or platform unreachable        → exit 75
+    │   │       └── DeadlineReached  the run's time for the platform is up; what was stored stays
     │   └── PermanentError      never retried; the call's input is wrong              → exit 75*
     │       ├── DocumentRefused   a batch document refused as a whole: its items set aside
     │       ├── BatchNumberTaken  the number is the platform's already: number it again
@@ -86,6 +87,11 @@ class PlatformUnavailable(TransientError):
     """Retries ran out before the deadline, or the platform could not be reached at all."""
 
 
+class DeadlineReached(PlatformUnavailable):
+    """The run's time for a platform (`SSJ_<PLATFORM>__DEADLINE`) is up, whether it was spent
+    working or retrying: the platform stops here, what was stored stays, the next run goes on."""
+
+
 class PermanentError(PlatformError):
     """Retrying cannot help: the request itself is wrong (bad parameter, no permission)."""
 
@@ -130,6 +136,21 @@ class LockHeld(SsjError):
 
 
 class StoreFailed(SsjError):
-    """The store's writer process failed or went away; what it committed stays committed."""
+    """The store's writer process failed or went away (what it committed stays committed), or
+    the store's file was deleted or replaced under the run."""
 
     exit_code = ExitCode.UNAVAILABLE
+
+
+def exit_code_of(exc: BaseException) -> int:
+    """The exit code a command ends with for `exc`: the contract's for the errors above and a
+    database that cannot be reached (75), 130 for an interrupt, 1 for a fault of the program."""
+    from sqlalchemy.exc import OperationalError
+
+    if isinstance(exc, SsjError):
+        return int(exc.exit_code)
+    if isinstance(exc, OperationalError):  # the database is down or unreachable: retry later
+        return int(ExitCode.UNAVAILABLE)
+    if isinstance(exc, KeyboardInterrupt):
+        return 130
+    return 1

@@ -3,56 +3,22 @@
 from __future__ import annotations
 
 import logging
-import re
 import sys
 from collections.abc import MutableMapping
 from typing import Any, TextIO
 
 import structlog
-from pydantic import SecretStr
 
 from ssj_bridge.model.base import beijing_now
-from ssj_bridge.settings import is_secret_name
+from ssj_bridge.redaction import REDACTED, redact, redact_text
 
-REDACTED = "**********"
-# Values that look like credentials inside free text (URLs with passwords, bearer tokens,
-# `name=value` pairs, quoted `"name": value` pairs). An unquoted `token: ` is left alone: that
-# is how messages name what failed ("permit: token: ConnectError: …").
-_CREDENTIAL_NAMES = r"(?:app_?secret|api_?key|access_?token|token|password)"
-_SECRET_PATTERNS = [
-    (re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]+"), r"\1" + REDACTED),
-    (re.compile(r"(://[^:/@\s]+:)[^@\s]+@"), r"\1" + REDACTED + "@"),
-    (re.compile(r"(" + _CREDENTIAL_NAMES + r"\s*=\s*[\"']?)[^\s\"'&,}]+", re.IGNORECASE),
-     r"\1" + REDACTED),
-    (re.compile(r"([\"']" + _CREDENTIAL_NAMES + r"[\"']\s*:\s*[\"']?)[^\s\"'&,}]+", re.IGNORECASE),
-     r"\1" + REDACTED),
-]
-
-
-def redact_text(text: str) -> str:
-    """Mask credentials that free text may carry (error messages, URLs)."""
-    for pattern, replacement in _SECRET_PATTERNS:
-        text = pattern.sub(replacement, text)
-    return text
-
-
-def _redact(value: Any, key: str = "") -> Any:
-    if isinstance(value, SecretStr) or (key and is_secret_name(key) and value is not None):
-        return REDACTED
-    if isinstance(value, str):
-        return redact_text(value)
-    if isinstance(value, dict):
-        return {k: _redact(v, str(k)) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_redact(v) for v in value]
-    return value
-
+__all__ = ["REDACTED", "beijing_timestamp", "configure_logging", "redact_secrets", "redact_text"]
 
 def redact_secrets(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]
                    ) -> MutableMapping[str, Any]:
-    """structlog processor: secrets never reach a log line."""
+    """structlog processor: secrets never reach a log line (ssj_bridge.redaction)."""
     for key in list(event_dict):
-        event_dict[key] = _redact(event_dict[key], key)
+        event_dict[key] = redact(event_dict[key], key)
     return event_dict
 
 

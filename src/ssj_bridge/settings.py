@@ -8,24 +8,33 @@ knows the four platform roles of the operator's contract but no platform's field
 
 from __future__ import annotations
 
+import difflib
+import os
+import re
+import tomllib
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
+from urllib.parse import unquote, urlsplit
 
+import structlog
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
     TomlConfigSettingsSource,
 )
 
 from ssj_bridge.errors import ConfigurationError
+from ssj_bridge.redaction import is_secret_name, remember
 
 ENV_PREFIX = "SSJ_"
 DEFAULT_CONFIG = Path("ssj-bridge.toml")
-SECRET_WORDS = ("secret", "token", "password", "api_key", "apikey", "app_key")
 
 ConfigT = TypeVar("ConfigT", bound=BaseModel)
+log = structlog.get_logger("ssj_bridge.settings")
 
 
 class PlatformSettings(BaseModel):
@@ -37,7 +46,9 @@ class PlatformSettings(BaseModel):
     base_url: str | None = None
     rate_limit: float | None = Field(default=None, gt=0, description="requests per second")
     timeout: float = Field(default=30.0, gt=0)
-    deadline: float = Field(default=600.0, gt=0, description="seconds a run may spend retrying")
+    # The whole run's time for this platform, working and retrying: reached, the run stops
+    # the platform there (75), keeps what it stored, and the next run goes on.
+    deadline: float = Field(default=600.0, gt=0, description="seconds a run may spend on it")
 
     def fields(self) -> dict[str, Any]:
         """The fields the operator set, declared or extra: an adapter's own defaults apply to
@@ -73,6 +84,28 @@ class Settings(BaseSettings):
     province: PlatformSettings = Field(default_factory=PlatformSettings)
     publicity: PlatformSettings = Field(
         default_factory=lambda: PlatformSettings(adapter="publicity"))
+
+    def model_post_init(self, context: Any, /) -> None:
+        """The secrets these settings hold are masked in everything written from now on."""
+        remember(self.secret_values())
+
+    def secret_values(self) -> list[str]:
+        """Every secret value set: the platform sections' credentials (any field whose name
+        says it is one, adapters' own included) and the database password."""
+        found = []
+        for role in PLATFORM_ROLES:
+            for name, value in getattr(self, role).fields().items():
+                if value is None or not is_secret_name(name):
+                    continue
+                found.append(value.get_secret_value() if isinstance(value, SecretStr)
+                             else str(value))
+        try:
+            password = urlsplit(self.database_url).password
+        except ValueError:  # a URL the store refuses later, naming the setting
+            password = None
+        if password:
+            found.append(unquote(password))
+        return found
 
     @field_validator("region_code")
     @classmethod
@@ -124,14 +157,77 @@ def env_name(loc: tuple[Any, ...]) -> str:
 
 
 def load_settings(config_file: Path | None = None) -> Settings:
-    """Read the settings; a malformed one raises ConfigurationError naming the variable."""
+    """Read the settings; a malformed one raises ConfigurationError naming the variable or
+    the file. Variables with the prefix that name no setting are warned about."""
     if config_file is not None and not config_file.exists():
         raise ConfigurationError(f"config file {config_file} does not exist", "--config")
     Settings.config_file = config_file
+    warn_unknown_variables(os.environ)
     try:
         return Settings()
     except ValidationError as exc:
         raise configuration_error(exc) from None
+    except tomllib.TOMLDecodeError as exc:
+        path = config_file or DEFAULT_CONFIG
+        raise ConfigurationError(f"config file {path} is not valid TOML: {exc}", str(path)) from None
+    except OSError as exc:
+        path = config_file or DEFAULT_CONFIG
+        raise ConfigurationError(f"config file {path} cannot be read: {exc.strerror or exc}",
+                                 str(path)) from None
+    except SettingsError as exc:
+        # pydantic-settings names the field, not the variable: "error parsing value for field
+        # "permit" from source "EnvSettingsSource"" (a section given as malformed JSON).
+        field = re.search(r'field "([^"]+)"', str(exc))
+        name = env_name((field.group(1),)) if field else ENV_PREFIX + "…"
+        cause = f": {exc.__cause__}" if exc.__cause__ is not None else ""
+        raise ConfigurationError(f"{name} is not valid JSON{cause}", name) from None
+
+
+def warn_unknown_variables(environ: Mapping[str, str]) -> list[str]:
+    """Warn about each `SSJ_` variable that names no setting (a misspelt one is otherwise
+    silently ignored), naming the setting it is close to; returns the variables warned about.
+
+    A platform section's own fields belong to its adapter, which checks them when it reads
+    its configuration (`AdapterContext.config`); here only those close to a field every
+    section has (`SSJ_PERMIT__BASEURL` for `SSJ_PERMIT__BASE_URL`) are warned about.
+    """
+    top = {env_name((name,)) for name in Settings.model_fields}
+    common = {env_name((role, name)) for role in PLATFORM_ROLES
+              for name in PlatformSettings.model_fields}
+    warned = []
+    for variable in sorted(environ):
+        name = variable.upper()
+        if not name.startswith(ENV_PREFIX) or name in top or name in common:
+            continue
+        head, nested, _ = name.partition("__")
+        if nested and head.lower().removeprefix(ENV_PREFIX.lower()) in PLATFORM_ROLES:
+            close = difflib.get_close_matches(name, sorted(common), n=1, cutoff=0.85)
+            if not close:
+                continue  # an adapter's own field: its adapter checks it
+        else:
+            close = difflib.get_close_matches(name, sorted(top | common), n=1, cutoff=0.75)
+        log.warning("unknown setting", variable=variable,
+                    hint=f"did you mean {close[0]}?" if close else "no setting has this name; "
+                    "it is ignored")
+        warned.append(variable)
+    return warned
+
+
+def warn_unknown_fields(role: str, given: Iterable[str], known: Iterable[str]) -> list[str]:
+    """Warn about each field of a platform section its adapter does not know (see
+    `warn_unknown_variables`); returns the variables warned about."""
+    names = {name.lower() for name in known} | set(PlatformSettings.model_fields)
+    warned = []
+    for field_name in sorted(given):
+        if field_name.lower() in names:
+            continue
+        variable = env_name((role, field_name))
+        close = difflib.get_close_matches(field_name.lower(), sorted(names), n=1, cutoff=0.75)
+        log.warning("unknown setting", variable=variable,
+                    hint=f"did you mean {env_name((role, close[0]))}?" if close
+                    else "the adapter has no such setting; it is ignored")
+        warned.append(variable)
+    return warned
 
 
 def configuration_error(exc: ValidationError, section: tuple[str, ...] = ()) -> ConfigurationError:
@@ -151,12 +247,6 @@ def platform_config(settings: Settings, role: str, model: type[ConfigT]) -> Conf
         return model.model_validate(settings.platform(role).fields())
     except ValidationError as exc:
         raise configuration_error(exc, (role,)) from None
-
-
-def is_secret_name(name: str) -> bool:
-    """True for field names that hold secrets (never printed, logged or reported)."""
-    lowered = name.lower()
-    return any(word in lowered for word in SECRET_WORDS)
 
 
 __all__ = ["PLATFORM_ROLES", "PlatformSettings", "SecretStr", "Settings", "env_name",

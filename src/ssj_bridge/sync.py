@@ -14,7 +14,14 @@ from typing import Any
 
 import structlog
 
-from ssj_bridge.errors import ConfigurationError, ExitCode, PlatformError, SsjError
+from ssj_bridge.errors import (
+    ConfigurationError,
+    DeadlineReached,
+    ExitCode,
+    PlatformError,
+    SsjError,
+    exit_code_of,
+)
 from ssj_bridge.features.library import LIBRARY_PLATFORM, enqueue_library
 from ssj_bridge.features.publications import after_relay, before_relay
 from ssj_bridge.features.statutory import log_warnings
@@ -26,8 +33,8 @@ from ssj_bridge.platform.prefetch import prefetch
 from ssj_bridge.plugins.host import PluginHost
 from ssj_bridge.policy.classify import classify_current_quarter, resolve_policy
 from ssj_bridge.policy.closing import keep_periods
-from ssj_bridge.settings import PLATFORM_ROLES, Settings, env_name
-from ssj_bridge.store import Store
+from ssj_bridge.settings import PLATFORM_ROLES, PlatformSettings, Settings, env_name
+from ssj_bridge.store import SYNC_LOCK, Store
 
 log = structlog.get_logger("ssj_bridge.sync")
 
@@ -118,8 +125,9 @@ def run_sync(settings: Settings, store: Store, host: PluginHost, *,
     # An unknown SSJ_POLICY is a configuration error: say so before syncing anything.
     policy = resolve_policy(host, settings.policy) if settings.policy else None
     report = SyncReport()
-    with store.lock("sync"):
+    with store.lock(SYNC_LOCK):
         run_id = store.start_run("sync")
+        failure: BaseException | None = None
         # A run allocates records by the thousand and holds each batch until it is stored;
         # what exists before it (modules, models, plugins) outlives it. Collect less often,
         # and never look at the latter: together a tenth of a large run's time otherwise.
@@ -150,10 +158,16 @@ def run_sync(settings: Settings, store: Store, host: PluginHost, *,
                 again = _sync_platform(settings, store, host, LIBRARY_PLATFORM, progress,
                                        writes_only=True)
                 report.platforms[LIBRARY_PLATFORM].add_writes(again)
+        except BaseException as exc:
+            failure = exc
+            raise
         finally:
             gc.set_threshold(*collect_after)
             gc.unfreeze()
-            store.finish_run(run_id, int(report.exit), report.as_json())
+            summary = report.as_json()
+            if failure is not None:  # the run log says how the process ended, not 0
+                summary.update(exit=exit_code_of(failure), error=redact_text(str(failure)))
+            store.finish_run(run_id, summary["exit"], summary)
     return report
 
 
@@ -168,6 +182,16 @@ def call_after_sync(host: PluginHost, report: dict[str, Any], platforms: list[st
                       error=redact_text(f"{type(exc).__name__}: {exc}"))
             failed.append(impl.plugin_name)
     return failed
+
+
+def _failure(role: str, section: PlatformSettings, exc: SsjError, result: PlatformReport) -> str:
+    """What a platform's failure says; a deadline names its setting and what the run kept."""
+    if not isinstance(exc, DeadlineReached):
+        return str(exc)
+    setting = env_name((role, "deadline"))
+    return (f"{role}: {setting}={section.deadline:g}s reached, the run stops here; "
+            f"{result.stored} records stored by this run are kept and the next run goes on "
+            f"from there ({exc})")
 
 
 def _sync_platform(settings: Settings, store: Store, host: PluginHost, role: str,
@@ -199,26 +223,31 @@ def _sync_platform(settings: Settings, store: Store, host: PluginHost, role: str
                 log.info("stream start", platform=role, stream=stream.name, cursor=cursor)
                 # Batches already read when the last one is stored share its commit; the
                 # writer commits whenever the next batch is not ready yet.
-                with store.batch_writer(
-                        role, stream.name,
-                        writer_process_from=settings.writer_process_from or None) as writer:
-                    for batch in prefetch(stream.read(cursor), on_wait=writer.commit):
-                        writer.apply(batch)
-                        result.fetched += len(batch.records) + len(batch.rejects)
-                        fresh = [r for r in batch.rejects
-                                 if held.get((batch.entity, r.key)) != r.payload]
-                        result.set_aside += len(fresh)
-                        for reject in fresh:
-                            held[(batch.entity, reject.key)] = reject.payload
-                            log.warning("record set aside", platform=role, entity=batch.entity,
-                                        key=reject.key, reason=reject.reason)
-                        if progress is not None:
-                            progress(role, stream.name, batch)
-                result.stored += writer.totals.stored
+                writer = store.batch_writer(
+                    role, stream.name, writer_process_from=settings.writer_process_from or None)
+                try:
+                    with writer:
+                        for batch in prefetch(stream.read(cursor), on_wait=writer.commit):
+                            writer.apply(batch)
+                            result.fetched += len(batch.records) + len(batch.rejects)
+                            fresh = [r for r in batch.rejects
+                                     if held.get((batch.entity, r.key)) != r.payload]
+                            result.set_aside += len(fresh)
+                            for reject in fresh:
+                                held[(batch.entity, reject.key)] = reject.payload
+                                log.warning("record set aside", platform=role,
+                                            entity=batch.entity, key=reject.key,
+                                            reason=reject.reason)
+                            if progress is not None:
+                                progress(role, stream.name, batch)
+                finally:
+                    # Known once the writer is closed; what it committed counts even when the
+                    # stream stopped part-way (a deadline, a platform gone).
+                    result.stored += writer.totals.stored
         finally:
             adapter.close()
     except (PlatformError, ConfigurationError) as exc:
-        result.error = redact_text(str(exc))
+        result.error = redact_text(_failure(role, section, exc, result))
         result.exit = exc.exit_code
         log.error("platform failed", platform=role, error=result.error,
                   exit=int(exc.exit_code))

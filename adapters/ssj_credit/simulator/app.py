@@ -5,7 +5,9 @@ Documents are GB18030-encoded XML with the prolog, assembled from pre-rendered r
 rate_429, truncate_rate (a document cut off mid-way: half of them as a complete HTTP response
 whose XML stops after a ROW, half as a connection dropped mid-body), latency (seconds),
 doctype_rate (a document carrying a DOCTYPE whose external entity points back at this
-simulator's `/credit/v2/entity-probe`, which counts any fetch), rate_limit (requests/s; 0: none).
+simulator's `/credit/v2/entity-probe`, which counts any fetch), encoding_lie_rate (a page whose
+prolog declares ISO-8859-1 over its GB18030 bytes, as a misconfigured gateway rewrites it),
+rate_limit (requests/s; 0: none).
 A wrong X-Api-Key gets 401 with an error document.
 """
 
@@ -57,7 +59,7 @@ class CreditSimulator:
                  api_key: str = "demo-credit-key", seed: int = 1,  # the simulator's own key
                  error_rate: float = 0.0, rate_429: float = 0.0, truncate_rate: float = 0.0,
                  latency: float = 0.0, doctype_rate: float = 0.0, rate_limit: float = 0.0,
-                 retry_after: int = 1) -> None:
+                 retry_after: int = 1, encoding_lie_rate: float = 0.0) -> None:
         self.dataset = dataset
         self.region = region
         self.api_key = api_key
@@ -68,6 +70,7 @@ class CreditSimulator:
         self.doctype_rate = doctype_rate
         self.rate_limit = rate_limit
         self.retry_after = retry_after
+        self.encoding_lie_rate = encoding_lie_rate
         self.rng = random.Random(f"credit-faults/{seed}")
         self.lock = threading.Lock()
         self.requests = 0
@@ -86,7 +89,7 @@ class CreditSimulator:
         """Build from the `simulate` command's options (unknown options are ignored).
 
         Its own options (`--set credit.KEY=VALUE`): vocabulary, today (YYYY-MM-DD), years
-        (comma-separated), api_key, doctype_rate, retry_after.
+        (comma-separated), api_key, doctype_rate, retry_after, encoding_lie_rate.
         """
         region = str(options.get("region", "371000"))
         seed = int(options.get("seed", 1))
@@ -101,7 +104,7 @@ class CreditSimulator:
                         malformed_rate=float(options.get("malformed_rate") or 0.0),
                         quirk_rate=float(options.get("quirk_rate") or 0.0))
         floats = ("error_rate", "rate_429", "truncate_rate", "latency", "doctype_rate",
-                  "rate_limit")
+                  "rate_limit", "encoding_lie_rate")
         kwargs: dict[str, Any] = {k: float(options[k]) for k in floats
                                   if options.get(k) is not None}
         if options.get("api_key"):
@@ -297,10 +300,14 @@ class CreditSimulator:
             hostile = self.doctype_rate and self.rng.random() < self.doctype_rate
             truncate = self.truncate_rate and self.rng.random() < self.truncate_rate
             cut_in_transit = self.rng.random() < 0.5
+            lie = self.encoding_lie_rate and self.rng.random() < self.encoding_lie_rate
         if hostile:
             self.faults_served += 1
             return SimResponse(200, self._hostile(page, size, request), CONTENT_TYPE)
         body = head.encode("gb18030") + b"".join(chosen) + b"</DATA>"
+        if lie:
+            self.faults_served += 1
+            body = body.replace(b'encoding="GB18030"', b'encoding="ISO-8859-1"', 1)
         if truncate:
             self.faults_served += 1
             if cut_in_transit or not chosen:

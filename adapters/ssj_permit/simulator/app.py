@@ -11,6 +11,7 @@ rate_limit (requests per second per appId, as the platform enforces it; 0 for no
 from __future__ import annotations
 
 import bisect
+import json
 import random
 import secrets
 import threading
@@ -122,6 +123,20 @@ class PermitSimulator:
             self.records[key] = dict(record)
             self.order.append(("", key))
             self._touch(key, {}, known=False)
+
+    def poison(self, permit_no: str, depth: int = 300) -> None:
+        """Nest the address of a permit `depth` lists deep, now: valid JSON (the platform's
+        parser takes it) that a client's mapping may not survive. The permit counts as bad."""
+        with self.lock:
+            nested: Any = "山东省威海市"
+            for _ in range(depth):
+                nested = [nested]
+            self._touch(permit_no, {})
+            record = self.records[permit_no]
+            record["address"] = nested
+            # orjson refuses to write past 255 levels; the standard library goes deeper.
+            self.rendered[permit_no] = json.dumps(record, ensure_ascii=False).encode()
+            self.dataset.malformed[permit_no] = "deep_nesting"
 
     # -- the controls of ssj_bridge.testing (conformance suite) --------------------------------
 

@@ -61,7 +61,7 @@ class ProvinceSimulator:
                  seed: int = 1, error_rate: float = 0.0, rate_429: float = 0.0,
                  truncate_rate: float = 0.0, latency: float = 0.0, rate_limit: float = 10.0,
                  drop_after_apply_rate: float = 0.0, drop_delay: float = 0.0,
-                 clock_offset: float = 0.0) -> None:
+                 clock_offset: float = 0.0, request_memory: float = REQUEST_MEMORY) -> None:
         self.platform = platform
         self.app_key = app_key
         self.app_secret = app_secret
@@ -73,6 +73,7 @@ class ProvinceSimulator:
         self.drop_after_apply_rate = drop_after_apply_rate
         self.drop_delay = drop_delay
         self.clock_offset = clock_offset
+        self.request_memory = request_memory  # seconds a requestId is remembered (24 h)
         self.rng = random.Random(f"province-faults/{seed}")
         self.lock = threading.RLock()
         self.requests = 0
@@ -103,7 +104,7 @@ class ProvinceSimulator:
                                     auto_results=_flag(options.get("auto_results", True)),
                                     results_delay=float(options.get("results_delay") or 0.0))
         floats = ("error_rate", "rate_429", "truncate_rate", "latency", "rate_limit",
-                  "drop_after_apply_rate", "drop_delay", "clock_offset")
+                  "drop_after_apply_rate", "drop_delay", "clock_offset", "request_memory")
         kwargs: dict[str, Any] = {k: float(options[k]) for k in floats
                                   if options.get(k) is not None}
         for name in ("app_key", "app_secret"):
@@ -357,7 +358,7 @@ class ProvinceSimulator:
             self.request_ids[request_id] = self.request_ids.get(request_id, 0) + 1
             now = time.monotonic()
             remembered = self._remembered.get(request_id)
-            if remembered is not None and now - remembered[0] < REQUEST_MEMORY:
+            if remembered is not None and now - remembered[0] < self.request_memory:
                 return remembered[1]  # the first answer, whatever this body says
             response = _answer(apply(body))
             self._remembered[request_id] = (now, response)

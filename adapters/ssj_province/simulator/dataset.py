@@ -128,10 +128,11 @@ def higher_level_draws(region: str, size: int, seed: int, today: date, count: in
             "regionCode": region, "matterCode": PLATFORM_MATTER,
             "drawnBy": provincial_org(region), "drawMode": "定向", "period": quarter.label,
             "plannedStart": quarter.start.isoformat(), "plannedEnd": quarter.end.isoformat(),
-            "drawProof": {"algorithm": PLATFORM_ALGORITHM, "label": label, "k": len(chosen),
+            # The platform's own draw: its algorithm's name and what it publishes of its proof
+            # (province.md), without ssj-draw-v1's label, k and commitment.
+            "drawProof": {"algorithm": PLATFORM_ALGORITHM,
                           "candidatesHash": hashlib.sha256(
                               "\n".join(sorted(population)).encode()).hexdigest(),
-                          "commitment": hashlib.sha256(f"{seed}/{label}".encode()).hexdigest(),
                           "witnessEntropy": None,
                           "secret": hashlib.sha256(f"secret/{seed}/{label}".encode()).hexdigest()},
             "assignments": [{"uscc": uscc,

@@ -16,6 +16,7 @@ import orjson
 
 from ssj_bridge.api import (
     ConfigurationError,
+    DeadlineReached,
     PermanentError,
     PlatformUnavailable,
     RetryPolicy,
@@ -23,6 +24,7 @@ from ssj_bridge.api import (
     call_with_retry,
     env_name,
     make_client,
+    request_deadline,
     transport_error,
 )
 from ssj_province_gd import PLATFORM, pacing
@@ -91,12 +93,14 @@ class Client:
             return self._signed(method, data, what)
 
         try:
-            if not retry:
-                return once()
             remaining = self.config.deadline - (time.monotonic() - self._started)
             if remaining <= 0:
-                raise PlatformUnavailable(f"{PLATFORM}: the run's {self.config.deadline:.0f}s "
-                                          "retry deadline has passed", platform=PLATFORM)
+                raise DeadlineReached(f"{PLATFORM}: {what}: not started, the run's deadline "
+                                      f"({self.config.deadline:g}s) has been reached",
+                                      platform=PLATFORM)
+            if not retry:
+                with request_deadline(remaining):
+                    return once()
             policy = RetryPolicy(deadline=remaining, initial_backoff=self.config.initial_backoff,
                                  max_backoff=self.config.max_backoff)
             return call_with_retry(once, policy=policy, platform=PLATFORM, what=what)

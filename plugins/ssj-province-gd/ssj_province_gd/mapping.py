@@ -9,7 +9,15 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
-from ssj_bridge.api import Fetched, RecordedResult, Rejected, Task, canonical_payload, content_hash
+from ssj_bridge.api import (
+    Fetched,
+    RecordedResult,
+    Rejected,
+    Task,
+    canonical_payload,
+    content_hash,
+    set_aside_on_failure,
+)
 from ssj_province_gd.signing import gd_date, parse_gd_date, parse_gd_time
 
 TASK = "task"
@@ -70,11 +78,13 @@ def update_time(raw: Any) -> datetime | None:
         return None
 
 
+@set_aside_on_failure("task", task_key)
 def map_task(raw: Any, position: str, allowed_usccs: Iterable[str]) -> Fetched | Rejected:
     """A listed task (rw.query) as a canonical Task, or a reject naming field and value."""
     return _map(raw, position, "task", task_key, _task_values, Task, allowed_usccs)
 
 
+@set_aside_on_failure("result", result_key)
 def map_result(raw: Any, position: str, allowed_usccs: Iterable[str],
                task_id: Callable[[str], str]) -> Fetched | Rejected:
     """A listed result (jg.list) as a canonical RecordedResult; `task_id(rwbh)` names its task."""

@@ -12,13 +12,17 @@ What is here, by use:
   the `Adapter` protocol and its optional capabilities `Writes` (sinks) and `Reconcilable`
   (listings), each declared by a typed protocol and checked with isinstance;
 - reading: `Stream`, `Batch`, `Fetched`, `Rejected` (a record set aside, with its reason),
+  `set_aside_on_failure` (whatever a record mapping raises sets that record aside),
   `canonical_payload`, `content_hash`;
-- writing: `Sink`, `BatchSink`, `OutboxItem`, `SendOutcome`, and the batch document errors;
+- writing: `Sink`, `BatchSink`, `ConfirmingSink` (a sink whose writes are not idempotent by
+  content confirms, before resending, what the platform may have forgotten), `OutboxItem`,
+  `SendOutcome`, and the batch document errors;
 - reconciling: `Listing`, `PartialListing`, `ListedRecord` and the compared shapes
   (`task_fields`, `RESULT_FIELDS`, `result_version`, `CREDIT_EVALUATION`, `CREDIT_RISK`);
 - calling a platform: `PlatformSession`, `make_client`, `RetryPolicy`, `call_with_retry`,
-  `RateLimiter`, `transport_error`, `retry_after_seconds`, `read_envelope`,
-  `envelope_message`, `parse_xml` (the one safe XML parser) and the exception tree;
+  `RateLimiter`, `request_deadline` (a whole request's deadline), `transport_error`,
+  `retry_after_seconds`, `read_envelope`, `envelope_message`, `parse_xml` (the one safe XML
+  parser) and the exception tree (`DeadlineReached`: the run's time for the platform is up);
 - the canonical model: records, code lists, identifiers and Beijing time;
 - policies: the rule book and what it is built from, and the matter list (`MatterSpec`,
   `MatterRule`, `matters_from_text` to read a bundled list in the matter file's format).
@@ -29,6 +33,7 @@ from ssj_bridge.errors import (
     BatchTooLarge,
     BatchUnknown,
     ConfigurationError,
+    DeadlineReached,
     DocumentRefused,
     ExitCode,
     PermanentError,
@@ -103,6 +108,7 @@ from ssj_bridge.platform.adapter import (
     AdapterSpec,
     Batch,
     BatchSink,
+    ConfirmingSink,
     Fetched,
     ListedRecord,
     Listing,
@@ -115,6 +121,7 @@ from ssj_bridge.platform.adapter import (
     Writes,
     canonical_payload,
     content_hash,
+    set_aside_on_failure,
 )
 from ssj_bridge.platform.http import (
     NotAnEnvelope,
@@ -128,6 +135,7 @@ from ssj_bridge.platform.http import (
     retry_after_seconds,
     transport_error,
 )
+from ssj_bridge.platform.request_deadline import request_deadline
 from ssj_bridge.platform.safexml import UnsafeDocument, parse_xml, safe_parser
 from ssj_bridge.plugins.hookspecs import API_VERSION, hookimpl
 from ssj_bridge.policy.rules import (
@@ -203,6 +211,7 @@ __all__ = [
     "Category",
     "CheckLimit",
     "ConfigurationError",
+    "ConfirmingSink",
     "ConflictAction",
     "ConflictRule",
     "CountedFrom",
@@ -210,6 +219,7 @@ __all__ = [
     "CreditTier",
     "Deadline",
     "DeadlineKind",
+    "DeadlineReached",
     "Designation",
     "DocumentRefused",
     "DrawExclusion",
@@ -305,9 +315,11 @@ __all__ = [
     "read_envelope",
     "region_prefix",
     "region_within",
+    "request_deadline",
     "result_version",
     "retry_after_seconds",
     "safe_parser",
+    "set_aside_on_failure",
     "task_fields",
     "transport_error",
     "uscc_check_character",

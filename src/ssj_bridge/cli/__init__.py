@@ -13,8 +13,8 @@ from typing import Any
 
 import click
 
-from ssj_bridge.cli.context import Context, exit_code
-from ssj_bridge.errors import ExitCode, SsjError
+from ssj_bridge.cli.context import Context
+from ssj_bridge.errors import ExitCode, SsjError, exit_code_of
 
 # Command name → the module and object that implement it.
 COMMANDS = {
@@ -37,6 +37,10 @@ COMMANDS = {
     "report": "report:report",
     "publications": "publications:publications",
     "adapters": "plugins:adapters",
+    "regions": "regions:regions",
+    "worker": "regions:worker",
+    "schedule": "regions:schedule",
+    "migrate": "regions:migrate",
 }
 
 
@@ -96,7 +100,7 @@ def main() -> None:
     except SsjError as exc:
         from ssj_bridge.log import redact_text
 
-        code, message = exit_code(exc), redact_text(str(exc))
+        code, message = exit_code_of(exc), redact_text(str(exc))
         # One line either way: plain words for a person, the JSON log line for a collector.
         if sys.stderr.isatty():
             click.echo(f"error: {message}", err=True)
@@ -108,7 +112,7 @@ def main() -> None:
     except Exception as exc:
         from ssj_bridge.log import redact_text
 
-        code = exit_code(exc)
+        code = exit_code_of(exc)
         if code == ExitCode.UNAVAILABLE:
             _log().error("database unavailable", error=redact_text(str(exc)), exit=code)
         else:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ssj_bridge.errors import ConfigurationError, ExitCode, SsjError
+from ssj_bridge.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from ssj_bridge.model.periods import Quarter
@@ -40,7 +40,8 @@ class Context:
         """
         from ssj_bridge.store import Store
 
-        store = Store(self.settings.database_url, lock_dir=self.settings.lock_dir)
+        store = Store(self.settings.database_url, lock_dir=self.settings.lock_dir,
+                      region=self.settings.region_code)
         if migrate:
             store.migrate()
         elif not store.schema_current():
@@ -72,13 +73,3 @@ def parse_quarter(text: str) -> Quarter:
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--period") from None
 
-
-def exit_code(exc: BaseException) -> int:
-    """The contract's exit code for an error; 1 for a fault of the program itself."""
-    from sqlalchemy.exc import OperationalError
-
-    if isinstance(exc, SsjError):
-        return int(exc.exit_code)
-    if isinstance(exc, OperationalError):  # the database is down or unreachable: retry later
-        return int(ExitCode.UNAVAILABLE)
-    return 1

@@ -20,9 +20,11 @@ def publications() -> None:
 def publications_retry(ctx: Context, keys: tuple[str, ...], error_code: str | None) -> None:
     """Queue refused publications again (KEY: taskId/uscc/inspectedOn; none: every refused one)."""
     from ssj_bridge.features.publications import retry
+    from ssj_bridge.store import SYNC_LOCK
 
     store = ctx.store()
-    with store.engine.begin() as conn:
+    # Queued again for the exchange: not while a sync (or a repair) is sending.
+    with store.lock(SYNC_LOCK), store.engine.begin() as conn:
         queued = retry(conn, keys, error_code)
     click.echo(f"{len(queued)} publications queued again; the next sync sends them in a new batch")
     for key in queued:

@@ -15,6 +15,7 @@ from ssj_bridge.cli.context import Context, pass_context, report_failures
 @pass_context
 def reconcile(ctx: Context, platform: str | None, repair: bool, as_json: bool) -> None:
     """Differences between the store and the platforms (exit 3 when there are breaks)."""
+    from ssj_bridge.log import redact_text
     from ssj_bridge.plugins.host import load_plugins
     from ssj_bridge.reconcile.run import reconcile as run_reconcile
 
@@ -22,7 +23,7 @@ def reconcile(ctx: Context, platform: str | None, repair: bool, as_json: bool) -
     report_failures(host)
     report = run_reconcile(ctx.settings, ctx.store(), host, platform=platform, repair=repair)
     if as_json:
-        click.echo(orjson.dumps(report.as_json(), default=str).decode())
+        click.echo(redact_text(orjson.dumps(report.as_json(), default=str).decode()))
     else:
         for name, summary in report.summary.items():
             counts = {k: v for k, v in summary.items() if isinstance(v, dict)}

@@ -7,7 +7,8 @@ import sys
 import click
 import orjson
 
-from ssj_bridge.cli.context import Context, exit_code, pass_context, report_failures
+from ssj_bridge.cli.context import Context, pass_context, report_failures
+from ssj_bridge.errors import exit_code_of
 
 
 @click.command()
@@ -30,10 +31,13 @@ def sync(ctx: Context, only: str | None, as_json: bool) -> None:
             report = run_sync(settings, store, host, only=roles, progress=progress)
     except Exception as exc:
         if as_json:  # scripts read stdout: the shape holds even when no platform was reached
-            click.echo(orjson.dumps({"exit": exit_code(exc), "platforms": {}}).decode())
+            click.echo(orjson.dumps({"exit": exit_code_of(exc), "platforms": {}}).decode())
         raise
+    from ssj_bridge.log import redact_text
+
+    # What a platform said is in there, and a gateway may have echoed our secrets into it.
     if as_json:
-        click.echo(orjson.dumps(report.as_json()).decode())
+        click.echo(redact_text(orjson.dumps(report.as_json()).decode()))
     else:
-        click.echo(report.summary_line())
+        click.echo(redact_text(report.summary_line()))
     raise SystemExit(int(report.exit))

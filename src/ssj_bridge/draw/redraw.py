@@ -38,7 +38,7 @@ from ssj_bridge.intake.queries import inspectors
 from ssj_bridge.model import Inspector, beijing_now, iso_beijing, normalise_code
 from ssj_bridge.outbox.queue import enqueue
 from ssj_bridge.policy.rules import ReplacementRule
-from ssj_bridge.store import Store
+from ssj_bridge.store import SYNC_LOCK, Store
 from ssj_bridge.store.schema import assignments, results, tasks
 
 log = structlog.get_logger("ssj_bridge.draw")
@@ -126,7 +126,7 @@ def redraw_task(store: Store, task_id: str, uscc: str, inspector_id: str,
         raise InputRefused(f"replacing a drawn inspector needs the approval of {rule.approver} "
                            f"({rule.clause}): give --approved-by NAME")
     code = normalise_code(uscc)
-    with store.lock(DRAW_LOCK):
+    with store.lock(SYNC_LOCK), store.lock(DRAW_LOCK):  # the task is queued again
         roster = RosterNow.of(inspectors(store, active_only=False))
         with store.engine.begin() as conn:
             draw = draw_of_task(conn, task_id)

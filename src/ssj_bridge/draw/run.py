@@ -59,7 +59,7 @@ from ssj_bridge.policy.classify import ActivePolicy
 from ssj_bridge.policy.directed import parse_directed
 from ssj_bridge.policy.matters import effective_matters, find_matter
 from ssj_bridge.policy.plan import category_name
-from ssj_bridge.store import Store
+from ssj_bridge.store import SYNC_LOCK, Store
 from ssj_bridge.store.schema import assignments, draws, tasks, uscc_allowlist
 
 log = structlog.get_logger("ssj_bridge.draw")
@@ -91,7 +91,8 @@ def run_draws(store: Store, active: ActivePolicy, *, region_code: str, quarter: 
     matter = find_matter(effective_matters(store, active.policy), matter_code)
     today = today or beijing_today()
     report = RunReport(quarter.label, matter_code, witness)
-    with store.lock(DRAW_LOCK):
+    # The tasks are queued for the platform: not while a sync (or a repair) is sending.
+    with store.lock(SYNC_LOCK), store.lock(DRAW_LOCK):
         with store.engine.connect() as conn:
             pending = pending_draws(conn, region_code, quarter.label, matter_code)
         if not pending:

@@ -12,7 +12,9 @@ import hmac
 import secrets
 from collections.abc import Iterable, Sequence
 
-ALGORITHM = "ssj-draw-v1"
+from ssj_bridge.model.records import SSJ_DRAW_V1
+
+ALGORITHM = SSJ_DRAW_V1
 
 SECRET_BYTES = 32
 _U64_SPAN = 2**64

@@ -76,9 +76,15 @@ def verify_task(store: Store, task_id: str) -> Verification:
     if draw is None:
         if task is None:
             raise InputRefused(f"task {task_id}: not in the store")
-        algorithm = task.draw_proof.algorithm if task.draw_proof else "no draw proof"
-        raise InputRefused(f"task {task_id}: drawn by {task.drawn_by} ({algorithm}); the store "
-                           f"holds no local draw of it to re-derive")
+        proof = task.draw_proof
+        if proof is None or not proof.verifiable:
+            how = (f"with the platform's own algorithm {proof.algorithm!r}" if proof is not None
+                   else "without a draw proof")
+            raise InputRefused(f"task {task_id} cannot be verified here: it was drawn on the "
+                               f"platform by {task.drawn_by} {how}; only {ALGORITHM} draws are "
+                               "re-derived (ask the level that drew it for its own check)")
+        raise InputRefused(f"task {task_id}: drawn by {task.drawn_by} ({proof.algorithm}); the "
+                           f"store holds no local draw of it to re-derive")
     result = Verification(task_id, draw.label)
     _check_draw(draw, result)
     if task is None:

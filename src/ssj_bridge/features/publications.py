@@ -39,6 +39,7 @@ from ssj_bridge.platform.adapter import content_hash
 from ssj_bridge.plugins.registry import Enricher, Registry
 from ssj_bridge.reconcile.diff import MISSING_ON_PLATFORM
 from ssj_bridge.reconcile.entities import EntitySpec, StoreRecord
+from ssj_bridge.redaction import redact_text
 from ssj_bridge.store import Store
 from ssj_bridge.store.schema import assignments, outbox, publications, results, subjects
 
@@ -233,16 +234,20 @@ def _on_outcome(conn: Connection, item: OutboxItem, outcome: SendOutcome) -> Non
                    # The first publication counts: a later resend (E105-like) does not move it.
                    "published_on": min(filter(None, (row.published_on, published_on))),
                    "error_code": response.get("code"),
-                   "error_message": response.get("message")}
+                   "error_message": _redacted(response.get("message"))}
     elif outcome.status == REJECTED:
         values |= {"error_code": response.get("code") or "REJECTED",
-                   "error_message": outcome.error}
+                   "error_message": _redacted(outcome.error)}
         if row.status != PublicationStatus.PUBLISHED.value and not _newer_pending(conn, item):
             values["status"] = PublicationStatus.REJECTED.value
     else:
         return
     conn.execute(update(publications).where(
         publications.c.task_id == row.task_id, publications.c.uscc == row.uscc).values(**values))
+
+
+def _redacted(message: Any) -> str | None:
+    return redact_text(str(message)) if message is not None else None
 
 
 def _newer_pending(conn: Connection, item: OutboxItem) -> bool:

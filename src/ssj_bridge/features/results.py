@@ -27,7 +27,7 @@ from ssj_bridge.model.compared import RESULT_FIELDS, result_version
 from ssj_bridge.outbox.queue import ACCEPTED, PENDING, OutboxItem, SendOutcome, enqueue
 from ssj_bridge.plugins.registry import Registry, default_registry
 from ssj_bridge.reconcile.entities import EntitySpec, StoreRecord
-from ssj_bridge.store import Store
+from ssj_bridge.store import SYNC_LOCK, Store
 from ssj_bridge.store.canonical import Writer
 from ssj_bridge.store.schema import outbox, result_versions, results, uscc_allowlist
 from ssj_bridge.store.upsert import upsert
@@ -200,7 +200,8 @@ def correct_result(store: Store, result_id: str, changes: Mapping[str, str], *,
         raise CorrectionRefused("--reason is required: a recorded result changes only with a reason")
     if not changes:
         raise CorrectionRefused("give at least one FIELD=VALUE to correct")
-    with store.engine.begin() as conn:
+    # The correction is queued for the platform: not while a sync (or a repair) is sending.
+    with store.lock(SYNC_LOCK), store.engine.begin() as conn:
         row = conn.execute(select(results).where(results.c.result_id == result_id)).first()
         if row is None:
             raise CorrectionRefused(f"result {result_id!r} is not in the store (see "

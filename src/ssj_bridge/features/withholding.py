@@ -4,7 +4,8 @@ A result whose inspection or findings 涉及国家秘密、国家安全、公共
 publication (益阳 五（三） "检查情况和查处结果涉及保密、国家安全、公共安全的，可不予公开"; the
 政府信息公开条例 第十四条 everywhere else). Withholding records why and who approved it, marks the
 result's publication `withheld`, and takes back whatever is still queued for the publicity
-platform, in one transaction. A withheld result is never sent (a correction of it is not
+platform, in one transaction, holding the sync's lock (a running sync could otherwise be
+sending the very item taken back). A withheld result is never sent (a correction of it is not
 queued either), never overdue, and counts as done where done means published; reports show it
 apart. A result already published cannot be withheld here: the public record is the exchange's.
 """
@@ -19,7 +20,7 @@ from sqlalchemy import Connection, select, update
 from ssj_bridge.errors import InputRefused
 from ssj_bridge.model import PublicationStatus, beijing_now, iso_beijing
 from ssj_bridge.outbox.queue import PENDING
-from ssj_bridge.store import Store
+from ssj_bridge.store import SYNC_LOCK, Store
 from ssj_bridge.store.schema import outbox, publications, results, withholdings
 
 PLATFORM, ENTITY = "publicity", "publication"  # where publications are queued
@@ -70,7 +71,7 @@ def withhold_result(store: Store, key: str, *, reason: str, approved_by: str, re
     if not approved_by:
         raise InputRefused(TEXT["no_approver"])
     now = iso_beijing(beijing_now())
-    with store.engine.begin() as conn:
+    with store.lock(SYNC_LOCK), store.engine.begin() as conn:
         row = _result(conn, key)
         if row is None:
             raise InputRefused(TEXT["unknown"].format(key=key))

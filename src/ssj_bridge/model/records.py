@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, ConfigDict, Field, model_validator
+from pydantic.alias_generators import to_camel
 
 from ssj_bridge.model.base import CanonicalModel
 from ssj_bridge.model.codes import (
@@ -143,16 +144,44 @@ class Assignment(CanonicalModel):
     status: AssignmentStatus = AssignmentStatus.PENDING
 
 
+# The verifiable draw of draw.md: the only algorithm whose proofs this project checks.
+SSJ_DRAW_V1 = "ssj-draw-v1"
+_SSJ_DRAW_V1_NEEDS = ("label", "k", "candidates_hash", "commitment")
+
+
 class DrawProof(CanonicalModel):
-    """What lets anyone check a draw (draw.md); `secret` is None until revealed."""
+    """What lets anyone check a draw (draw.md); `secret` is None until revealed.
+
+    An `ssj-draw-v1` proof carries label, k, candidatesHash and commitment. A draw made on a
+    provincial platform carries the platform's own algorithm name and what that platform
+    gives of its proof (often none of these): it is kept as it came, and cannot be checked here.
+    """
+
+    model_config = ConfigDict(json_schema_extra={
+        "if": {"properties": {"algorithm": {"const": SSJ_DRAW_V1}}},
+        "then": {"required": ["label", "k", "candidatesHash", "commitment"]}})
 
     algorithm: str
-    label: str
-    k: int
-    candidates_hash: str
-    commitment: str
+    label: str | None = None
+    k: int | None = None
+    candidates_hash: str | None = None
+    commitment: str | None = None
     witness_entropy: str | None = None
     secret: str | None = None
+
+    @model_validator(mode="after")
+    def _complete_when_verifiable(self) -> DrawProof:
+        if self.algorithm == SSJ_DRAW_V1:
+            missing = [to_camel(name) for name in _SSJ_DRAW_V1_NEEDS
+                       if getattr(self, name) is None]
+            if missing:
+                raise ValueError(f"an {SSJ_DRAW_V1} proof needs {', '.join(missing)}")
+        return self
+
+    @property
+    def verifiable(self) -> bool:
+        """True for a proof of the draw this project implements (and `draw verify` checks)."""
+        return self.algorithm == SSJ_DRAW_V1
 
 
 class Task(CanonicalModel):

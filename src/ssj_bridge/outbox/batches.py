@@ -32,6 +32,7 @@ from ssj_bridge.model import beijing_now, beijing_today, iso_beijing
 from ssj_bridge.outbox.outcomes import RelayCounts, settle
 from ssj_bridge.outbox.queue import ACCEPTED, PENDING, REJECTED, OutboxItem, SendOutcome
 from ssj_bridge.platform.adapter import BatchSink, content_hash
+from ssj_bridge.redaction import redact_text
 from ssj_bridge.store import Store
 from ssj_bridge.store.schema import outbox, outbox_batch_items, outbox_batches
 
@@ -224,7 +225,7 @@ def _record(store: Store, platform: str, entity: str, items: Sequence[OutboxItem
             conn.execute(update(outbox_batches).where(
                 outbox_batches.c.platform == platform,
                 outbox_batches.c.batch_no == number).values(
-                status=status, error=error, finished_at=now))
+                status=status, error=redact_text(error) if error else error, finished_at=now))
     if batch is not None:
         log.info("batch finished", platform=platform, batch=batch[0], status=batch[1],
                  accepted=sum(1 for o in decided if o.status == ACCEPTED),
@@ -235,7 +236,7 @@ def _end(store: Store, platform: str, number: str, status: str, error: str) -> N
     with store.engine.begin() as conn:
         conn.execute(update(outbox_batches).where(
             outbox_batches.c.platform == platform, outbox_batches.c.batch_no == number).values(
-            status=status, error=error, finished_at=iso_beijing(beijing_now())))
+            status=status, error=redact_text(error), finished_at=iso_beijing(beijing_now())))
 
 
 def _numbers(store: Store, platform: str, entity: str, statuses: Sequence[str]) -> list[str]:
@@ -256,4 +257,4 @@ def _members(conn: Connection, platform: str, number: str) -> list[OutboxItem]:
 
 def _item(row: Any) -> OutboxItem:
     return OutboxItem(row.id, row.platform, row.entity, row.key, row.version,
-                      orjson.loads(row.payload), row.content_hash)
+                      orjson.loads(row.payload), row.content_hash, row.request_scope)

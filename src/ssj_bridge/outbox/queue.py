@@ -24,6 +24,8 @@ from sqlalchemy import Connection, and_, func, select, update
 
 from ssj_bridge.model import beijing_now, iso_beijing
 from ssj_bridge.platform.adapter import content_hash
+from ssj_bridge.redaction import redact_text
+from ssj_bridge.store.engine import REQUEST_SCOPE
 from ssj_bridge.store.schema import outbox
 
 PENDING = "pending"
@@ -43,11 +45,18 @@ class OutboxItem:
     version: int
     payload: dict[str, Any]
     content_hash: str
+    scope: str | None = None
 
     @property
     def request_id(self) -> str:
-        """Stable across retries and resumed runs: the same key and version, the same id."""
-        digest = hashlib.sha256(f"{self.platform}/{self.entity}/{self.key}/{self.version}"
+        """Stable across retries and resumed runs: the same key and version, the same id.
+
+        A version queued by a store with a region carries it in its id (`scope`): a platform
+        that remembers ids across the regions of one app key tells two regions' records of
+        one key apart. Versions queued before the scope existed keep their unscoped ids.
+        """
+        scoped = f"{self.scope}/" if self.scope else ""
+        digest = hashlib.sha256(f"{scoped}{self.platform}/{self.entity}/{self.key}/{self.version}"
                                 .encode()).hexdigest()
         return f"ssj-{digest[:40]}"
 
@@ -109,7 +118,8 @@ def enqueue(conn: Connection, platform: str, entity: str, key: str,
     version = (latest.version if latest is not None else 0) + 1
     conn.execute(outbox.insert().values(
         platform=platform, entity=entity, key=key, version=version, payload=body,
-        content_hash=digest, status=PENDING, attempts=0, created_at=now, updated_at=now))
+        content_hash=digest, status=PENDING, attempts=0, created_at=now, updated_at=now,
+        request_scope=conn.info.get(REQUEST_SCOPE)))
     return version
 
 
@@ -119,7 +129,7 @@ def pending(conn: Connection, platform: str, entity: str, limit: int) -> list[Ou
         outbox.c.platform == platform, outbox.c.entity == entity, outbox.c.status == PENDING)
         .order_by(outbox.c.id).limit(limit))
     return [OutboxItem(r.id, r.platform, r.entity, r.key, r.version, orjson.loads(r.payload),
-                       r.content_hash) for r in rows]
+                       r.content_hash, r.request_scope) for r in rows]
 
 
 def record_outcomes(conn: Connection, outcomes: Sequence[SendOutcome]) -> None:
@@ -128,7 +138,8 @@ def record_outcomes(conn: Connection, outcomes: Sequence[SendOutcome]) -> None:
     for outcome in outcomes:
         values: dict[str, Any] = {"status": outcome.status, "updated_at": now,
                                   "attempts": outbox.c.attempts + 1,
-                                  "last_error": outcome.error}
+                                  "last_error": redact_text(outcome.error)
+                                  if outcome.error is not None else None}
         if outcome.response is not None:
             values["response"] = orjson.dumps(dict(outcome.response)).decode()
         conn.execute(update(outbox).where(outbox.c.id == outcome.item_id).values(**values))

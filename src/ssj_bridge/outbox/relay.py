@@ -7,6 +7,7 @@ import structlog
 from ssj_bridge.outbox.batches import relay_batches
 from ssj_bridge.outbox.outcomes import RelayCounts, settle
 from ssj_bridge.outbox.queue import PENDING, pending
+from ssj_bridge.outbox.resend import send_once
 from ssj_bridge.platform.adapter import BatchSink, Sink
 from ssj_bridge.store import Store
 
@@ -24,7 +25,7 @@ def relay(store: Store, platform: str, sink: Sink) -> RelayCounts:
             items = pending(conn, platform, sink.entity, sink.batch_size)
         if not items:
             return counts
-        outcomes = sink.send(items)
+        outcomes = send_once(store, sink, items)
         with store.engine.begin() as conn:
             settle(store, conn, platform, sink.entity, {item.id: item for item in items},
                    outcomes, counts)

@@ -7,11 +7,22 @@ transaction, so a cursor only ever advances with the data it covers.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Concatenate,
+    ParamSpec,
+    Protocol,
+    TypeAlias,
+    TypeVar,
+    runtime_checkable,
+)
 
 import orjson
 import structlog
@@ -19,13 +30,14 @@ from pydantic import BaseModel, ValidationError
 
 from ssj_bridge.model import CanonicalModel
 from ssj_bridge.plugins.hookspecs import API_VERSION
-from ssj_bridge.settings import PlatformSettings, configuration_error
+from ssj_bridge.settings import PlatformSettings, configuration_error, warn_unknown_fields
 
 if TYPE_CHECKING:
     from ssj_bridge.outbox.queue import OutboxItem, SendOutcome
     from ssj_bridge.simulation.server import SimRequest, SimResponse
 
 ConfigT = TypeVar("ConfigT", bound=BaseModel)
+P = ParamSpec("P")
 
 
 @dataclass(frozen=True)
@@ -46,6 +58,10 @@ class Rejected:
     key: str
     reason: str
     payload: bytes = b""
+
+
+# A record mapping: the raw record first, then whatever else the adapter's mapping takes.
+RecordMapping: TypeAlias = Callable[Concatenate[Any, P], "Fetched | Rejected"]
 
 
 @dataclass
@@ -115,6 +131,23 @@ class Sink(Protocol):
 
     def send(self, items: list[OutboxItem]) -> list[SendOutcome]:
         """Send the items; one outcome each."""
+        ...
+
+
+@runtime_checkable
+class ConfirmingSink(Protocol):
+    """A sink whose writes are not idempotent by content, and which can tell from the platform
+    whether an earlier send of an item arrived.
+
+    A platform remembers a request id for `request_memory` seconds. An item first sent longer
+    ago than that (less a margin) is passed to `confirm` before it goes out again: what the
+    platform already holds is recorded as accepted without sending (ssj_bridge.outbox.resend).
+    """
+
+    request_memory: float  # seconds the platform remembers a request id
+
+    def confirm(self, items: list[OutboxItem]) -> list[SendOutcome | None]:
+        """For each item: `SendOutcome.accepted` when the platform already holds it, else None."""
         ...
 
 
@@ -216,9 +249,14 @@ class AdapterContext:
     logger: Any = field(default_factory=lambda: structlog.get_logger())
 
     def config(self, model: type[ConfigT]) -> ConfigT:
-        """The section validated by the adapter's own model; errors name the variable."""
+        """The section validated by the adapter's own model; errors name the variable, and
+        fields the model does not know are warned about (a misspelt one would be ignored)."""
+        given = self.section.fields()
+        known = {name for name, info in model.model_fields.items()}
+        known |= {info.alias for info in model.model_fields.values() if info.alias}
+        warn_unknown_fields(self.platform, given, known)
         try:
-            return model.model_validate(self.section.fields())
+            return model.model_validate(given)
         except ValidationError as exc:
             raise configuration_error(exc, (self.platform,)) from None
 
@@ -252,6 +290,50 @@ class AdapterSpec:
     simulator: Callable[[Mapping[str, Any]], SimulatorApp] | None = None
     simulator_options: Mapping[str, Any] = field(default_factory=dict)
     api: str = API_VERSION
+
+
+def set_aside_on_failure(kind: str, key_of: Callable[[Any], str]
+                         ) -> Callable[[RecordMapping[P]], RecordMapping[P]]:
+    """Decorate a record mapping `(raw, …) -> Fetched | Rejected` so that whatever it raises
+    for one record sets that record aside with the reason, and the batch goes on.
+
+    A mapping turns what it foresaw into a Rejected itself; this is for what it did not: a
+    valid JSON record with a field nested deeper than the serialiser goes, a value that trips
+    a library. One such record must not stop every sync of the platform.
+    """
+    def decorate(mapping: RecordMapping[P]) -> RecordMapping[P]:
+        @functools.wraps(mapping)
+        def guarded(raw: Any, /, *args: P.args, **kwargs: P.kwargs) -> Fetched | Rejected:
+            try:
+                return mapping(raw, *args, **kwargs)
+            except Exception as exc:
+                key = _key_or_stand_in(key_of, raw)
+                return Rejected(key, f"{kind} {key}: could not be mapped "
+                                     f"({type(exc).__name__}: {exc})", safe_payload(raw))
+        return guarded
+    return decorate
+
+
+def _key_or_stand_in(key_of: Callable[[Any], str], raw: Any) -> str:
+    try:
+        return key_of(raw)
+    except Exception:
+        return "?" + content_hash(safe_payload(raw))[:16]
+
+
+def safe_payload(raw: Any) -> bytes:
+    """`canonical_payload(raw)`, or the best text of it that can be kept when that fails
+    (nested deeper than orjson goes): the quarantine keeps what was received."""
+    for dump in (canonical_payload, _stdlib_payload):
+        try:
+            return dump(raw)
+        except Exception:  # noqa: S112 - the next way may hold what this one cannot
+            continue
+    return repr(type(raw)).encode()  # deeper than the interpreter's own recursion limit
+
+
+def _stdlib_payload(raw: Any) -> bytes:
+    return json.dumps(raw, sort_keys=True, ensure_ascii=False, default=repr).encode()
 
 
 def content_hash(payload: bytes) -> str:

@@ -2,7 +2,8 @@
 
 Retries use exponential backoff with full jitter; a 429's `Retry-After` is honoured (never
 retried sooner) up to a cap, past which the platform counts as unavailable for this run; the
-whole call gives up at a deadline well under a cron interval.
+whole call gives up at a deadline well under a cron interval, and each attempt ends by that
+deadline too, however slowly the server sends (ssj_bridge.platform.request_deadline).
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from ssj_bridge.errors import PlatformUnavailable, RateLimited, TransientError
+from ssj_bridge.errors import DeadlineReached, PlatformUnavailable, RateLimited, TransientError
+from ssj_bridge.platform.request_deadline import DeadlineTransport, request_deadline
 
 T = TypeVar("T")
 log = structlog.get_logger("ssj_bridge.platform.http")
@@ -92,8 +94,14 @@ class _Wait:
 
 def call_with_retry(call: Callable[[], T], *, policy: RetryPolicy, platform: str,
                     what: str) -> T:
-    """Run `call`, retrying TransientError; raise PlatformUnavailable when retries run out."""
+    """Run `call`, retrying TransientError; raise PlatformUnavailable when retries run out.
+
+    Every attempt's requests end by the policy's deadline, whatever the server does."""
     start = time.monotonic()
+
+    def attempt() -> T:
+        with request_deadline(policy.deadline - (time.monotonic() - start)):
+            return call()
 
     def before_sleep(state: RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None
@@ -109,11 +117,16 @@ def call_with_retry(call: Callable[[], T], *, policy: RetryPolicy, platform: str
         reraise=True,
     )
     try:
-        return retrying(call)
+        return retrying(attempt)
     except PlatformUnavailable:
         raise
     except TransientError as exc:
         elapsed = time.monotonic() - start
+        if retrying.statistics.get("attempt_number", 0) < policy.max_attempts:
+            # Attempts were left: what stopped the retries is the time the run has left.
+            raise DeadlineReached(f"{platform}: {what}: the run's deadline came while "
+                                  f"retrying ({elapsed:.1f}s): {exc}", platform=platform,
+                                  code=exc.code) from exc
         raise PlatformUnavailable(
             f"{platform}: {what} still failing after {elapsed:.1f}s: {exc}",
             platform=platform, code=exc.code) from exc
@@ -136,12 +149,16 @@ def retry_after_seconds(response: httpx.Response) -> float | None:
 
 
 def make_client(base_url: str, *, timeout: float, max_connections: int = 8) -> httpx.Client:
-    """An httpx client with keep-alive and bounded connections; callers add their own auth."""
+    """An httpx client with keep-alive and bounded connections; callers add their own auth.
+
+    `timeout` bounds each socket operation; `request_deadline` (which `call_with_retry` sets
+    for every attempt) bounds the whole request."""
+    limits = httpx.Limits(max_connections=max_connections,
+                          max_keepalive_connections=max_connections)
     return httpx.Client(
         base_url=base_url,
         timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-        limits=httpx.Limits(max_connections=max_connections,
-                            max_keepalive_connections=max_connections),
+        transport=DeadlineTransport(limits),
         headers={"User-Agent": "ssj-bridge"},
     )
 
@@ -213,10 +230,11 @@ class PlatformSession:
 
     def retry(self, what: str, call: Callable[[], T], **policy: Any) -> T:
         """`call`, retried as `policy` (RetryPolicy's fields) says within what is left of the
-        run's deadline; PlatformUnavailable once the deadline has passed."""
+        run's deadline; DeadlineReached once the deadline has passed."""
         remaining = self.deadline - (time.monotonic() - self._started)
         if remaining <= 0:
-            raise PlatformUnavailable(f"{self.platform}: the run's {self.deadline:.0f}s retry "
-                                      "deadline has passed", platform=self.platform)
+            raise DeadlineReached(f"{self.platform}: {what}: not started, the run's deadline "
+                                  f"({self.deadline:g}s) has been reached",
+                                  platform=self.platform)
         return call_with_retry(call, policy=RetryPolicy(deadline=remaining, **policy),
                                platform=self.platform, what=what)

@@ -3,11 +3,16 @@
 A document that declares a DOCTYPE or an entity is refused before it is parsed (and again if
 the parser finds one the quick look missed); one larger than the caller's cap is refused
 unparsed; one that does not parse is a transient failure (a body cut off in transit).
+
+A caller whose platform's contract names the encodings its documents come in passes them: a
+document declaring another (a gateway rewriting the prolog over the original bytes) would be
+read into garbled text that looks like data, so it fails as a transient error, never stored.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
 from lxml import etree
 
@@ -21,6 +26,8 @@ _WIDE = ((b"\x00\x00\xfe\xff", "utf-32-be"), (b"\xff\xfe\x00\x00", "utf-32-le"),
          (b"\x00\x00\x00<", "utf-32-be"), (b"<\x00\x00\x00", "utf-32-le"),
          (b"\xfe\xff", "utf-16-be"), (b"\xff\xfe", "utf-16-le"),
          (b"\x00<", "utf-16-be"), (b"<\x00", "utf-16-le"))
+_ENCODING_DECLARATION = re.compile(
+    rb"""\A(?:\xef\xbb\xbf)?\s*<\?xml\s[^>]*?\bencoding\s*=\s*(["'])([^"']*)\1""")
 
 
 class UnsafeDocument(PermanentError):
@@ -36,10 +43,13 @@ def safe_parser() -> etree.XMLParser:
 
 
 def parse_xml(body: bytes, *, platform: str, what: str, max_bytes: int | None = None,
-              cap_setting: str = "") -> etree._Element:
+              cap_setting: str = "", encodings: Collection[str] | None = None,
+              contract: str = "") -> etree._Element:
     """The document's root element, or UnsafeDocument / TransientError saying why not.
 
     `max_bytes` caps the document's size; `cap_setting` names the setting that sets the cap.
+    `encodings` (upper case), when given, are the only declared encodings read (see
+    `declared_encoding`); `contract` names the document that allows them.
     """
     if max_bytes is not None and len(body) > max_bytes:
         by = f" {cap_setting}" if cap_setting else ""
@@ -49,6 +59,14 @@ def parse_xml(body: bytes, *, platform: str, what: str, max_bytes: int | None = 
     if _DECLARATION.search(_sniffable(body)):
         raise UnsafeDocument(f"{platform}: {what}: the document carries a DOCTYPE or an entity "
                              "declaration; refused unparsed", platform=platform)
+    if encodings is not None:
+        declared = declared_encoding(body)
+        if declared.upper() not in encodings:
+            by = contract or f"{platform}'s contract"
+            raise TransientError(f"{platform}: {what}: the document declares encoding "
+                                 f"{declared!r}; {by} allows {', '.join(sorted(encodings))}: "
+                                 "not read, so that no name is stored garbled",
+                                 platform=platform)
     try:
         root = etree.fromstring(body, safe_parser())
     except etree.XMLSyntaxError as exc:
@@ -64,6 +82,16 @@ def parse_xml(body: bytes, *, platform: str, what: str, max_bytes: int | None = 
         raise UnsafeDocument(f"{platform}: {what}: the document holds an entity reference; "
                              "refused, never resolved", platform=platform)
     return root
+
+
+def declared_encoding(body: bytes) -> str:
+    """The encoding the document says it is in: its prolog's, else what its first bytes show
+    (UTF-16/32), else UTF-8 (XML's default)."""
+    for start, codec in _WIDE:
+        if body.startswith(start):
+            return codec
+    found = _ENCODING_DECLARATION.match(body[:512])
+    return found.group(2).decode("ascii", "replace").strip() if found else "UTF-8"
 
 
 def _sniffable(body: bytes) -> str:

@@ -12,6 +12,7 @@ other break is listed in `fixAtSource` with where it must be fixed.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,7 +31,7 @@ from ssj_bridge.reconcile.diff import KINDS, MISSING_IN_STORE, Break, compare
 from ssj_bridge.reconcile.entities import EntitySpec
 from ssj_bridge.reconcile.staging import Side, clear, stage
 from ssj_bridge.settings import PLATFORM_ROLES, Settings, env_name
-from ssj_bridge.store import Store
+from ssj_bridge.store import SYNC_LOCK, Store
 from ssj_bridge.store.schema import outbox, recon_runs
 
 log = structlog.get_logger("ssj_bridge.reconcile")
@@ -74,6 +75,13 @@ def reconcile(settings: Settings, store: Store, host: PluginHost, *,
             name = env_name((platform, "base_url"))
             raise ConfigurationError(f"{name} is not set", name)
         roles = [platform]
+    # A repair sends through the outbox as a sync does: never beside one.
+    with store.lock(SYNC_LOCK) if repair else nullcontext():
+        return _reconcile(settings, store, host, roles, repair)
+
+
+def _reconcile(settings: Settings, store: Store, host: PluginHost, roles: list[str],
+               repair: bool) -> ReconReport:
     now = iso_beijing(beijing_now())
     report = ReconReport(now)
     with store.engine.begin() as conn:
@@ -89,7 +97,7 @@ def reconcile(settings: Settings, store: Store, host: PluginHost, *,
 
         with store.engine.begin() as conn:
             conn.execute(recon_runs.update().where(recon_runs.c.id == run_id).values(
-                summary=orjson.dumps(report.summary).decode()))
+                summary=redact_text(orjson.dumps(report.summary).decode())))
     return report
 
 

@@ -5,13 +5,11 @@ status, the differing fields in words (`validTo: 2026-01-01 → 2026-02-01`, sto
 and as JSON, and the history (first and last seen, runs open, resolved, repair sent). The XLSX
 has a second sheet, `fields`, with one row per differing field, to filter by field.
 
-Text that a spreadsheet would take for a formula (`=…`, `+…`, `-…`, `@…`) is kept as text: in
-the XLSX as a text cell, in the CSV behind a `'` (values come from platforms, not from us).
+Text that a spreadsheet would take for a formula is kept as text (ssj_bridge.report.spreadsheet).
 """
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TextIO
@@ -19,13 +17,14 @@ from typing import Any, TextIO
 import orjson
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.views import Pane, Selection
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import select
 
+from ssj_bridge.report.output import report_file
+from ssj_bridge.report.spreadsheet import csv_cell, csv_writer, xlsx_cell
 from ssj_bridge.store import Store
 from ssj_bridge.store.schema import breaks
 
@@ -36,7 +35,6 @@ WIDTHS = {"platform": 11, "entity": 12, "key": 26, "kind": 20, "status": 10, "di
           "fields": 40, "firstSeen": 26, "lastSeen": 26, "runsOpen": 10, "resolvedAt": 26,
           "repairedAt": 26, "field": 20, "store": 30, "platformValue": 30}
 FORMATS = ("csv", "xlsx")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def break_rows(store: Store, *, include_resolved: bool = False) -> Iterator[dict[str, Any]]:
@@ -72,11 +70,11 @@ def _side(value: Any) -> str:
 
 def write_csv(rows: Iterable[Mapping[str, Any]], out: TextIO) -> int:
     """Rows as CSV with a header (fields as JSON); returns how many rows."""
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_writer(out)
     writer.writerow(COLUMNS)
     count = 0
     for row in rows:
-        writer.writerow([_csv_cell(_plain(row.get(column))) for column in COLUMNS])
+        writer.writerow([csv_cell(_plain(row.get(column))) for column in COLUMNS])
         count += 1
     return count
 
@@ -89,12 +87,6 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _csv_cell(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
 def write_xlsx(rows: Iterable[Mapping[str, Any]], path: Path) -> int:
     """Rows as an XLSX workbook (sheets `breaks` and `fields`); returns how many breaks."""
     book = Workbook(write_only=True)
@@ -102,11 +94,11 @@ def write_xlsx(rows: Iterable[Mapping[str, Any]], path: Path) -> int:
     per_field = _sheet(book, "fields", FIELD_COLUMNS)
     count = 0
     for row in rows:
-        main.append([_xlsx_cell(main, _plain(row.get(column))) for column in COLUMNS])
+        main.append([xlsx_cell(main, _plain(row.get(column))) for column in COLUMNS])
         for name, sides in (row.get("fields") or {}).items():
             values = [row["platform"], row["entity"], row["key"], row["kind"], row["status"],
                       name, _value(sides.get("store")), _value(sides.get("platform"))]
-            per_field.append([_xlsx_cell(per_field, v) for v in values])
+            per_field.append([xlsx_cell(per_field, v) for v in values])
         count += 1
     path.parent.mkdir(parents=True, exist_ok=True)
     book.save(path)
@@ -135,14 +127,6 @@ def _sheet(book: Workbook, title: str, columns: tuple[str, ...]) -> Worksheet:
     return sheet
 
 
-def _xlsx_cell(sheet: Worksheet, value: Any) -> Any:
-    if not isinstance(value, str):
-        return value
-    cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", value))
-    cell.data_type = "s"  # never a formula, whatever the text starts with
-    return cell
-
-
 def export_breaks(store: Store, fmt: str, out: Path | TextIO, *,
                   include_resolved: bool = False) -> int:
     """Write the breaks as `fmt` to a path (CSV with a BOM, for spreadsheets) or a text stream."""
@@ -152,9 +136,11 @@ def export_breaks(store: Store, fmt: str, out: Path | TextIO, *,
     if fmt == "xlsx":
         if not isinstance(out, Path):
             raise ValueError("xlsx needs a file: give --out PATH")
-        return write_xlsx(rows, out)
+        with report_file(out):
+            return write_xlsx(rows, out)
     if isinstance(out, Path):
-        out.parent.mkdir(parents=True, exist_ok=True)
-        with out.open("w", encoding="utf-8-sig", newline="") as handle:
-            return write_csv(rows, handle)
+        with report_file(out):
+            out.parent.mkdir(parents=True, exist_ok=True)
+            with out.open("w", encoding="utf-8-sig", newline="") as handle:
+                return write_csv(rows, handle)
     return write_csv(rows, out)

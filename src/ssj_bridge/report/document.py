@@ -1,7 +1,8 @@
 """A document a bureau files — the annual plan, a quarterly ledger or statistics table, an annual
 report — as one shape rendered two ways: printable HTML (A4, Jinja2, autoescaped, no request
 leaves the file) and XLSX (one sheet per table: a bold frozen header, widths, real numbers and
-dates, text that a spreadsheet would take for a formula kept as text).
+dates, text that a spreadsheet would take for a formula typed as text, as every XLSX the
+project writes: `ssj_bridge.report.spreadsheet`).
 
 A `Document` is a title, lines saying whose and for when, sections of paragraphs and tables,
 and, where the document is signed, a block for the unit, the person who fills it in, who
@@ -23,9 +24,12 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from ssj_bridge.report.output import report_file
+from ssj_bridge.report.spreadsheet import xlsx_cell
 
 TEMPLATE = "document.html.j2"
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _SHEET_FORBIDDEN = str.maketrans({c: "_" for c in "[]:*?/\\"})
 
 # Words of the signature block (one place, to translate).
@@ -118,7 +122,7 @@ def xlsx_bytes(document: Document) -> bytes:
     cover.column_dimensions["A"].width = 100
     for line in (document.title, *document.meta, "",
                  *(p for s in document.sections for p in (s.heading, *s.paragraphs))):
-        cover.append([_safe(line)])
+        cover.append([xlsx_cell(cover, line)])
     cover["A1"].font = Font(bold=True, size=14)
     used: set[str] = {cover.title}
     for table in document.tables:
@@ -132,7 +136,7 @@ def xlsx_bytes(document: Document) -> bytes:
             cell.font = Font(bold=True)
             cell.alignment = Alignment(wrap_text=True, vertical="top")
         for row in table.rows:
-            sheet.append([_xlsx_value(row.get(c.key), c.number) for c in table.columns])
+            sheet.append([_xlsx_value(sheet, row.get(c.key)) for c in table.columns])
         for index, column in enumerate(table.columns, start=1):
             sheet.column_dimensions[get_column_letter(index)].width = column.width
             if not column.number:
@@ -151,19 +155,15 @@ def xlsx_bytes(document: Document) -> bytes:
     return buffer.getvalue()
 
 
-def _xlsx_value(value: Any, number: bool) -> Any:
+def _xlsx_value(sheet: Worksheet, value: Any) -> Any:
     if value is None:
         return None
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, int | float | date | datetime):
         return value
-    return _safe(str(value))
-
-
-def _safe(text: str) -> str:
     # A value from a platform or a data manager's file is never a formula.
-    return f"'{text}" if text.startswith(_FORMULA_START) else text
+    return xlsx_cell(sheet, str(value))
 
 
 def write_atomic(path: Path, data: bytes) -> Path:
@@ -192,14 +192,17 @@ class Written:
 
 def write_document(document: Document, *, html: Path | None = None,
                    xlsx: Path | None = None) -> Written:
-    """Write the document as HTML and/or XLSX."""
+    """Write the document as HTML and/or XLSX; a path that cannot be written is a
+    ConfigurationError naming it."""
     written = Written()
     text = render_html(document).encode("utf-8")
     written.digest = hashlib.sha256(text).hexdigest()
     if html is not None:
-        written.paths.append(write_atomic(html, text))
+        with report_file(html):
+            written.paths.append(write_atomic(html, text))
     if xlsx is not None:
-        written.paths.append(write_atomic(xlsx, xlsx_bytes(document)))
+        with report_file(xlsx):
+            written.paths.append(write_atomic(xlsx, xlsx_bytes(document)))
     return written
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from ssj_bridge.model import CreditTier
 from ssj_bridge.plugins.registry import Registry
+from ssj_bridge.report.spreadsheet import csv_cell, csv_dict_writer
 from ssj_bridge.store import Store
 from ssj_bridge.store.schema import quarantine, subjects
 
@@ -52,7 +53,11 @@ def quarantine_rows(store: Store) -> Iterator[dict[str, Any]]:
 
 
 def write_rows(rows: Iterator[dict[str, Any]], out: TextIO, fmt: str) -> int:
-    """Write rows as JSON lines or CSV (lists joined by `;`, objects as JSON); returns the count."""
+    """Write rows as JSON lines or CSV (lists joined by `;`, objects as JSON); returns the count.
+
+    CSV cells that a spreadsheet would run as a formula are kept as text
+    (ssj_bridge.report.spreadsheet).
+    """
     count = 0
     if fmt == "jsonl":
         for row in rows:
@@ -61,9 +66,9 @@ def write_rows(rows: Iterator[dict[str, Any]], out: TextIO, fmt: str) -> int:
         return count
     writer: csv.DictWriter[str] | None = None
     for row in rows:
-        flat = {k: _cell(v) for k, v in row.items()}
+        flat = {k: csv_cell(_cell(v)) for k, v in row.items()}
         if writer is None:
-            writer = csv.DictWriter(out, fieldnames=list(flat), lineterminator="\n")
+            writer = csv_dict_writer(out, list(flat))
             writer.writeheader()
         writer.writerow(flat)
         count += 1

@@ -17,6 +17,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from ssj_bridge.report.charts import breaks_chart, days_chart, quota_chart
 from ssj_bridge.report.compliance import MET, OPEN, SHORT, ComplianceReport, percent_text
+from ssj_bridge.report.output import report_file
 
 TEMPLATE = "compliance.html.j2"
 
@@ -95,15 +96,17 @@ def render_html(report: ComplianceReport) -> str:
 def write_html(report: ComplianceReport, path: Path) -> Path:
     """Write the report to `path` (whole or not at all: a reader never sees half a file)."""
     path = path.expanduser()
-    path.parent.mkdir(parents=True, exist_ok=True)
     text = render_html(report)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.chmod(temporary, 0o644)  # mkstemp makes it private; a report is read by others
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with report_file(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
+                                             suffix=".tmp")
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                out.write(text)
+            os.chmod(temporary, 0o644)  # mkstemp makes it private; a report is read by others
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
     return path.resolve()

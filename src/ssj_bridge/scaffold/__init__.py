@@ -19,9 +19,11 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from ssj_bridge import __version__
 from ssj_bridge.settings import PLATFORM_ROLES
 
-_NAME = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
-_PACKAGE = re.compile(r"^[a-z][a-z0-9_]{0,60}$")
-_REGION = re.compile(r"^[0-9]{6}$")
+# Matched whole (`fullmatch`): `$` alone would also accept a trailing newline, which ends up
+# inside generated Python and TOML that then do not compile.
+_NAME = re.compile(r"[a-z][a-z0-9_]{0,30}")
+_PACKAGE = re.compile(r"[a-z][a-z0-9_]{0,60}")
+_REGION = re.compile(r"[0-9]{6}")
 
 # Output path (formatted with the package's names) → template.
 FILES = {
@@ -60,15 +62,15 @@ class AdapterNames:
     def of(cls, name: str, role: str = "province", package: str | None = None, *,
            region: str) -> AdapterNames:
         """Check and derive the names; ScaffoldError says which one is wrong and why."""
-        if not _NAME.match(name):
+        if not _NAME.fullmatch(name):
             raise ScaffoldError(f"adapter name {name!r}: use lower-case letters, digits and _, "
                                 "starting with a letter (it becomes an entry point)")
         if role not in PLATFORM_ROLES:
             raise ScaffoldError(f"role {role!r} is not one of {', '.join(PLATFORM_ROLES)}")
         package = package or f"ssj_adapter_{name}"
-        if not _PACKAGE.match(package):
+        if not _PACKAGE.fullmatch(package):
             raise ScaffoldError(f"package {package!r} is not a Python package name")
-        if not _REGION.match(region):
+        if not _REGION.fullmatch(region):
             raise ScaffoldError(f"region {region!r} is not a 6-digit region code")
         return cls(name, role, package, package.replace("_", "-"), region)
 

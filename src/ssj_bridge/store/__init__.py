@@ -1,6 +1,6 @@
 """The store: canonical records, source records, cursors, quarantine, allow-list and run log."""
 
 from ssj_bridge.store.counts import StoreCounts
-from ssj_bridge.store.engine import Store
+from ssj_bridge.store.engine import SYNC_LOCK, Store
 
-__all__ = ["Store", "StoreCounts"]
+__all__ = ["SYNC_LOCK", "Store", "StoreCounts"]

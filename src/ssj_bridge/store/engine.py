@@ -28,11 +28,14 @@ from sqlalchemy import (
     tuple_,
     update,
 )
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 
 from ssj_bridge.errors import ConfigurationError, LockHeld, StoreFailed
 from ssj_bridge.model import CanonicalModel, beijing_now, iso_beijing
 from ssj_bridge.platform.adapter import Batch, Rejected
+from ssj_bridge.redaction import redact_text
+from ssj_bridge.store import files
 from ssj_bridge.store.canonical import writer_named
 from ssj_bridge.store.counts import StoreCounts
 from ssj_bridge.store.prepared import PreparedBatch, prepare, rows_suffice
@@ -51,6 +54,14 @@ if TYPE_CHECKING:
 log = structlog.get_logger("ssj_bridge.store")
 
 
+# The key, in a pooled connection's info, of the region new outbox versions are scoped to.
+REQUEST_SCOPE = "ssj_request_scope"
+
+# The lock of every command that writes to a platform or queues what a sync sends it: sync,
+# reconcile --repair, draw run and redraw, results correct, publications retry. Two of them at
+# once would send one write twice, in two batches under different numbers.
+SYNC_LOCK = "sync"
+
 # A stream announcing at least this many records is stored by a writer process of its own,
 # so the database's work runs beside the reading and validating instead of after it.
 WRITER_PROCESS_FROM = 20_000
@@ -59,7 +70,8 @@ WRITER_PROCESS_FROM = 20_000
 class Store:
     """The canonical store on SQLite (embedded, WAL) or PostgreSQL (production)."""
 
-    def __init__(self, url: str, *, lock_dir: Path | None = None) -> None:
+    def __init__(self, url: str, *, lock_dir: Path | None = None,
+                 region: str | None = None) -> None:
         try:
             parsed = make_url(url)
         except Exception as exc:
@@ -67,11 +79,34 @@ class Store:
                                      "SSJ_DATABASE_URL") from None
         self.url = parsed
         self.dialect = parsed.get_backend_name()
-        self.engine: Engine = create_engine(parsed, future=True, pool_pre_ping=True)
+        if self.dialect not in BACKENDS:
+            raise ConfigurationError(
+                f"SSJ_DATABASE_URL: {parsed.drivername!r} is not a store this project runs on "
+                f"(use {' or '.join(BACKENDS.values())})", "SSJ_DATABASE_URL")
+        # The database file is made (private) before the driver would make it (umask's mode).
+        self.file = _sqlite_file(parsed)
+        self._identity = files.open_private(self.file) if self.file is not None else None
+        try:
+            self.engine: Engine = create_engine(parsed, future=True, pool_pre_ping=True)
+        except (ImportError, ArgumentError) as exc:  # an unknown or uninstalled driver
+            raise ConfigurationError(f"SSJ_DATABASE_URL: driver {parsed.drivername!r} cannot be "
+                                     f"loaded: {exc}", "SSJ_DATABASE_URL") from None
         self._lock_dir = lock_dir
         self._locks: dict[str, Any] = {}
+        # The deployment's region: part of every PostgreSQL lock key (regions sharing a
+        # database do not block each other) and of the request ids of new outbox versions.
+        self.region = region
         if self.dialect == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
+        if region is not None:
+            event.listen(self.engine, "connect",
+                         lambda _dbapi, record: record.info.update({REQUEST_SCOPE: region}))
+
+    def check_file(self) -> None:
+        """StoreFailed (75) when the SQLite file was deleted or replaced since the store opened
+        (store/files.py); nothing to check on a database server."""
+        if self.file is not None and self._identity is not None:
+            files.check_identity(self.file, self._identity)
 
     # -- schema ---------------------------------------------------------------------------
 
@@ -118,26 +153,39 @@ class Store:
         """Hold the lock `name` for the block, or raise LockHeld at once.
 
         SQLite: a lock file beside the database; PostgreSQL: a session advisory lock, so the
-        lock also holds across machines that share the database.
+        lock also holds across machines that share the database. A store with a region keys
+        the advisory lock by (name, region): regions sharing one database (one schema each)
+        lock each other out of nothing.
         """
         if self.dialect == "postgresql":
-            key = zlib.crc32(name.encode()) & 0x7FFFFFFF
+            name_key = zlib.crc32(name.encode()) & 0x7FFFFFFF
+            if self.region is None:
+                statement, unlock = "pg_try_advisory_lock(:k)", "pg_advisory_unlock(:k)"
+                keys = {"k": name_key}
+            else:  # pg_locks shows classid = the name's key, objid = the region code
+                statement = "pg_try_advisory_lock(:k, :r)"
+                unlock = "pg_advisory_unlock(:k, :r)"
+                keys = {"k": name_key, "r": int(self.region)}
             with self.engine.connect() as conn:
-                got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
+                got = conn.execute(text(f"SELECT {statement}"), keys).scalar()
                 if not got:
-                    raise LockHeld(f"another {name} run holds the lock")
+                    held = f" of region {self.region}" if self.region else ""
+                    raise LockHeld(f"another run{held} holds the {name} lock (a PostgreSQL "
+                                   "advisory lock): try again when it has ended")
                 try:
                     yield
                 finally:
-                    conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                    conn.execute(text(f"SELECT {unlock}"), keys)
                     conn.commit()
             return
         path = self._lock_path(name)
-        file_lock = FileLock(str(path), timeout=0)
+        files.warn_if_readable(path)
+        file_lock = FileLock(str(path), timeout=0, mode=files.PRIVATE)
         try:
             file_lock.acquire()
         except Timeout:
-            raise LockHeld(f"another {name} run holds the lock {path}") from None
+            raise LockHeld(f"another run holds the {name} lock {path}: try again when it has "
+                           "ended") from None
         try:
             yield
         finally:
@@ -249,7 +297,9 @@ class Store:
                 tuple_(quarantine.c.platform, quarantine.c.entity) == (platform, entity),
                 quarantine.c.key.in_(keys)))
         }
-        fresh = [{"platform": platform, "entity": entity, "key": r.key, "reason": r.reason,
+        # A reason may quote what a platform answered, and a gateway may echo our secrets.
+        reasons = {key: redact_text(r.reason) for key, r in unique.items()}
+        fresh = [{"platform": platform, "entity": entity, "key": r.key, "reason": reasons[key],
                   "payload": r.payload, "first_seen": now, "last_seen": now, "count": 1}
                  for key, r in unique.items() if key not in existing]
         if fresh:
@@ -259,7 +309,7 @@ class Store:
                 conn.execute(update(quarantine).where(
                     quarantine.c.platform == platform, quarantine.c.entity == entity,
                     quarantine.c.key == key).values(
-                    reason=r.reason, payload=r.payload, last_seen=now,
+                    reason=reasons[key], payload=r.payload, last_seen=now,
                     count=quarantine.c.count + 1))
 
     def set_aside(self, conn: Connection, platform: str, entity: str,
@@ -309,11 +359,16 @@ class Store:
             return int(key[0])
 
     def finish_run(self, run_id: int, exit_code: int, summary: dict[str, Any]) -> None:
-        """Close a run-log entry with its exit code and summary."""
+        """Close a run-log entry with its exit code and summary.
+
+        StoreFailed instead when the store's file is not the one the run opened: the entry
+        would go where everything else of the run went.
+        """
+        self.check_file()
         with self.engine.begin() as conn:
             conn.execute(update(runs).where(runs.c.id == run_id).values(
                 finished_at=iso_beijing(beijing_now()), exit_code=exit_code,
-                summary=orjson.dumps(summary).decode()))
+                summary=redact_text(orjson.dumps(summary).decode())))
 
     def count(self, table_name: str) -> int:
         """Rows in one table (reports and tests)."""
@@ -427,6 +482,7 @@ class BatchWriter:
     def commit(self) -> None:
         """Commit the batches applied so far (a writer process commits on its own)."""
         if self._conn is not None and self._conn.in_transaction():
+            self.store.check_file()  # a commit into a deleted file is a commit into nothing
             self._conn.commit()
         self._pending, self._records = [], 0
 
@@ -490,6 +546,20 @@ class BatchWriter:
             log.warning("batches before a failed one were not stored again",
                         platform=self.platform, stream=self.stream, batches=len(pending),
                         error=str(exc))
+
+
+# The backends the store runs on, and how their URLs start.
+BACKENDS = {"sqlite": "sqlite:///PATH", "postgresql": "postgresql+psycopg://…"}
+
+
+def _sqlite_file(url: URL) -> Path | None:
+    """The SQLite database file of `url`; None for a server or an in-memory database."""
+    database = url.database
+    if url.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    if database.startswith("file:") or url.query.get("uri"):  # URI form: the driver's to parse
+        return None
+    return Path(database)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

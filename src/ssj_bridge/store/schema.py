@@ -199,6 +199,11 @@ outbox = Table(
     Column("response", Text),
     Column("created_at", TIME, nullable=False),
     Column("updated_at", TIME, nullable=False),
+    # The region a version's request id is derived with (NULL: rows older than the scope,
+    # whose ids stay as they were); when the item first went out (the platform's memory of
+    # its request id runs from then).
+    Column("request_scope", String(16)),
+    Column("first_sent_at", TIME),
     Index("ux_outbox_version", "platform", "entity", "key", "version", unique=True),
     Index("ix_outbox_pending", "platform", "status", "entity", "id"),
 )
