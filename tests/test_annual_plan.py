@@ -190,3 +190,40 @@ def test_the_commands(sqlite_store: Store, tmp_path: Path) -> None:
     assert "on time" in filed.output
     both = runner.invoke(cli, ["plan", "--year", str(year), "--period", "2026Q1"], env=env)
     assert both.exit_code == 2
+
+
+def test_nanshans_plan_shows_its_joint_plan_and_monthly_progress(store: Store,
+                                                                 tmp_path: Path) -> None:
+    from ssj_bridge.intake import import_joint_plans
+
+    w = World(store, "440305")
+    w.subjects(20, "重点管理")
+    w.subjects(40, "登记管理")
+    w.inspectors(4)
+    lead, water = "11440305MB0000000N", "11440305MB1234567W"
+    joint = tmp_path / "joint.csv"
+    joint.write_text("planId,name,leadOrg,partnerOrgs,matterCodes,period,share\n"
+                     f"NS-2027,综合监管联合检查,{lead},{water},M01,2027,15%\n", encoding="utf-8")
+    import_joint_plans(store, joint, {"M01"})
+    plan = annual_plan(store, active_policy("nanshan"), 2027, _rules("nanshan"), today=MADE,
+                       region="440305", own_org=lead)
+    shown = plan.as_json()
+    m01 = shown["matters"]["M01"]
+    # 四（二）1: KEY ≥ 12.5 % of 20 = 2.5 → 3 a quarter; GENERAL 2.5 × 4 inspectors = 10.
+    assert m01["expected"] == {"2027Q1": 13, "2027Q2": 13, "2027Q3": 13, "2027Q4": 13}
+    assert (m01["objectKind"], m01["departments"], m01["jointPlans"]) == ("排污单位", [lead],
+                                                                          ["NS-2027"])
+    # 四（四）: 15 % of the joint plan's matters' 52 checks = 7.8 → 8, all by 10月31日 (before
+    # the plan's own end, 31 December).
+    [year_joint] = shown["joint"]
+    assert (year_joint["planId"], year_joint["expectedChecks"], year_joint["requiredJoint"],
+            year_joint["deadline"], year_joint["deadlineRule"]) == ("NS-2027", 52, 8,
+                                                                    "2027-10-31", "四（四）")
+    # 五（三）1 "季度内各月的完成率依次为30%、60%、100%" of the quarter's 13: ceil(3.9) = 4,
+    # ceil(7.8) = 8, 13, by each month's last day (February 2027: 28 days).
+    assert shown["quarters"]["2027Q1"]["progress"] == [
+        {"by": "2027-01-31", "share": "30%", "expected": 4},
+        {"by": "2027-02-28", "share": "60%", "expected": 8},
+        {"by": "2027-03-31", "share": "100%", "expected": 13}]
+    assert shown["quarters"]["2027Q4"]["progress"][0] == {"by": "2027-10-31", "share": "30%",
+                                                         "expected": 4}

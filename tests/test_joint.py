@@ -232,3 +232,64 @@ def test_nanshans_joint_share_against_15_percent_by_the_end_of_october(
     plan = make_plan(store, active, Quarter(2025, 2), region="440305").with_joint(
         store, active.policy, date(2025, 9, 1))
     assert plan.as_json()["joint"][0]["jointChecks"] == 3
+
+
+def test_the_commands_import_a_plan_draw_jointly_then_directed(sqlite_store: Store,
+                                                               tmp_path: Path) -> None:
+    """`joint import`, `draw commit --joint` and `draw commit --directed` as a data manager
+    runs them under 威海: the partner's people join every group; a directed draw keeps to its
+    scope and its tasks are 定向."""
+    from click.testing import CliRunner
+    from policy_world import OWN_ORG, World
+
+    from ssj_bridge.cli import cli
+    from ssj_bridge.model import beijing_today
+
+    w = World(sqlite_store, "371002")
+    keys = w.subjects(9, "重点管理")
+    w.subjects(20, "登记管理")
+    for uscc in keys[:3]:
+        w.risk(uscc, "HIGH")
+    w.inspectors(8)
+    with sqlite_store.engine.begin() as conn:
+        for n in range(3):
+            conn.execute(inspectors.insert().values(
+                inspector_id=f"SL-{n:03d}", name=f"水利局检查员{n}", cert_no=f"SL{n:06d}",
+                org_code=WATER, region_code="371002", expertise="水", auxiliary=False,
+                active=True, conflicts="", updated_at="2026-04-01T09:00:00+08:00"))
+    now = Quarter.of(beijing_today())
+    plan = _file(tmp_path, f"JP-9,入河排污口联合检查,{OWN_ORG},{WATER},M01,{now.year},20%\n")
+    env = {"SSJ_DATABASE_URL": sqlite_store.url.render_as_string(hide_password=False),
+           "SSJ_POLICY": "weihai", "SSJ_REGION_CODE": "371002", "SSJ_ORG_CODE": OWN_ORG,
+           "SSJ_ORG_NAME": "威海市生态环境局环翠分局"}
+    runner = CliRunner()
+
+    def run(*args: str) -> str:
+        done = runner.invoke(cli, list(args), env=env)
+        assert done.exit_code == 0, (args, done.output)
+        return done.stdout
+
+    assert run("joint", "import", str(plan)).startswith("1 joint plans applied from joint.csv")
+    committed = [orjson.loads(line) for line in run(
+        "draw", "commit", "--period", now.label, "--matter", "M01", "--joint", "JP-9",
+        "--json").splitlines()]
+    assert committed and all([d["orgCode"] for d in c["departments"]] == [WATER] for c in committed)
+    run("draw", "run", "--period", now.label, "--matter", "M01", "--witness", "8841")
+    joint = [orjson.loads(line) for line in run("export", "tasks").splitlines()]
+    assert len(joint) == len(committed)
+    for task in joint:
+        assert (task["departments"], task["jointPlan"], task["drawMode"]) == (
+            [OWN_ORG, WATER], "JP-9", "不定向")
+        for group in task["assignments"]:  # one of 水利局's own in every group
+            assert sum(i.startswith("SL-") for i in group["inspectorIds"]) == 1
+
+    later = now.next().label
+    directed = [orjson.loads(line) for line in run(
+        "draw", "commit", "--period", later, "--matter", "M01", "--directed", "riskClass=HIGH",
+        "--json").splitlines()]
+    assert directed and all("/定向:riskClass=HIGH" in c["label"] for c in directed)
+    run("draw", "run", "--period", later, "--matter", "M01", "--witness", "8842")
+    tasks_later = [t for t in map(orjson.loads, run("export", "tasks").splitlines())
+                   if t["period"] == later]
+    assert tasks_later and {t["drawMode"] for t in tasks_later} == {"定向"}
+    assert {g["uscc"] for t in tasks_later for g in t["assignments"]} <= set(keys[:3])
