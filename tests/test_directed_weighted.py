@@ -8,7 +8,7 @@ from datetime import date
 import orjson
 import pytest
 from click.testing import CliRunner
-from draw_support import ORG, QUARTER, REGION, TODAY, G, K, X, fill, roster, small_policy, usccs
+from draw_support import ORG, QUARTER, REGION, TODAY, G, K, X, fill_small, small_policy
 from policy_world import World, active_policy, plan_for
 from sqlalchemy import select, update
 
@@ -49,9 +49,8 @@ def active() -> ActivePolicy:
 @pytest.fixture
 def filled(store: Store) -> dict[Category, list[str]]:
     """20 KEY (6 of them 两高, 3 of credit-risk class HIGH), 30 GENERAL, 10 SPECIAL."""
-    codes = usccs(60)
-    categories = {K: codes[:20], G: codes[20:50], X: codes[50:]}
-    fill(store, categories, roster(10, certified=7))
+    categories = fill_small(store)
+    codes = [*categories[K], *categories[G], *categories[X]]
     with store.engine.begin() as conn:
         for uscc in codes[:6]:
             conn.execute(designations.insert().values(

@@ -25,6 +25,7 @@ from draw_support import (
     complete,
     declare_conflict,
     fill,
+    fill_small,
     put_roster,
     record_result,
     roster,
@@ -90,10 +91,7 @@ def active() -> ActivePolicy:
 
 @pytest.fixture
 def filled(store: Store) -> dict[Category, list[str]]:
-    codes = usccs(60)
-    categories = {K: codes[:20], G: codes[20:50], X: codes[50:]}
-    fill(store, categories, roster(10, certified=7))
-    return categories
+    return fill_small(store)
 
 
 # -- the whole flow ------------------------------------------------------------------------------

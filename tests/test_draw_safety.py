@@ -12,7 +12,7 @@ import sys
 import orjson
 import pytest
 from click.testing import CliRunner
-from draw_support import ORG, QUARTER, REGION, TODAY, G, K, X, fill, roster, small_policy, usccs
+from draw_support import ORG, QUARTER, REGION, TODAY, G, K, X, fill, fill_small, roster, small_policy, usccs
 from sqlalchemy import select
 
 from ssj_bridge.cli import cli
@@ -37,10 +37,7 @@ def active() -> ActivePolicy:
 
 @pytest.fixture
 def filled(store: Store) -> dict[Category, list[str]]:
-    codes = usccs(60)
-    categories = {K: codes[:20], G: codes[20:50], X: codes[50:]}
-    fill(store, categories, roster(10, certified=7))
-    return categories
+    return fill_small(store)
 
 
 def _commit(store: Store, active: ActivePolicy, **options: object) -> object:

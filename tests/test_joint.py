@@ -9,7 +9,7 @@ from pathlib import Path
 
 import orjson
 import pytest
-from draw_support import ORG, QUARTER, REGION, TODAY, G, K, X, fill, roster, small_policy, usccs
+from draw_support import ORG, QUARTER, REGION, TODAY, G, K, X, fill_small, small_policy
 from policy_world import World, active_policy
 from sqlalchemy import select, update
 
@@ -92,8 +92,7 @@ def active() -> ActivePolicy:
 @pytest.fixture
 def joint_store(store: Store, tmp_path: Path) -> Store:
     """The small policy's subjects, the bureau's 10 people (7 certified) and 3 of 水利局."""
-    codes = usccs(60)
-    fill(store, {K: codes[:20], G: codes[20:50], X: codes[50:]}, roster(10, certified=7))
+    fill_small(store)
     with store.engine.begin() as conn:
         for n in range(3):
             conn.execute(inspectors.insert().values(
