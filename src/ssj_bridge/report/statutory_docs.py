@@ -26,7 +26,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import ColumnElement, Connection, select
+from sqlalchemy import Table as StoreTable
 
 from ssj_bridge.draw.masking import names_visible, shown_person, shown_subject
 from ssj_bridge.features.deadlines import DeadlineRules
@@ -266,26 +267,23 @@ def ledger_document(ctx: Context, quarter: Quarter, item: StatutoryDate | None) 
 
 def _problems(conn: Connection, quarter: Quarter) -> Counter[tuple[str, str, str, str]]:
     """(matter, region, category, resultCode) → results inspected in the quarter."""
-    found: Counter[tuple[str, str, str, str]] = Counter()
-    for row in conn.execute(
-            select(tasks.c.matter_code, tasks.c.region_code, tasks.c.category,
-                   results.c.result_code)
-            .select_from(results.join(tasks, tasks.c.task_id == results.c.task_id))
-            .where(results.c.inspected_on >= quarter.start,
-                   results.c.inspected_on <= quarter.end)):
-        found[(row.matter_code, row.region_code, row.category or "", row.result_code)] += 1
-    return found
+    return _per_task_and(conn, quarter, results, results.c.result_code)
 
 
 def _published(conn: Connection, quarter: Quarter) -> Counter[tuple[str, str, str, str]]:
+    """(matter, region, category, publication status) → results inspected in the quarter."""
+    return _per_task_and(conn, quarter, publications, publications.c.status)
+
+
+def _per_task_and(conn: Connection, quarter: Quarter, table: StoreTable,
+                  column: ColumnElement[str]) -> Counter[tuple[str, str, str, str]]:
+    # Rows of `table` inspected in the quarter, by their task's matter, region, category.
     found: Counter[tuple[str, str, str, str]] = Counter()
-    for row in conn.execute(
-            select(tasks.c.matter_code, tasks.c.region_code, tasks.c.category,
-                   publications.c.status)
-            .select_from(publications.join(tasks, tasks.c.task_id == publications.c.task_id))
-            .where(publications.c.inspected_on >= quarter.start,
-                   publications.c.inspected_on <= quarter.end)):
-        found[(row.matter_code, row.region_code, row.category or "", row.status)] += 1
+    for matter, region, category, value in conn.execute(
+            select(tasks.c.matter_code, tasks.c.region_code, tasks.c.category, column)
+            .select_from(table.join(tasks, tasks.c.task_id == table.c.task_id))
+            .where(table.c.inspected_on >= quarter.start, table.c.inspected_on <= quarter.end)):
+        found[(matter, region, category or "", value)] += 1
     return found
 
 
