@@ -91,7 +91,9 @@ def test_a_report_path_that_cannot_be_written_names_the_file(
     target = tmp_path / "a-file" / "report"
     for args in (["report", "compliance", "--period", "2025Q2", "--html", f"{target}.html"],
                  ["report", "breaks", "--format", "csv", "--out", f"{target}.csv"],
-                 ["report", "breaks", "--format", "xlsx", "--out", f"{target}.xlsx"]):
+                 ["report", "breaks", "--format", "xlsx", "--out", f"{target}.xlsx"],
+                 ["plan", "--year", "2026", "--html", f"{target}.html"],
+                 ["report", "ledger", "--period", "2025Q2", "--xlsx", f"{target}.xlsx"]):
         done = run_cli(args, env, tmp_path)
         assert done.returncode == ExitCode.CONFIGURATION, (args, done.stderr)
         assert f"cannot write the report {target}." in failure(done.stderr)

@@ -44,6 +44,22 @@ def test_the_demo_runs_the_cycle_with_a_second_provinces_adapter_and_policy(
     assert deployment.startswith("deployment: policy nanshan, region 440305")
     assert "province gd" in deployment
     assert "draw run with witness" in done.stdout
+    lines = done.stdout.splitlines()
+    # The year around the draws: next year's annual plan written where it says, one joint
+    # draw with the partner department's own inspectors, one directed (定向) draw; each run.
+    [plan] = [line for line in lines if line.startswith("annual plan ")]
+    written = Path(plan.rsplit(": ", 1)[1])
+    assert written.name.startswith("annual-plan-") and written.is_file()
+    assert written.with_suffix(".xlsx").is_file()
+    for kind in (" joint (", " directed ("):
+        at = next(n for n, line in enumerate(lines)
+                  if line.startswith("draw commit ") and kind in line)
+        assert not lines[at].split(": ", 1)[1].startswith("0 draws"), lines[at]
+        ran = next(line for line in lines[at + 1:] if line.startswith(("draw run", "draw commit ")))
+        assert ran.startswith("draw run with witness") and " 0 tasks" not in ran, ran
+    assert any(line.strip().startswith("department ") and "inspectors of its own" in line
+               for line in lines)
+    assert any("/定向:" in line for line in lines)
     assert "reconcile province: reconciled" in done.stdout
     assert list((tmp_path / "out").glob("compliance-*.html"))
     # The documents a bureau files, for the policy's own unit and the quarter's draw.

@@ -115,7 +115,8 @@ def test_json_has_the_documented_shape(store: Store) -> None:
     assert set(shape) == {"period", "policy", "locality", "region", "authority", "generatedAt",
                           "today", "inspectors", "obligations", "categories", "publication",
                           "overdue", "overdueOtherPeriods", "breaks", "notes", "calendar",
-                          "provisionalYears", "matters", "closedAt", "corrections"}
+                          "provisionalYears", "matters", "closedAt", "corrections", "joint",
+                          "progress"}
     assert set(shape["matters"]["M01"]) == {"name", "objectKind", "inspectors", "categories",
                                             "regions"}
     assert shape["matters"]["M01"]["categories"]["KEY"] == shape["categories"]["KEY"]

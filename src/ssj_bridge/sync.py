@@ -38,8 +38,9 @@ from ssj_bridge.features.library import (
     enqueue_library,
 )
 from ssj_bridge.features.publications import after_relay, before_relay
+from ssj_bridge.features.statutory import log_warnings
 from ssj_bridge.log import redact_text
-from ssj_bridge.model import beijing_now, iso_beijing
+from ssj_bridge.model import beijing_now, beijing_today, iso_beijing
 from ssj_bridge.outbox.relay import relay
 from ssj_bridge.platform.adapter import AdapterContext, Batch, Writes
 from ssj_bridge.platform.prefetch import prefetch
@@ -187,6 +188,10 @@ def run_sync(settings: Settings, store: Store, host: PluginHost, *,
                 with _step("closed periods"):
                     # The quarter's roster counts while it runs; a quarter that ended, frozen.
                     keep_periods(store, policy, settings.region_code)
+                with _step("statutory dates"):
+                    # A filing, draw or report date of the policy nearing or passed: say so.
+                    log_warnings(store, policy.policy, deadline_rules.calendar, beijing_today(),
+                                 region=settings.region_code, own_org=settings.org_code)
             if LIBRARY_PLATFORM in synced and (queued.subjects or queued.inspectors):
                 # What classification just changed goes out in this run, not the next.
                 with _step("library push"):

@@ -28,6 +28,7 @@ COMMANDS = {
     "tags": "intake:tags",
     "matters": "intake:matters",
     "objects": "intake:objects",
+    "joint": "intake:joint",
     "reconcile": "reconcile:reconcile",
     "plan": "policy:plan",
     "explain": "policy:explain",

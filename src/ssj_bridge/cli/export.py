@@ -11,7 +11,7 @@ from ssj_bridge.cli.context import Context, pass_context
 
 @click.command()
 @click.argument("what", type=click.Choice(["subjects", "inspectors", "tasks", "results", "draws",
-                                           "quarantine", "matters", "objects"]))
+                                           "quarantine", "matters", "objects", "joint"]))
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl",
               show_default=True)
 @pass_context

@@ -1,4 +1,5 @@
-"""`results correct`: a new version of a recorded result."""
+"""`results correct`: a new version of a recorded result; `results withhold`: kept out of
+publication."""
 
 from __future__ import annotations
 
@@ -35,3 +36,30 @@ def results_correct(ctx: Context, result_id: str, changes: tuple[str, ...], appr
     fields = ", ".join(f"{name}={value!r}" for name, value in correction.changes.items())
     click.echo(f"result {correction.result_id} ({correction.task_id} {correction.uscc}) is now "
                f"version {correction.version}: {fields}; queued for the provincial platform")
+
+
+@results.command("withhold")
+@click.argument("result_id")
+@click.option("--reason", required=True,
+              help="Why it is not published (e.g. 涉及国家秘密、国家安全、公共安全).")
+@click.option("--approved-by", "approved_by", required=True, help="Who decided it.")
+@pass_context
+def results_withhold(ctx: Context, result_id: str, reason: str, approved_by: str) -> None:
+    """Keep RESULT_ID (or TASK_ID/USCC for a result without one) out of publication, with the
+    reason and approver recorded; what is still queued for the publicity platform is taken back."""
+    from ssj_bridge.features.withholding import withhold_result
+    from ssj_bridge.intake import current_user
+    from ssj_bridge.policy.rules import withholding_clause
+
+    clause = ""
+    if ctx.settings.policy:
+        from ssj_bridge.plugins.host import load_plugins
+        from ssj_bridge.policy.classify import resolve_policy
+
+        clause = withholding_clause(resolve_policy(load_plugins(), ctx.settings.policy).policy)
+    held = withhold_result(ctx.store(), result_id, reason=reason, approved_by=approved_by,
+                           recorded_by=current_user(), clause=clause)
+    basis = f" ({clause})" if clause else ""
+    click.echo(f"result {result_id} ({held.task_id} {held.uscc}) withheld from publication"
+               f"{basis}: {held.reason}; approved by {held.approved_by}"
+               + (f"; {held.taken_back} queued item(s) taken back" if held.taken_back else ""))

@@ -158,6 +158,8 @@ class Redraw:
 
     ``unavailable`` are candidates that could not take the seat when it was redrawn (retired,
     or with a conflict declared after the commit); ``seq`` numbers the draw's redraws from 1.
+    ``approved_by`` is who approved the replacement, where one was asked for (威海 第二十一条
+    "经本单位分管负责同志同意"); it does not enter the stream, so it changes no seat.
     """
 
     seq: int
@@ -167,19 +169,22 @@ class Redraw:
     reason: str
     unavailable: tuple[str, ...] = ()
     at: str = ""
+    approved_by: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         """The recorded form, one entry of the draw's `redraws` list."""
-        return {"seq": self.seq, "uscc": self.uscc, "replaced": self.replaced,
-                "replacement": self.replacement, "reason": self.reason,
-                "unavailable": list(self.unavailable), "at": self.at}
+        recorded = {"seq": self.seq, "uscc": self.uscc, "replaced": self.replaced,
+                    "replacement": self.replacement, "reason": self.reason,
+                    "unavailable": list(self.unavailable), "at": self.at}
+        return {**recorded, "approvedBy": self.approved_by} if self.approved_by else recorded
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Redraw:
         """Read the recorded form back."""
         return cls(int(data["seq"]), str(data["uscc"]), str(data["replaced"]),
                    str(data["replacement"]), str(data.get("reason", "")),
-                   tuple(data.get("unavailable", ())), str(data.get("at", "")))
+                   tuple(data.get("unavailable", ())), str(data.get("at", "")),
+                   data.get("approvedBy") or None)
 
 
 def matching_stream(seed: bytes, label: str, inspector_candidates_hash: str) -> RandomStream:

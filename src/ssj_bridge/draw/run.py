@@ -13,7 +13,7 @@ kept local: the platform takes tasks of USCCs only (province.md, Task).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -21,15 +21,18 @@ import structlog
 from sqlalchemy import Connection, select, update
 
 from ssj_bridge.draw.commit import prepare, stratum_roster
+from ssj_bridge.draw.joint import department_rosters, joint_inspectors, match_departments
 from ssj_bridge.draw.matching import Group, MatchingInfeasible, match_inspectors, matching_stream
 from ssj_bridge.draw.records import (
     DRAW_LOCK,
     TASKS_PLATFORM,
     DrawRecord,
+    departments_json,
     dumps,
     groups_json,
     pending_draws,
     redraws_json,
+    revealed_draws,
 )
 from ssj_bridge.draw.redraw import RosterNow, resolve_roster_changes
 from ssj_bridge.draw.sampler import candidates_hash, draw_subjects, seed
@@ -53,6 +56,7 @@ from ssj_bridge.model import (
 from ssj_bridge.model.periods import Quarter
 from ssj_bridge.outbox.queue import enqueue
 from ssj_bridge.policy.classify import ActivePolicy
+from ssj_bridge.policy.directed import parse_directed
 from ssj_bridge.policy.matters import effective_matters, find_matter
 from ssj_bridge.policy.plan import category_name
 from ssj_bridge.store import SYNC_LOCK, Store
@@ -92,6 +96,15 @@ def run_draws(store: Store, active: ActivePolicy, *, region_code: str, quarter: 
         with store.engine.connect() as conn:
             pending = pending_draws(conn, region_code, quarter.label, matter_code)
         if not pending:
+            with store.engine.connect() as conn:
+                drawn = revealed_draws(conn, region_code, quarter.label, matter_code)
+            if drawn:
+                tasks_text = ", ".join(d.task_id or "?" for d in drawn[:8])
+                more = f" and {len(drawn) - 8} more" if len(drawn) > 8 else ""
+                raise InputRefused(f"draw run {quarter.label} {matter_code}: already drawn at "
+                                   f"{drawn[-1].revealed_at} (tasks {tasks_text}{more}); nothing "
+                                   f"was drawn again. `draw verify TASK_ID` re-derives a task; "
+                                   f"to draw more, `draw commit` again")
             raise InputRefused(f"draw run {quarter.label} {matter_code}: no draw is committed for "
                                f"region {region_code}; run `draw commit` first")
         _refuse_changed_inputs(store, active, pending, region_code, quarter, matter_code,
@@ -127,8 +140,16 @@ def _refuse_changed_inputs(store: Store, active: ActivePolicy, pending: Sequence
                            own_org: str | None) -> None:
     """InputRefused naming every draw whose candidates or inspectors no longer hash the same."""
     counts = {d.category: int(d.scope["count"]) for d in pending if "count" in d.scope}
-    prepared = prepare(store, active, quarter, region_code, matter_code, own_org, counts)
-    roster = inspectors(store, region_code)
+    first = pending[0]
+    directed = parse_directed(first.directed) if first.directed else None
+    prepared = prepare(store, active, quarter, region_code, matter_code, own_org, counts,
+                       directed, first.joint)
+    roster = prepared.bureau_roster(inspectors(store, region_code))
+    theirs = ({org: candidates_hash(sorted(p.inspector_id for p in people))
+               for org, _, people in department_rosters(
+                   inspectors(store), prepared.joint.departments,
+                   (own_org or "").upper()).others}
+              if prepared.joint is not None else {})
     changed: list[str] = []
     with store.engine.connect() as conn:
         strata, _ = prepared.strata(conn)
@@ -150,6 +171,12 @@ def _refuse_changed_inputs(store: Store, active: ActivePolicy, pending: Sequence
         if roster_hash != draw.inspector_candidates_hash:
             changed.append(f"{draw.label}: inspector candidates now hash {roster_hash}, "
                            f"committed {draw.inspector_candidates_hash}")
+        for department in draw.departments:
+            now_theirs = theirs.get(department.org_code)
+            if now_theirs != department.inspector_candidates_hash:
+                changed.append(f"{draw.label}: department {department.org_code}'s inspector "
+                               f"candidates now hash {now_theirs}, committed "
+                               f"{department.inspector_candidates_hash}")
     if changed:
         raise InputRefused("the inputs changed since the commit, nothing was drawn; commit "
                            "again: " + "; ".join(changed))
@@ -181,12 +208,17 @@ def _reveal(conn: Connection, draw: DrawRecord, witness: str, task_id: str, rost
                                   selected, inputs)
         groups, redraws = resolve_roster_changes(draw.secret, witness, draw.label, groups, [],
                                                  inputs, roster, now)
+        departments = match_departments(seed(secret, witness), draw.label, selected,
+                                        draw.departments)
     except MatchingInfeasible as exc:
         raise InputRefused(f"{draw.label}: too few inspectors: {exc}; nothing was drawn") from None
     kept = any(uscc_problem(key) is not None and key not in allowed for key in selected)
-    task = _task(draw, task_id, witness, groups, drawn_by, name, start, end, moment, kept)
+    members = joint_inspectors(groups, departments)
+    task = _task(draw, task_id, witness, groups, drawn_by, name, start, end, moment, kept, members)
+    joint = ({"departments": ";".join(draw.scope.get("departments") or ()),
+              "joint_plan": draw.joint} if draw.joint else {})
     conn.execute(tasks.insert().values(**{**task_row(task), "origin": KEPT_LOCAL if kept else LOCAL,
-                                          "category": draw.category}))
+                                          "category": draw.category, **joint}))
     conn.execute(assignments.insert(), [
         {"task_id": task_id, "uscc": a.uscc, "inspector_ids": ";".join(a.inspector_ids),
          "mode": a.mode.value, "status": a.status.value} for a in task.assignments])
@@ -196,14 +228,16 @@ def _reveal(conn: Connection, draw: DrawRecord, witness: str, task_id: str, rost
     done = conn.execute(update(draws).where(draws.c.id == draw.id, draws.c.revealed_at.is_(None))
                         .values(witness_entropy=witness, witnessed=witness != "",
                                 selected=dumps(selected), groups=groups_json(groups),
-                                redraws=redraws_json(redraws), task_id=task_id, revealed_at=now))
+                                redraws=redraws_json(redraws), task_id=task_id, revealed_at=now,
+                                departments=departments_json(departments)))
     if done.rowcount != 1:
         raise InputRefused(f"{draw.label}: the draw was run meanwhile by another command")
     return task, kept
 
 
 def _task(draw: DrawRecord, task_id: str, witness: str, groups: Sequence[Group], drawn_by: str,
-          name: str, start: date, end: date, moment: datetime, kept: bool) -> Task:
+          name: str, start: date, end: date, moment: datetime, kept: bool,
+          members: Mapping[str, Sequence[str]]) -> Task:
     proof = DrawProof(algorithm=draw.algorithm, label=draw.label, k=draw.k,
                       candidates_hash=draw.candidates_hash, commitment=draw.commitment,
                       witness_entropy=witness, secret=draw.secret)
@@ -211,9 +245,10 @@ def _task(draw: DrawRecord, task_id: str, witness: str, groups: Sequence[Group],
     make = Assignment.model_construct if kept else Assignment
     return (Task.model_construct if kept else Task)(
         task_id=task_id, name=name, region_code=draw.stratum_region, matter_code=draw.matter_code,
-        drawn_by=drawn_by, draw_mode=DrawMode.UNTARGETED, period=draw.period,
-        planned_start=start, planned_end=end, draw_proof=proof,
-        assignments=[make(uscc=g.uscc, inspector_ids=list(g.inspector_ids),
+        drawn_by=drawn_by,
+        draw_mode=DrawMode.TARGETED if draw.directed else DrawMode.UNTARGETED,
+        period=draw.period, planned_start=start, planned_end=end, draw_proof=proof,
+        assignments=[make(uscc=g.uscc, inspector_ids=list(members.get(g.uscc, g.inspector_ids)),
                           mode=InspectionMode(g.mode), status=AssignmentStatus.PENDING)
                      for g in groups],
         status=TaskStatus.DRAWN, update_time=moment)
@@ -224,8 +259,14 @@ def _task_name(org_name: str | None, quarter: Quarter, matter_name: str, draw: D
     who = f"{org_name} " if org_name else ""
     where = f"{draw.stratum_region} " if draw.stratum_region != region_code else ""
     part = f"，{draw.part}" if draw.part else ""
+    part += f"，{NAMES['directed']}：{draw.directed}" if draw.directed else ""
+    kind = NAMES["joint"] if draw.joint else ""
     return (f"{who}{quarter.label} {matter_name}（{where}{category_name(_category(draw.category))}"
-            f"{part}）双随机抽查")
+            f"{part}）{kind}双随机抽查")
+
+
+# Words of task names (one place, to translate).
+NAMES = {"directed": "定向", "joint": "跨部门联合"}
 
 
 def _category(name: str) -> Category | str:

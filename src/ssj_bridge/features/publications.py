@@ -24,6 +24,7 @@ import structlog
 from sqlalchemy import Connection, and_, or_, select, update
 
 from ssj_bridge.features.deadlines import DeadlineRules, overdue_warnings, refresh_due_dates
+from ssj_bridge.features.withholding import is_withheld
 from ssj_bridge.model import (
     AssignmentStatus,
     PublicationStatus,
@@ -96,10 +97,27 @@ def publication_payload(task_id: str, uscc: str, name: str | None, inspected_on:
 
 
 def queue_publication(conn: Connection, result: Result, version: int) -> None:
-    """Upsert the result's publication and queue it, in the transaction recording the result."""
+    """Upsert the result's publication and queue it, in the transaction recording the result.
+
+    A withheld result (`results withhold`) keeps its row in step and is never queued.
+    """
     code = result.result_code.value
     previous = conn.execute(select(publications).where(
         publications.c.task_id == result.task_id, publications.c.uscc == result.uscc)).first()
+    if is_withheld(conn, result.task_id, result.uscc):
+        kept = {"inspected_on": result.inspected_on, "result_code": code,
+                "status": PublicationStatus.WITHHELD.value,
+                "updated_at": iso_beijing(beijing_now())}
+        if previous is None:
+            conn.execute(publications.insert().values(task_id=result.task_id, uscc=result.uscc,
+                                                      due_provisional=False, **kept))
+        else:
+            conn.execute(update(publications).where(
+                publications.c.task_id == result.task_id,
+                publications.c.uscc == result.uscc).values(**kept))
+        log.info("publication withheld, not queued", task_id=result.task_id, uscc=result.uscc,
+                 result_version=version)
+        return
     key = publication_key(result.task_id, result.uscc, result.inspected_on)
     values: dict[str, Any] = {"inspected_on": result.inspected_on, "result_code": code,
                               "updated_at": iso_beijing(beijing_now())}

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, delete
 
 from ssj_bridge.intake.designations import DESIGNATION_COLUMNS, parse_designations
 from ssj_bridge.intake.files import Sheet, read_sheet
+from ssj_bridge.intake.joint import JOINT_COLUMNS, JointPlan, parse_joint_plans, write_joint_plans
 from ssj_bridge.intake.matters import parse_matters
 from ssj_bridge.intake.objects import (
     OBJECT_COLUMNS,
@@ -86,6 +87,17 @@ def import_objects(store: Store, path: Path, region: str | None,
         return parse_objects(sheet, allowed, region=region, stored_usccs=held)
 
     return _import(store, path, "objects", OBJECT_COLUMNS, parse, write_objects, imported_by)
+
+
+def import_joint_plans(store: Store, path: Path, matter_codes: Collection[str],
+                       imported_by: str | None = None) -> ImportResult:
+    """Load joint cross-department plans at `path`: upsert by planId; a matter code not among
+    `matter_codes` (the deployment's list) refuses the file."""
+
+    def parse(sheet: Sheet, _allowed: Collection[str]) -> list[JointPlan]:
+        return parse_joint_plans(sheet, matter_codes)
+
+    return _import(store, path, "joint", JOINT_COLUMNS, parse, write_joint_plans, imported_by)
 
 
 def _import(store: Store, path: Path, kind: str, columns: Sequence[str],

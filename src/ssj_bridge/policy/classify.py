@@ -11,6 +11,7 @@ import functools
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 import orjson
@@ -562,6 +563,34 @@ def inspection_modes(store: Store, policy: str, quarter: Quarter) -> dict[str, I
             mode = _from_row(row).inspection_mode
             if mode is not None:
                 found[row.uscc] = mode
+    return found
+
+
+@dataclass(frozen=True)
+class Weighted:
+    """A subject's ratio weight in a quarter: the weight's name, factor, rule and clause."""
+
+    name: str
+    factor: Fraction
+    rule: str
+    clause: str
+
+
+def ratio_weights_of(store: Store, policy: str, quarter: Quarter) -> dict[str, Weighted]:
+    """The subjects of `quarter` a ratio weight applies to, by USCC (read from the stored
+    reasons, as inspection modes are)."""
+    table = classifications_table
+    found: dict[str, Weighted] = {}
+    with store.engine.connect() as conn:
+        for row in conn.execute(select(table.c.uscc, table.c.reasons).where(
+                table.c.period == quarter.label, table.c.policy == policy,
+                table.c.reasons.contains('"weight"'))):
+            for item in orjson.loads(row.reasons):
+                if item.get("weight") and not item.get("outranked"):
+                    found[row.uscc] = Weighted(str(item.get("weightName") or ""),
+                                               Fraction(item["weight"]), str(item["rule"]),
+                                               str(item["clause"]))
+                    break
     return found
 
 

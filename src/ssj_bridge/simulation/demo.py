@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ssj_bridge.draw.strata import DrawScope
 from ssj_bridge.errors import ConfigurationError, ExitCode, InputRefused
 from ssj_bridge.model import beijing_today
 from ssj_bridge.model.periods import Quarter
@@ -106,9 +107,17 @@ def run_demo(*, subjects: int, workdir: Path, echo: Callable[[str], Any],
         ensure_demo_roster(store, settings, workdir, echo)
         second = ensure_demo_library(store, settings, host, workdir, echo)
         echo_plan(store, settings, host, echo)
+        echo_annual_plan(store, settings, host, workdir, echo)
+        joint = ensure_demo_joint_plan(store, settings, host, workdir, echo, second)
+        today = beijing_today()
         drawn = ExitCode.OK
-        for matter in ("M01", second):
-            outcome = echo_draw(store, settings, host, echo, matter)
+        # The routine matter; the object library's matter jointly with the partner department;
+        # a directed (定向) draw of next quarter's high-risk units, drawn before it starts.
+        for matter, scope, quarter in (("M01", DrawScope(), Quarter.of(today)),
+                                       (second, DrawScope(joint=joint), Quarter.of(today)),
+                                       ("M01", DrawScope(directed=DEMO_DIRECTED),
+                                        Quarter.of(today).next())):
+            outcome = echo_draw(store, settings, host, echo, matter, scope, quarter)
             drawn = outcome if outcome is not ExitCode.OK else drawn
         # The drawn tasks and the roster go to the provincial platform, whose inspectors record
         # results; the next runs read them back, publish them and poll the receipts.
@@ -151,6 +160,10 @@ def demo_roster_csv(path: Path, region: str, org: str) -> Path:
     spread over the region and the districts below it (a district draws its own staff)."""
     places = [region, *(c for c in counties_of(region) if c != region)]
     lines = ["inspectorId,name,certNo,orgCode,regionCode,expertise,auxiliary,active,conflicts"]
+    # The partner department of the demo's joint plan draws its own people (orgCode).
+    for index, name in enumerate(DEMO_PARTNER_NAMES):
+        lines.append(f"MKT-{index + 1:03d},{name},{region[:4]}09202{index}{index + 1:06d},"
+                     f"{demo_partner(region)},{region},移动源,false,true,")
     for index, name in enumerate(_DEMO_NAMES):
         certified = index < 15
         cert_no = f"{region[:4]}01202{index % 5}{index + 1:06d}" if certified else ""
@@ -218,9 +231,11 @@ def ensure_demo_library(store: Store, settings: Settings, host: PluginHost, work
 
 
 def echo_draw(store: Store, settings: Settings, host: PluginHost,
-              echo: Callable[[str], Any], matter: str = "M01") -> ExitCode:
-    """Draw the current quarter's tasks of `matter`: commit, show the commitments, run with a
-    witness, verify every task. Names stay masked (the tasks have not started)."""
+              echo: Callable[[str], Any], matter: str = "M01", scope: DrawScope | None = None,
+              quarter: Quarter | None = None) -> ExitCode:
+    """Draw a quarter's tasks of `matter` (the current quarter by default; directed or joint as
+    `scope` says): commit, show the commitments, run with a witness, verify every task. Names
+    stay masked (the tasks have not started)."""
     from ssj_bridge.draw.commit import commit_draws
     from ssj_bridge.draw.run import run_draws
     from ssj_bridge.draw.show import task_lines
@@ -229,16 +244,21 @@ def echo_draw(store: Store, settings: Settings, host: PluginHost,
 
     active = resolve_policy(host, settings.policy)
     today = beijing_today()
-    quarter, region = Quarter.of(today), settings.region_code or ""
+    quarter, region = quarter or Quarter.of(today), settings.region_code or ""
     org = settings.org_code or ""
+    scope = scope or DrawScope()
+    kind = (f" directed ({scope.directed})" if scope.directed else
+            f" joint ({scope.joint})" if scope.joint else "")
     try:
         committed = commit_draws(store, active, region_code=region, quarter=quarter,
-                                 matter_code=matter, own_org=org)
-        echo(f"draw commit {quarter.label} {matter}: {len(committed.committed)} draws committed "
-             f"under one commitment")
+                                 matter_code=matter, own_org=org, scope=scope)
+        echo(f"draw commit {quarter.label} {matter}{kind}: {len(committed.committed)} draws "
+             f"committed under one commitment")
         for item in committed.committed:
             echo(f"  {item.label} k={item.k} of {item.candidates} candidates, "
                  f"{item.inspector_candidates} inspectors; commitment {item.commitment}")
+            for department, count, _digest in item.departments:
+                echo(f"    department {department}: {count} inspectors of its own")
         for skipped in committed.not_drawn:
             echo(f"  {skipped.region} {skipped.category}: not drawn ({skipped.reason})")
         if not committed.committed:
@@ -261,6 +281,62 @@ def echo_draw(store: Store, settings: Settings, host: PluginHost,
         for difference in result.differences:
             echo(f"    - {difference}")
     return ExitCode.MISMATCH if failed else ExitCode.OK
+
+
+# The demo's directed draw: next quarter's units of high credit risk (企业信用风险分类 C, D).
+DEMO_DIRECTED = "riskClass=HIGH,VERY_HIGH"
+# The partner department of the demo's joint plan, and its people on the roster.
+DEMO_PARTNER_NAMES = ("钱多多", "孙小明", "周大伟")
+
+
+def demo_partner(region: str) -> str:
+    """The org code of the demo's partner department (市场监督管理局) in `region`."""
+    return f"11{region}MB2000000S"
+
+
+def echo_annual_plan(store: Store, settings: Settings, host: PluginHost, workdir: Path,
+                     echo: Callable[[str], Any]) -> Path:
+    """Next year's annual plan, written as printable HTML and XLSX; prints where it is."""
+    from ssj_bridge.features.annual import annual_plan
+    from ssj_bridge.features.deadlines import DeadlineRules
+    from ssj_bridge.report.annual_plan import plan_document
+    from ssj_bridge.report.document import write_document
+
+    today = beijing_today()
+    year = today.year + 1
+    found = annual_plan(store, resolve_policy(host, settings.policy), year,
+                        DeadlineRules.from_settings(settings, host), today=today,
+                        region=settings.region_code, authority=settings.org_name,
+                        own_org=settings.org_code)
+    html = workdir / f"annual-plan-{year}.html"
+    write_document(plan_document(found), html=html, xlsx=html.with_suffix(".xlsx"))
+    due = found.filing_due
+    when = f", to file by {due.due} ({due.clause})" if due and due.due else ""
+    echo(f"annual plan {year}: {found.total} checks over {len(found.matters)} matters{when}: "
+         f"{html.resolve()}")
+    return html
+
+
+def ensure_demo_joint_plan(store: Store, settings: Settings, host: PluginHost, workdir: Path,
+                           echo: Callable[[str], Any], matter: str) -> str:
+    """Import a joint plan (as a data manager would): the object library's matter, checked
+    with the partner department this year; returns its id."""
+    from ssj_bridge.intake import import_joint_plans
+    from ssj_bridge.policy.matters import effective_matters
+
+    year = beijing_today().year
+    plan_id = f"JP-{year}-01"
+    path = workdir / "demo-joint.csv"
+    partner = demo_partner(settings.region_code or "")
+    path.write_text("planId,name,leadOrg,partnerOrgs,matterCodes,period,share\n"
+                    f"{plan_id},{DEMO_KIND}联合检查,{settings.org_code},{partner},{matter},"
+                    f"{year},50%\n", encoding="utf-8")
+    active = resolve_policy(host, settings.policy)
+    codes = {m.code for m in effective_matters(store, active.policy)}
+    loaded = import_joint_plans(store, path, codes, "demo")
+    echo(f"joint plan: {loaded.rows} imported from {loaded.file_name} ({plan_id}, {matter} with "
+         f"{demo_partner(settings.region_code or '')})")
+    return plan_id
 
 
 def echo_deadlines(store: Store, settings: Settings, host: PluginHost,
@@ -328,7 +404,8 @@ def echo_compliance(store: Store, settings: Settings, host: PluginHost, workdir:
     quarter = Quarter.of(today)
     report = compliance_report(store, resolve_policy(host, settings.policy), quarter,
                                DeadlineRules.from_settings(settings, host), today=today,
-                               region=settings.region_code, authority=settings.org_name)
+                               region=settings.region_code, authority=settings.org_name,
+                               own_org=settings.org_code)
     for line in render_text(report):  # every matter, and each district's line
         if line.startswith("publication ("):
             break
