@@ -55,7 +55,10 @@ def test_a_platform_section_of_malformed_json_names_the_variable(
                       SSJ_PERMIT__APP_ID="", SSJ_PERMIT__APP_SECRET="")
     done = run_cli(["sync", "--json"], env, tmp_path)
     assert done.returncode == ExitCode.CONFIGURATION
-    assert orjson.loads(done.stdout) == {"exit": 78, "platforms": {}}
+    summary = orjson.loads(done.stdout)
+    # when it ran is said too (startedAt, finishedAt, durationS); no platform was reached
+    assert summary.keys() - {"startedAt", "finishedAt", "durationS"} == {"exit", "platforms"}
+    assert summary["exit"] == 78 and summary["platforms"] == {}
     assert failure(done.stderr).startswith("SSJ_PERMIT is not valid JSON")
 
 
