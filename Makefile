@@ -28,6 +28,7 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/permit_sync.py
+	$(BIN)/python benchmarks/cycle.py $(if $(SSJ_TEST_POSTGRES_URL),--postgres) --commands
 
 # Re-pin every dependency to what resolves today (then commit constraints.txt).
 lock:

@@ -1,5 +1,7 @@
 """Benchmark of planning and drawing a city per district: `plan`, `draw commit` and
-`report compliance` of 威海's M01 at a city (371000) drawing for its four districts.
+`report compliance` of 威海's M01 at a city (371000) drawing for its four districts, and the
+year's documents: `plan --year` (the annual plan and its A4 HTML and XLSX), `report ledger` and
+`report statistics` (HTML and XLSX).
 
     .venv/bin/python benchmarks/plan_draw.py [--subjects 200000] [--small 20000] [--repeat N]
 
@@ -24,13 +26,17 @@ from pathlib import Path
 from sqlalchemy import insert
 
 from ssj_bridge.draw.commit import commit_draws
+from ssj_bridge.features.annual import annual_plan
 from ssj_bridge.features.deadlines import DeadlineRules
 from ssj_bridge.model.identifiers import uscc_check_character
 from ssj_bridge.model.periods import Quarter
 from ssj_bridge.plugins.host import load_plugins
 from ssj_bridge.policy.classify import ActivePolicy
 from ssj_bridge.policy.plan import make_plan
+from ssj_bridge.report.annual_plan import plan_document
 from ssj_bridge.report.compliance import compliance_report
+from ssj_bridge.report.document import write_document
+from ssj_bridge.report.statutory_docs import Context, produce
 from ssj_bridge.store import Store
 from ssj_bridge.store.schema import (
     assignments,
@@ -130,10 +136,22 @@ def main() -> int:
                     lambda store=store: compliance_report(
                         store, active, Q2, DeadlineRules.default(), today=date(2025, 5, 20),
                         region=REGION))
+            commits = iter(range(args.repeat))
             measure("draw commit", size, args.repeat,
-                    lambda store=store: commit_draws(store, active, region_code=REGION,
-                                                     quarter=Q2, matter_code="M01",
-                                                     own_org=ORG))
+                    lambda store=store, commits=commits: commit_draws(
+                        store, active, region_code=REGION, quarter=Q2, matter_code="M01",
+                        own_org=ORG, replace=next(commits) > 0, reason="measured again"))
+            rules = DeadlineRules.default()
+            measure("plan --year", size, args.repeat,
+                    lambda store=store, tmp=tmp, rules=rules: write_document(plan_document(annual_plan(
+                        store, active, 2026, rules, today=date(2025, 5, 20), region=REGION)),
+                        html=Path(tmp) / "plan.html", xlsx=Path(tmp) / "plan.xlsx"))
+            context = Context(store, active, rules, date(2025, 5, 20), REGION, "威海市生态环境局",
+                              ORG)
+            for kind, period in (("ledger", "2025Q1"), ("statistics", "2025Q2")):
+                measure(f"report {kind}", size, args.repeat,
+                        lambda context=context, kind=kind, period=period, tmp=tmp: produce(
+                            context, kind, period, directory=Path(tmp)))
             store.dispose()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak resident memory {peak:.0f} MB")

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ssj_bridge.reconcile.diff import compare
 from ssj_bridge.reconcile.normalise import fingerprint
+from ssj_bridge.reconcile.staging import _insert
 from ssj_bridge.store import Store
 from ssj_bridge.store.schema import recon_staging
 
@@ -54,12 +55,10 @@ def stage(store: Store, run_id: int, side: str, n: int) -> None:
     for row in rows(run_id, side, n):
         chunk.append(row)
         if len(chunk) >= CHUNK:
-            with store.engine.begin() as conn:
-                conn.execute(recon_staging.insert(), chunk)
+            _insert(store, chunk)
             chunk = []
     if chunk:
-        with store.engine.begin() as conn:
-            conn.execute(recon_staging.insert(), chunk)
+        _insert(store, chunk)
 
 
 def peak_mb() -> float:

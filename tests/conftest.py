@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from browser_support import browser  # noqa: F401 - the browser tests' Chromium, one per module
 from sqlalchemy import create_engine, text
 
 from ssj_bridge.plugins.host import PluginHost, load_plugins
@@ -72,6 +73,20 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield url
     finally:
         drop_postgres_database(url)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def two_databases(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """Two empty databases on one backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'one.db'}", f"sqlite:///{tmp_path / 'two.db'}"
+        return
+    urls = fresh_postgres_database(), fresh_postgres_database()
+    try:
+        yield urls
+    finally:
+        for url in urls:
+            drop_postgres_database(url)
 
 
 @pytest.fixture

@@ -112,6 +112,14 @@ def fill(store: Store, categories: dict[Category, list[str]], people: Sequence[P
         put_roster(conn, people)
 
 
+def fill_small(store: Store) -> dict[Category, list[str]]:
+    """The small policy's world: 20 KEY, 30 GENERAL, 10 SPECIAL; 10 people, 7 certified."""
+    codes = usccs(60)
+    categories = {K: codes[:20], G: codes[20:50], X: codes[50:]}
+    fill(store, categories, roster(10, certified=7))
+    return categories
+
+
 def put_roster(conn: Connection, people: Sequence[Person]) -> None:
     """Replace the roster."""
     conn.execute(delete(inspectors))

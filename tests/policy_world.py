@@ -91,6 +91,13 @@ class World:
                 level=level, scheme=scheme, tier=tier, published_on=published,
                 valid_until=valid_until, in_force=True))
 
+    def risk(self, uscc: str, risk_class: str, published: date = date(2025, 3, 1)) -> None:
+        """A 企业信用风险分类 (LOW … VERY_HIGH) in force from `published`."""
+        with self.store.engine.begin() as conn:
+            conn.execute(credit_records.insert().values(
+                kind="risk", record_key=f"{uscc}/risk/{published}", uscc=uscc,
+                risk_class=risk_class, published_on=published, in_force=True))
+
     def inspectors(self, certified: int, *, auxiliary: int = 0, uncertified: int = 0,
                    retired: int = 0, region: str | None = None,
                    staff_status: str | None = None, expertise: str = "大气;水") -> list[str]:
@@ -243,7 +250,11 @@ def clause_region(source: str, clause: str) -> str:
             markers.append(section.group(4) or section.group(5))
     position = start
     for marker in markers:
-        found = [text.find(m, position, end) for m in marker.split("|")]
+        if marker[0].isdigit():  # a numbered item opens a line ("2.5 倍" is no item 2)
+            item = re.compile(rf"(?m)^[ \t-]*({marker[0]})[、.]").search(text, position, end)
+            found = [item.start(1) if item else -1]
+        else:
+            found = [text.find(m, position, end) for m in marker.split("|")]
         hits = [f for f in found if f >= 0]
         assert hits, f"{clause}: {marker} is not under {clause} in the text"
         position = min(hits) + 1
@@ -270,8 +281,9 @@ def assert_cited_in_source(policy: RuleBook, source: str) -> int:
     how many citations were checked."""
     items: list[Any] = [*policy.rules, *policy.exclusions, *policy.modes, *policy.obligation_list,
                         *policy.deadlines, *policy.notes, *policy.draw_exclusions, *policy.matters]
-    items += [x for x in (policy.check_limit, policy.group_size, policy.conflict, policy.expertise)
-              if x is not None]
+    items += [x for x in (policy.check_limit, policy.group_size, policy.conflict, policy.expertise,
+                          policy.replacement) if x is not None]
+    items += [*policy.weights, *policy.statutory_dates]
     checked = 0
     for item in items:
         if getattr(item, "document", ""):

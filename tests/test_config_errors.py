@@ -55,7 +55,10 @@ def test_a_platform_section_of_malformed_json_names_the_variable(
                       SSJ_PERMIT__APP_ID="", SSJ_PERMIT__APP_SECRET="")
     done = run_cli(["sync", "--json"], env, tmp_path)
     assert done.returncode == ExitCode.CONFIGURATION
-    assert orjson.loads(done.stdout) == {"exit": 78, "platforms": {}}
+    summary = orjson.loads(done.stdout)
+    # when it ran is said too (startedAt, finishedAt, durationS); no platform was reached
+    assert summary.keys() - {"startedAt", "finishedAt", "durationS"} == {"exit", "platforms"}
+    assert summary["exit"] == 78 and summary["platforms"] == {}
     assert failure(done.stderr).startswith("SSJ_PERMIT is not valid JSON")
 
 
@@ -92,7 +95,9 @@ def test_a_report_path_that_cannot_be_written_names_the_file(
     for args in (["report", "compliance", "--period", "2025Q2", "--html", f"{target}.html"],
                  ["report", "breaks", "--format", "csv", "--out", f"{target}.csv"],
                  ["report", "breaks", "--format", "xlsx", "--out", f"{target}.xlsx"],
-                 ["export", "objects", "--format", "xlsx", "--out", f"{target}.xlsx"]):
+                 ["export", "objects", "--format", "xlsx", "--out", f"{target}.xlsx"],
+                 ["plan", "--year", "2026", "--html", f"{target}.html"],
+                 ["report", "ledger", "--period", "2025Q2", "--xlsx", f"{target}.xlsx"]):
         done = run_cli(args, env, tmp_path)
         assert done.returncode == ExitCode.CONFIGURATION, (args, done.stderr)
         assert f"cannot write the report {target}." in failure(done.stderr)

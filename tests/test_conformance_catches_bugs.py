@@ -40,6 +40,42 @@ BUGS: dict[str, tuple[str, str, str]] = {
 }
 
 
+# bug → (the generated hostile case that must catch it, file, text as generated, text with
+# the bug): each case is run alone against the adapter with the bug, so it is that case, not
+# another check, that fails it.
+CAUGHT_BY_HOSTILE_CASES: dict[str, tuple[str, str, str, str]] = {
+    "a short page taken for the last": (
+        "test_short_pages_mid_listing_do_not_end_it", "stream.py",
+        "            if not after:\n",
+        "            if not after or len(data[\"items\"]) < self.config.page_size:\n"),
+    "records without their version": (
+        "test_stale_and_duplicate_records_leave_the_newest_stored", "mapping.py",
+        "return Fetched(key, payload, content_hash(payload), task, source)",
+        "return Fetched(key, payload, content_hash(payload), task, None)"),
+    "a content hash that differs each time a record is read": (
+        "test_stale_and_duplicate_records_leave_the_newest_stored", "mapping.py",
+        "return Fetched(key, payload, content_hash(payload), task, source)",
+        "return Fetched(key, payload, content_hash(payload + __import__('os').urandom(4)), "
+        "task, source)"),
+    "an undeclared code taken as success": (
+        "test_an_undeclared_error_code_fails_the_run_clearly", "client.py",
+        "        raise PermanentError(message, platform=PLATFORM, code=code)\n",
+        "        return envelope.get(\"data\")\n"),
+    "an undeclared code retried as if busy": (
+        "test_an_undeclared_error_code_fails_the_run_clearly", "client.py",
+        "        raise PermanentError(message, platform=PLATFORM, code=code)\n",
+        "        raise TransientError(message, platform=PLATFORM, code=code)\n"),
+}
+
+
+def inject(root: Path, file: str, good: str, bad: str) -> None:
+    """Put a bug into the generated package: `good`, as generated, becomes `bad`."""
+    path = root / PACKAGE / file
+    text = path.read_text(encoding="utf-8")
+    assert good in text, f"{file} no longer holds {good!r}"
+    path.write_text(text.replace(good, bad), encoding="utf-8")
+
+
 def scaffold(where: Path) -> Path:
     """The generated package, its tests pointed at its own spec (it is not pip-installed)."""
     names = AdapterNames.of(NAME, region="371000")
@@ -60,11 +96,19 @@ def test_the_scaffolded_adapter_passes_the_suite_as_generated(tmp_path: Path) ->
 @pytest.mark.parametrize("bug", list(BUGS))
 def test_the_suite_fails_an_adapter_with(bug: str, tmp_path: Path) -> None:
     root = scaffold(tmp_path)
-    file, good, bad = BUGS[bug]
-    path = root / PACKAGE / file
-    text = path.read_text(encoding="utf-8")
-    assert good in text, f"{file} no longer holds {good!r}"
-    path.write_text(text.replace(good, bad), encoding="utf-8")
+    inject(root, *BUGS[bug])
     done = run_suite(root, "-x")
     assert done.returncode == 1, (f"the suite passed an adapter with {bug}:\n"
                                   + done.stdout[-3000:] + done.stderr[-1000:])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("bug", list(CAUGHT_BY_HOSTILE_CASES))
+def test_a_generated_hostile_case_fails_an_adapter_with(bug: str, tmp_path: Path) -> None:
+    check, *change = CAUGHT_BY_HOSTILE_CASES[bug]
+    root = scaffold(tmp_path)
+    assert run_suite(root, "-k", check).returncode == 0, f"{check} fails the generated adapter"
+    inject(root, *change)
+    done = run_suite(root, "-k", check)
+    assert done.returncode == 1 and "1 failed" in done.stdout, (
+        f"{check} passed an adapter with {bug}:\n" + done.stdout[-3000:] + done.stderr[-1000:])

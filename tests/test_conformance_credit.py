@@ -10,9 +10,22 @@ import pytest
 from lxml import etree
 
 from ssj_bridge.plugins.host import load_plugins
-from ssj_bridge.testing.conformance import ConformanceSuite, ConformanceTarget
+from ssj_bridge.simulation.server import SimResponse
+from ssj_bridge.testing.conformance import (
+    SHORT_PAGE,
+    ConformanceSuite,
+    ConformanceTarget,
+    ErrorModel,
+    PagingModel,
+)
+from ssj_credit.simulator.app import CONTENT_TYPE, error_document
 
 CONTRACTS = Path(__file__).resolve().parents[1] / "contracts" / "credit"
+
+
+def status_answer(code: str) -> SimResponse:
+    """credit.md's error: the code is the HTTP status, the body an ERROR document."""
+    return SimResponse(int(code), error_document(code, "?"), CONTENT_TYPE)
 
 
 def row_validator(xsd: str) -> Callable[[bytes], list[str]]:
@@ -53,6 +66,10 @@ def conformance_target() -> ConformanceTarget:
                  "write_rejects": "the credit service is read only"},
         payload_validators={"evaluation": row_validator("evaluations.xsd"),
                             "risk": row_validator("risk-classes.xsd")},
+        paging=PagingModel(SHORT_PAGE, page_size_setting="page_size",
+                           source="credit.md: page/size, served as asked"),
+        # credit.md's errors are HTTP statuses (429 with Retry-After beside them).
+        errors=ErrorModel(("200", "400", "401", "429", "500", "503"), status_answer),
     )
 
 

@@ -7,7 +7,14 @@ from pathlib import Path
 import pytest
 
 from ssj_bridge.plugins.host import load_plugins
-from ssj_bridge.testing.conformance import ConformanceSuite, ConformanceTarget
+from ssj_bridge.testing.conformance import (
+    SHORT_PAGE,
+    ConformanceSuite,
+    ConformanceTarget,
+    ErrorModel,
+    PagingModel,
+)
+from ssj_bridge.testing.faults import ENVELOPE_CODES, envelope_answer
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -29,6 +36,8 @@ def permit_target() -> ConformanceTarget:
                  "writes": "the permit platform is read only",
                  "write_rejects": "the permit platform is read only"},
         contracts={"permit": ROOT / "contracts" / "permit" / "permit.schema.json"},
+        paging=PagingModel(SHORT_PAGE, source="permit.md: pageNo/pageSize, served as asked"),
+        errors=ErrorModel(ENVELOPE_CODES, envelope_answer),
     )
 
 

@@ -8,7 +8,15 @@ from ssj_bridge.api.simulation import SimulatorControls
 from ssj_bridge.api.testing import WriteSample, WriteSamples
 from ssj_bridge.plugins.host import load_plugins
 from ssj_bridge.simulation.synthetic import subjects
-from ssj_bridge.testing.conformance import ConformanceSuite, ConformanceTarget, json_body_key
+from ssj_bridge.testing.conformance import (
+    SHORT_PAGE,
+    ConformanceSuite,
+    ConformanceTarget,
+    ErrorModel,
+    PagingModel,
+    json_body_key,
+)
+from ssj_bridge.testing.faults import ENVELOPE_CODES, envelope_answer
 
 REGION = "371000"
 TASK_ID = f"{REGION}-2025Q3-0001"
@@ -73,6 +81,10 @@ def conformance_target() -> ConformanceTarget:
         unsampled_writes={entity: "a result or its correction needs a task the platform holds "
                                   "and an inspected subject; tests/test_province_sync.py sends "
                                   "both end to end" for entity in ("result", "correction")},
+        paging=PagingModel(SHORT_PAGE, source="province.md: permit.md's pageNo/pageSize paging"),
+        # province.md: permit.md's codes, and its own.
+        errors=ErrorModel((*ENVELOPE_CODES, "40102", "40103", "40104", "40901", "40902",
+                           "42201", "42202", "42203"), envelope_answer),
     )
 
 

@@ -11,10 +11,18 @@ from ssj_bridge.api.simulation import SimulatorControls
 from ssj_bridge.api.testing import WriteSample, WriteSamples
 from ssj_bridge.features.publications import ENTITY, publication_key, publication_payload
 from ssj_bridge.plugins.host import load_plugins
-from ssj_bridge.simulation.server import SimRequest
+from ssj_bridge.simulation.server import SimRequest, SimResponse
 from ssj_bridge.simulation.synthetic import subjects
-from ssj_bridge.testing.conformance import ConformanceSuite, ConformanceTarget
-from ssj_publicity.simulator.app import PublicitySimulator
+from ssj_bridge.testing.conformance import ConformanceSuite, ConformanceTarget, ErrorModel
+from ssj_publicity.simulator.app import XML, PublicitySimulator
+
+# publicity.md's codes: document and record errors, and the ones beside its HTTP statuses.
+CODES = ("E101", "E102", "E103", "E104", "E105", "E106", "E109", "E429", "E503")
+
+
+def coded_answer(code: str) -> SimResponse:
+    """The exchange's refusal of a document carrying `code` (HTTP 400, an ERROR document)."""
+    return SimResponse(400, f"<ERROR><CODE>{code}</CODE><MSG>?</MSG></ERROR>".encode(), XML)
 
 REGION = "371000"
 INSPECTED = date(2025, 6, 3)
@@ -66,6 +74,7 @@ def conformance_target() -> ConformanceTarget:
                  "signing": "publicity.md sends a token; nothing is signed"},
         writes=write_samples,
         write_key=batch_number,
+        errors=ErrorModel(CODES, coded_answer),
     )
 
 

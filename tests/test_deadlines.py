@@ -77,7 +77,7 @@ def test_report_lists_overdue_due_soon_and_published_late_per_period(store: Stor
     assert shape["withinUntil"] == "2025-11-10"
     assert shape["summary"] == {"publications": 6, "published": 2, "publishedOnTime": 1,
                                 "publishedLate": 1, "overdue": 1, "dueWithin": 1,
-                                "awaitingCompletion": 1, "provisional": 0}
+                                "awaitingCompletion": 1, "provisional": 0, "withheld": 0}
     q3, q4 = shape["periods"]
     assert (q3["period"], q4["period"]) == ("2025Q3", "2025Q4")
     [overdue] = q3["overdue"]

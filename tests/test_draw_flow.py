@@ -8,6 +8,7 @@ import subprocess
 import sys
 from typing import Any
 
+import click
 import orjson
 import pytest
 from click.testing import CliRunner
@@ -24,6 +25,7 @@ from draw_support import (
     complete,
     declare_conflict,
     fill,
+    fill_small,
     put_roster,
     record_result,
     roster,
@@ -59,9 +61,12 @@ VECTOR_SELECTED = ["91371002MA3C000078", "91371002MA3C00004Y", "91371002MA3C0000
 
 
 def commit(store: Store, active: ActivePolicy, matter: str = "M01",
-           counts: dict[Category, int] | None = None, quarter: Quarter = QUARTER) -> CommitReport:
+           counts: dict[Category, int] | None = None, quarter: Quarter = QUARTER,
+           replace: bool = False) -> CommitReport:
+    # Tests set k by hand: the reason a count below the plan's need asks for.
+    reason = "test sets k" if counts or replace else None
     return commit_draws(store, active, region_code=REGION, quarter=quarter, matter_code=matter,
-                        own_org=ORG, counts=counts)
+                        own_org=ORG, counts=counts, reason=reason, replace=replace)
 
 
 def run(store: Store, active: ActivePolicy, witness: str = "20260415-31337", matter: str = "M01",
@@ -86,10 +91,7 @@ def active() -> ActivePolicy:
 
 @pytest.fixture
 def filled(store: Store) -> dict[Category, list[str]]:
-    codes = usccs(60)
-    categories = {K: codes[:20], G: codes[20:50], X: codes[50:]}
-    fill(store, categories, roster(10, certified=7))
-    return categories
+    return fill_small(store)
 
 
 # -- the whole flow ------------------------------------------------------------------------------
@@ -258,8 +260,9 @@ def test_a_second_run_of_the_same_commit_is_refused(
     commit(store, active)
     run(store, active)
     before = written(store)
-    with pytest.raises(InputRefused, match="no draw is committed"):
+    with pytest.raises(InputRefused, match="already drawn") as caught:
         run(store, active)
+    assert "no draw is committed" not in str(caught.value)
     assert written(store) == before
 
 
@@ -444,8 +447,9 @@ def test_verify_of_a_task_drawn_elsewhere_is_refused(store: Store, active: Activ
 DRAW_FIELDS = ["taskId", "label", "algorithm", "candidates", "candidatesHash", "k",
                "inspectorCandidates", "inspectorCandidatesHash", "commitment", "witnessEntropy",
                "witnessed", "secret", "selected", "groups", "committedAt", "revealedAt",
-               # beyond draw.md: the matching inputs and redraws, to re-derive the groups
-               "matching", "redraws"]
+               # beyond draw.md: the matching inputs and redraws, to re-derive the groups, and
+               # what narrows the draw (district, part, 定向, joint plan, counts and reasons)
+               "matching", "redraws", "scope"]
 
 
 def test_export_draws_writes_draw_md_objects_and_no_secret_before_the_run(
@@ -592,7 +596,11 @@ def test_the_witness_is_asked_on_a_terminal_and_kept_as_typed(monkeypatch: pytes
     monkeypatch.setattr(sys, "stdin", _Terminal("上证 3288.41 / 8841  \n"))
     assert _witness_text(None) == "上证 3288.41 / 8841  "
     monkeypatch.setattr(sys, "stdin", _Terminal("\n"))
-    assert _witness_text(None) == ""
+    with pytest.raises(click.UsageError, match="a witness's text is needed"):
+        _witness_text(None)  # on a terminal an empty text is refused
+    with pytest.raises(click.UsageError, match="a witness's text is needed"):
+        _witness_text("")  # --witness "" on a terminal too
+    assert _witness_text(None, unwitnessed=True) == ""  # unless asked for on purpose
     assert _witness_text("given on the command line\n") == "given on the command line"
     monkeypatch.setattr(sys, "stdin", io.StringIO(""))
     assert _witness_text(None) == ""  # no terminal and no --witness: unwitnessed
@@ -602,7 +610,7 @@ def test_committing_again_supersedes_the_whole_earlier_commit(
         store: Store, active: ActivePolicy, filled: dict[Category, list[str]]) -> None:
     first = commit(store, active)
     assert len(first.committed) == 3
-    second = commit(store, active, counts={K: 2, G: 0, X: 0})
+    second = commit(store, active, counts={K: 2, G: 0, X: 0}, replace=True)
     [task] = run(store, active).tasks
     assert task.draw_proof is not None
     assert task.draw_proof.commitment == second.committed[0].commitment

@@ -93,3 +93,20 @@ def test_breaks_workbook_and_csv_share_the_rule(tmp_path: Path) -> None:
     keys = [row[COLUMNS.index("key")] for row in book["breaks"].iter_rows(min_row=2)]
     assert [c.value for c in keys] == HOSTILE
     assert {c.data_type for c in keys} == {"s"}
+
+
+def test_bureau_documents_type_formula_text_as_text(tmp_path: Path) -> None:
+    """The documents a bureau files (annual plan, ledgers, statistics) share the XLSX rule."""
+    from ssj_bridge.report.document import Column, Document, Section, Table, write_document
+
+    table = Table("台账", (Column("name", "单位名称"), Column("count", "数量", number=True)),
+                  tuple({"name": text, "count": n} for n, text in enumerate(HOSTILE)))
+    document = Document(HOSTILE[0], (HOSTILE[1],), (Section("一", (HOSTILE[2],), (table,)),))
+    write_document(document, xlsx=tmp_path / "doc.xlsx")
+    book = load_workbook(tmp_path / "doc.xlsx")
+    names = [row[0] for row in book["台账"].iter_rows(min_row=2)]
+    assert [c.value for c in names] == HOSTILE
+    assert {c.data_type for c in names} == {"s"}
+    assert [row[1].value for row in book["台账"].iter_rows(min_row=2)] == list(range(6))
+    cover = [row[0] for row in book["说明"].iter_rows() if row[0].value]
+    assert [c.value for c in cover[:2]] == HOSTILE[:2] and {c.data_type for c in cover} == {"s"}

@@ -1,5 +1,5 @@
-"""Every command that writes to a platform, or queues what a sync sends, takes the sync's lock:
-beside a running sync it exits 75 at once and changes nothing."""
+"""Every command that writes to a platform, or queues (or takes back) what a sync sends, takes
+the sync's lock: beside a running sync it exits 75 at once and changes nothing."""
 
 from __future__ import annotations
 
@@ -93,11 +93,12 @@ def test_commands_that_queue_platform_writes_wait_for_no_sync_and_change_nothing
     draw_run = ["draw", "run", "--period", period, "--matter", "M01", "--witness", "8841"]
     correct = ["results", "correct", "JG1", "--approved-by", "王科长", "--reason", "笔误",
                "resultCode=02"]
+    withhold = ["results", "withhold", "JG1", "--reason", "涉及国家秘密", "--approved-by", "李局长"]
     before = state(store)
     try:
         with store.lock(SYNC_LOCK):  # what a running sync holds
             for args in (draw_run, correct, ["publications", "retry"],
-                         ["reconcile", "--repair"]):
+                         ["reconcile", "--repair"], withhold):
                 refused_for_the_lock(run_cli(args, env, tmp_path))
             assert state(store) == before
         assert run_cli(draw_run, env, tmp_path).returncode == 0
@@ -105,6 +106,8 @@ def test_commands_that_queue_platform_writes_wait_for_no_sync_and_change_nothing
         assert run_cli(["publications", "retry"], env, tmp_path).returncode == 0
         after = state(store)
         assert after["revealed"] > 0 and after["versions"] == before["versions"] + 1
+        assert run_cli(withhold, env, tmp_path).returncode == 0
+        assert state(store) == after
 
         exported = run_cli(["export", "tasks"], env, tmp_path)
         task = orjson.loads(exported.stdout.splitlines()[0])
@@ -112,7 +115,7 @@ def test_commands_that_queue_platform_writes_wait_for_no_sync_and_change_nothing
         with store.lock(SYNC_LOCK):
             refused_for_the_lock(run_cli(
                 ["draw", "redraw", task["taskId"], "--uscc", group["uscc"], "--inspector",
-                 group["inspectorIds"][0]], env, tmp_path))
+                 group["inspectorIds"][0], "--approved-by", "王科长"], env, tmp_path))
             assert state(store) == after
     finally:
         store.dispose()

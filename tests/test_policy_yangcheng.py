@@ -112,4 +112,4 @@ def test_two_checks_a_year_except_special_and_results_within_20_working_days() -
         ("results-entry", 20, "inspection", "六", ""),
         ("publication", 20, "task-complete", "第七条", "企业信息公示暂行条例")]
     assert [m.name for m in policy.matters][:2] == ["污染源日常环境监督管理", "建设项目环评及批复落实情况"]
-    assert any("递加" in n.quote for n in policy.notes)
+    assert all("递加" in w.quote and w.clause == "三" for w in policy.weights)  # a rule, not a note

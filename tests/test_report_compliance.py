@@ -115,7 +115,8 @@ def test_json_has_the_documented_shape(store: Store) -> None:
     assert set(shape) == {"period", "policy", "locality", "region", "authority", "generatedAt",
                           "today", "inspectors", "obligations", "categories", "publication",
                           "overdue", "overdueOtherPeriods", "breaks", "notes", "calendar",
-                          "provisionalYears", "matters", "closedAt", "corrections"}
+                          "provisionalYears", "matters", "closedAt", "corrections", "joint",
+                          "progress"}
     assert set(shape["matters"]["M01"]) == {"name", "objectKind", "inspectors", "categories",
                                             "regions"}
     assert shape["matters"]["M01"]["categories"]["KEY"] == shape["categories"]["KEY"]
@@ -154,7 +155,7 @@ def test_html_escapes_what_the_store_holds_and_needs_no_network(store: Store) ->
     for reference in ("http://", "https://", "//cdn", "@import", "url("):
         assert reference not in page
     assert "default-src 'none'" in page
-    assert page.count("<svg") == 3  # quotas, days to publication, breaks over runs
+    assert page.count('<figure class="bars"') == 3  # quotas, publication, breaks
     for anchor in ('id="summary"', 'id="t-quotas"', 'id="t-overdue"', 'id="t-breaks"'):
         assert anchor in page
 
@@ -314,6 +315,6 @@ def test_a_store_with_nothing_recorded_reports_zeros_and_says_so(sqlite_store: S
     assert (report.publication.rate, report.publication.timeliness) == (None, None)
     assert report.breaks.open == 0 and report.breaks.runs == ()
     page = render_html(report)
-    assert page.count("<svg") == 1  # only the quotas: no publication, no run to draw
-    assert "No reconciliation run yet" in page and "No result of 2025Q2 is recorded yet" in page
+    assert page.count('<figure class="bars"') == 1  # only the quotas: no result, no run
+    assert "尚未进行数据核对" in page and "尚无 2025Q2 的检查结果记录" in page
     assert json.loads(json.dumps(report.as_json()))["publication"]["rate"] is None

@@ -7,11 +7,12 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy import select
 
 from ssj_bridge.errors import LockHeld
 from ssj_bridge.platform.adapter import Batch, Rejected
 from ssj_bridge.store import Store
-from ssj_bridge.store.schema import metadata
+from ssj_bridge.store.schema import metadata, source_records
 from ssj_permit.mapping import map_record
 
 USCC = "91130200699229617X"
@@ -55,6 +56,29 @@ def test_unchanged_content_is_not_written_again(store: Store) -> None:
     store.apply_batch("permit", "permits", batch(permit(1)))
     again = store.apply_batch("permit", "permits", batch(permit(1)))
     assert (again.stored, again.unchanged) == (0, 1)
+
+
+def test_an_older_version_arriving_after_a_newer_one_leaves_the_newer(store: Store) -> None:
+    newer = permit(1, status="注销", updateTime="2025-01-03T08:00:00+08:00")
+    store.apply_batch("permit", "permits", batch(newer))
+    stale = store.apply_batch("permit", "permits", batch(permit(1)))
+    assert (stale.stored, stale.unchanged) == (0, 1)
+    with store.engine.connect() as conn:
+        held = conn.execute(select(source_records.c.source_time)).scalars().all()
+    assert held == ["2025-01-03T08:00:00+08:00"]
+    assert store.count("permits") == 1
+    later = store.apply_batch("permit", "permits", batch(
+        permit(1, updateTime="2025-01-04T08:00:00+08:00")))
+    assert later.stored == 1
+
+
+def test_two_versions_of_a_key_in_one_batch_store_the_newer(store: Store) -> None:
+    newer = permit(1, status="注销", updateTime="2025-01-03T08:00:00+08:00")
+    counts = store.apply_batch("permit", "permits", batch(newer, permit(1)))
+    assert counts.stored == 1
+    with store.engine.connect() as conn:
+        held = conn.execute(select(source_records.c.source_time)).scalars().all()
+    assert held == ["2025-01-03T08:00:00+08:00"]
 
 
 def test_bad_record_is_quarantined_counted_and_released_once_fixed(store: Store) -> None:
@@ -104,3 +128,26 @@ def test_run_log(store: Store) -> None:
     run_id = store.start_run("sync")
     store.finish_run(run_id, 3, {"exit": 3})
     assert store.count("runs") == 1
+
+
+def test_the_heads_read_from_the_scripts_are_alembics() -> None:
+    from importlib import resources
+
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from ssj_bridge.store.engine import _script_heads
+
+    location = resources.files("ssj_bridge.store") / "migrations"
+    config = Config()
+    config.set_main_option("script_location", str(location))
+    assert _script_heads(location / "versions") == set(
+        ScriptDirectory.from_config(config).get_heads())
+
+
+def test_migrating_a_migrated_store_changes_nothing(store: Store) -> None:
+    store.migrate()
+    assert store._current_heads() is not None
+    with store.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert diff == []

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import socket
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
-from conftest import drop_postgres_database, fresh_postgres_database
 from sync_support import (
     Gate,
     Platform,
@@ -37,25 +38,30 @@ def platform() -> Iterator[Platform]:
         yield running
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def two_databases(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str]]:
-    """Two empty databases on one backend."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'one.db'}", f"sqlite:///{tmp_path / 'two.db'}"
-        return
-    urls = fresh_postgres_database(), fresh_postgres_database()
-    try:
-        yield urls
-    finally:
-        for url in urls:
-            drop_postgres_database(url)
-
-
 def sync_json(env: dict[str, str], cwd: Path) -> tuple[int, dict[str, Any]]:
+    before = datetime.now().astimezone()
     done = run_cli(["sync", "--json"], env, cwd)
+    after = datetime.now().astimezone()
     lines = done.stdout.splitlines()
     assert len(lines) == 1, (done.stdout, done.stderr)
-    return done.returncode, orjson.loads(lines[0])
+    report = orjson.loads(lines[0])
+    check_run_times(report, before, after)
+    return done.returncode, report
+
+
+ISO_BEIJING = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00")
+
+
+def check_run_times(report: dict[str, Any], before: datetime, after: datetime) -> None:
+    """startedAt ≤ finishedAt, both ISO-8601 +08:00 within the process's lifetime, and
+    durationS their difference; removed from `report`, so the rest compares exactly."""
+    started, finished, duration = (report.pop("startedAt"), report.pop("finishedAt"),
+                                   report.pop("durationS"))
+    assert ISO_BEIJING.fullmatch(started) and ISO_BEIJING.fullmatch(finished), report
+    begin, end = datetime.fromisoformat(started), datetime.fromisoformat(finished)
+    assert before.replace(microsecond=0) <= begin <= end <= after
+    assert isinstance(duration, float) and 0 <= duration <= (after - before).total_seconds()
+    assert abs(duration - (end - begin).total_seconds()) < 1.0
 
 
 def closed_port() -> int:

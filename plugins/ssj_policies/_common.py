@@ -6,18 +6,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from fractions import Fraction
 from importlib import resources
 
 from ssj_bridge.api import (
+    Category,
     CountedFrom,
     Deadline,
     DeadlineKind,
+    Evidence,
     ExclusionTest,
     Matter,
     MatterSpec,
     PastResult,
     Quarter,
+    RatioWeight,
     ResultCode,
+    RiskClass,
+    SubjectFacts,
     matters_from_text,
 )
 
@@ -47,6 +53,23 @@ def inspected_clean_this_year(*, higher_level_only: bool) -> ExclusionTest:
         return bool(this_year) and all(r.result_code == ResultCode.NO_PROBLEM.value
                                        for r in this_year)
     return test
+
+
+RISK_NAMES = {RiskClass.LOW: "低风险", RiskClass.MEDIUM: "一般风险", RiskClass.HIGH: "较高风险",
+              RiskClass.VERY_HIGH: "高风险"}
+
+
+def risk_weight(risk: RiskClass, factor: Fraction, clause: str, quote: str,
+                categories: frozenset[Category] = frozenset()) -> RatioWeight:
+    """The ratio of `categories` scaled by `factor` for subjects of the 企业信用风险分类 `risk`."""
+    def test(facts: SubjectFacts) -> Evidence | None:
+        if facts.risk_class is risk:
+            return {"riskClass": risk.value}
+        return None
+
+    return RatioWeight(RISK_NAMES[risk], factor,
+                       f"企业信用风险分类 {RISK_NAMES[risk]}: ratio ×{float(factor):g}", clause, test,
+                       categories, quote)
 
 
 def bundled_matters(policy: str) -> tuple[MatterSpec, ...]:

@@ -21,25 +21,29 @@ from collections.abc import Callable
 from fractions import Fraction
 
 from ssj_bridge.api import (
+    AfterQuarterTasks,
+    BeforeQuarterEnds,
     Category,
     CountedFrom,
     CreditTier,
     Deadline,
     DeadlineKind,
+    Duty,
     Evidence,
     Exclusion,
     InspectionMode,
     ManagementClass,
     Matter,
     ModeRule,
-    Note,
-    NoteKind,
+    MonthOfQuarter,
     Obligation,
     ObligationKind,
+    OnDay,
     Per,
     PolicySpec,
     Rule,
     RuleBook,
+    StatutoryDate,
     SubjectFacts,
     Tag,
     hookimpl,
@@ -119,6 +123,32 @@ OBLIGATIONS = (
 )
 
 
+TO_DETACHMENT = "执法支队"
+PROGRESS_QUOTE = "季度内各月的完成率依次为30%、60%、100%"
+STATUTORY_DATES = (
+    StatutoryDate("next-quarter-draw", Duty.NEXT_QUARTER_DRAW, "下一季度的任务抽查", Per.QUARTER,
+                  BeforeQuarterEnds(5), "五（二）1",
+                  quote="于当季结束前5个工作日完成下一季度的任务抽查"),
+    *(StatutoryDate(f"progress-{month}", Duty.MONTHLY_PROGRESS,
+                    f"季度内第{month}个月完成率 {share}%", Per.QUARTER, MonthOfQuarter(month),
+                    "五（三）1", quote=PROGRESS_QUOTE, share=Fraction(share, 100))
+      for month, share in ((1, 30), (2, 60), (3, 100))),
+    StatutoryDate("ledger", Duty.LEDGER, "季度任务台账", Per.QUARTER, AfterQuarterTasks(13), "五（二）2",
+                  quote="在双随机检查任务全部结束后13个自然日内，在省平台导出季度任务台账"),
+    StatutoryDate("sea-outfalls", Duty.MATTER_DRAW, "入海排污口本年度检查任务", Per.YEAR, OnDay(2, 0),
+                  "四（二）2", quote="每年 3 月份之前抽取入海排污口本年度检查任务", matter="M03",
+                  reading="3月份之前: by the last day of February"),
+    StatutoryDate("joint-tasks", Duty.JOINT_TASKS, "跨部门联合抽查任务", Per.YEAR, OnDay(10, 31), "四（四）",
+                  quote="10 月底前完成所有跨部门联合抽查任务"),
+    StatutoryDate("joint-summary", Duty.JOINT_REPORT, "本年度跨部门联合抽查工作总结", Per.YEAR,
+                  OnDay(11, 5), "四（四）",
+                  quote="11 月 5 日前由执法科二队安排专人报送本年度工作总结到执法支队",
+                  to=TO_DETACHMENT),
+    StatutoryDate("annual-summary", Duty.ANNUAL_REPORT, "全年双随机监管工作总结", Per.YEAR,
+                  OnDay(12, 1), "五（一）2", quote="于每年12月1日前报执法支队", to=TO_DETACHMENT),
+)
+
+
 def build() -> RuleBook:
     """The 南山 policy."""
     return RuleBook(
@@ -134,16 +164,7 @@ def build() -> RuleBook:
         obligation_list=OBLIGATIONS,
         deadlines=(Deadline(DeadlineKind.PUBLICATION, 18, CountedFrom.TASK_COMPLETE, "五（三）2",
                             quote="在每一个双随机任务检查结束之日起18个工作日内"),),
-        notes=(
-            Note("the next quarter's tasks are drawn by 5 working days before the quarter ends",
-                 "五（二）1", kind=NoteKind.PROCEDURE,
-                 quote="于当季结束前5个工作日完成下一季度的任务抽查"),
-            Note("the quarter's task ledger is published within 13 calendar days after all its "
-                 "tasks end", "五（二）2", kind=NoteKind.PROCEDURE,
-                 quote="在双随机检查任务全部结束后13个自然日内"),
-            Note("completion within the quarter: 30 %, 60 %, 100 % by the end of its first, second "
-                 "and third month", "五（三）1", quote="季度内各月的完成率依次为30%、60%、100%"),
-        ),
+        notes=(),
         matters=(routine_matter("四（二）1"),
                  Matter("M02", "一般建设项目、重点建设项目检查", "四（二）2"),
                  Matter("M03", "入海排污口检查", "四（二）2"),
@@ -152,6 +173,7 @@ def build() -> RuleBook:
                  Matter("M06", "机动车排放检验机构检查", "四（二）3"),
                  Matter("M07", "加油站和储油库检查", "四（二）3")),
         matter_list=bundled_matters(NAME),
+        statutory_dates=STATUTORY_DATES,
     )
 
 

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from fractions import Fraction
 
 from ssj_bridge.api import (
+    BeforeQuarterEnds,
     Category,
     CheckLimit,
     ConflictAction,
@@ -27,15 +28,18 @@ from ssj_bridge.api import (
     CountedFrom,
     Deadline,
     DeadlineKind,
+    Duty,
     Evidence,
     Note,
     NoteKind,
     Obligation,
     ObligationKind,
+    OnDay,
     Per,
     PolicySpec,
     Rule,
     RuleBook,
+    StatutoryDate,
     SubjectFacts,
     Tag,
     hookimpl,
@@ -82,6 +86,21 @@ COMMON_NOTES = (
     Note("last quarter's checks and their outcome are published through 浙江政务服务网",
          "二（五）", kind=NoteKind.PROCEDURE,
          quote="通过浙江政务服务网及时将上季度随机抽查情况和查处结果向社会公开"),
+)
+
+
+STATUTORY_DATES = (
+    StatutoryDate("annual-plan", Duty.ANNUAL_PLAN, "《环境监察年度工作计划》（下一年度被抽查单位数量）",
+                  Per.YEAR, OnDay(12, 31, years_after=-1), "一（四）",
+                  quote="市、县两级环保部门每年12月底前，按照本单位确定的抽查比例，确定下一年度被抽查单位"
+                        "数量（家次），纳入本级《环境监察年度工作计划》，报上级环保部门备案",
+                  to="上级环保部门（备案）"),
+    StatutoryDate("next-quarter-draw", Duty.NEXT_QUARTER_DRAW, "下一季度被抽查单位名单", Per.QUARTER,
+                  BeforeQuarterEnds(5), "一（四）",
+                  quote="于每季度结束前5个工作日内，采用摇号等方式确定下一季度被抽查单位名单",
+                  reading="the list of a quarter is fixed in the last 5 working days of the quarter "
+                          "before: by the 5th working day before it ends at the earliest, by its "
+                          "last day at the latest; reported against the first"),
 )
 
 
@@ -154,6 +173,7 @@ def _build(name: str, locality: str, *, key: Rule, general: Rule,
             default_publication(),
         ),
         notes=COMMON_NOTES,
+        statutory_dates=STATUTORY_DATES,
         matters=(routine_matter("一（二）"),),
         matter_list=bundled_matters(name),
     )

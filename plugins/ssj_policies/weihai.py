@@ -11,6 +11,11 @@ Candidates (第十八条): a unit inspected this year, by this bureau or a highe
 result 01 is left out (SPECIAL excepted: its half-yearly coverage is whole); the exclusion is
 "原则上可", so a category it empties is drawn from the units it took out (the draw's fallback).
 Publication (第二十二条): 20 working days after the quarter's tasks are complete.
+Raised ratios (第十五条 "对信用风险高和涉“两高”项目的监管对象，应提高抽查比例"): KEY, SIMPLIFIED and
+GENERAL units of credit-risk class C or D (较高风险, 高风险) or with a 两高 project are drawn at
+twice their category's ratio, each as a part of the category's draw (the text gives no number;
+`build(risk_weighted=False)` leaves it a note). Fewer on-site checks for good credit and the
+positive list stays a note.
 
 Where this module departs from policies/README.md, following the text:
 - 第九条（四） names 群众普遍反映强烈 among the SPECIAL units and README's list leaves it out. It
@@ -21,6 +26,7 @@ Where this module departs from policies/README.md, following the text:
 from __future__ import annotations
 
 from collections.abc import Callable
+from fractions import Fraction
 
 from ssj_bridge.api import (
     Category,
@@ -29,23 +35,34 @@ from ssj_bridge.api import (
     Deadline,
     DeadlineKind,
     DrawExclusion,
+    Duty,
     Exclusion,
     GroupSize,
     ManagementClass,
+    MonthAfterQuarterTasks,
     Note,
-    NoteKind,
     Obligation,
     ObligationKind,
+    OnDay,
     Per,
     PolicySpec,
+    RatioWeight,
+    ReplacementRule,
+    RiskClass,
     Rule,
     RuleBook,
+    StatutoryDate,
     SubjectFacts,
     Tag,
     hookimpl,
     percent,
 )
-from ssj_policies._common import bundled_matters, inspected_clean_this_year, routine_matter
+from ssj_policies._common import (
+    bundled_matters,
+    inspected_clean_this_year,
+    risk_weight,
+    routine_matter,
+)
 
 NAME = "weihai"
 LOCALITY = "威海市"
@@ -105,8 +122,37 @@ OBLIGATIONS = (
 )
 
 
-def build(*, exclude_inspected_clean: bool = True) -> RuleBook:
-    """The 威海 policy; `exclude_inspected_clean` switches the 第十八条 exclusion (on by default)."""
+RAISE_QUOTE = "对信用风险高和涉“两高”项目的监管对象，应提高抽查比例"
+# 第十五条 "应提高抽查比例": the text gives no number; this project reads it as twice the
+# category's ratio (SPECIAL is drawn in full every half-year and has no ratio to raise).
+RAISED = Fraction(2)
+RATIO_CATEGORIES = frozenset({K, S, G})
+WEIGHTS = (
+    risk_weight(RiskClass.VERY_HIGH, RAISED, "第十五条", RAISE_QUOTE, RATIO_CATEGORIES),
+    risk_weight(RiskClass.HIGH, RAISED, "第十五条", RAISE_QUOTE, RATIO_CATEGORIES),
+    RatioWeight("两高", RAISED, "涉“两高”项目: ratio ×2", "第十五条",
+                lambda f: f.tag(Tag.HIGH_ENERGY.value), RATIO_CATEGORIES, RAISE_QUOTE),
+)
+
+
+TO_CITY = "市生态环境局"
+STATUTORY_DATES = (
+    StatutoryDate("annual-plan", Duty.ANNUAL_PLAN, "年度“双随机、一公开”抽查工作计划", Per.YEAR,
+                  OnDay(1, 15), "第六条", quote="于每年1月15日前报市生态环境局", to=TO_CITY),
+    StatutoryDate("statistics", Duty.STATISTICS, "“双随机、一公开”监管情况统计表", Per.QUARTER,
+                  MonthAfterQuarterTasks(2), "第二十八条",
+                  quote="各分局应于每季度随机抽查任务完成后的次月2日前，通过智慧监管系统上报行政区域内"
+                        "生态环境“双随机、一公开”监管情况统计表", to=TO_CITY),
+    StatutoryDate("annual-report", Duty.ANNUAL_REPORT, "“双随机、一公开”工作报告", Per.YEAR,
+                  OnDay(1, 5, years_after=1), "第二十八条",
+                  quote="各分局应于每年1月5日前，将上一年度“双随机、一公开”工作报告报送市生态环境局",
+                  to=TO_CITY),
+)
+
+
+def build(*, exclude_inspected_clean: bool = True, risk_weighted: bool = True) -> RuleBook:
+    """The 威海 policy; `exclude_inspected_clean` switches the 第十八条 exclusion, `risk_weighted`
+    the raised ratios of 第十五条 (both on by default)."""
     return RuleBook(
         name=NAME,
         locality=LOCALITY,
@@ -120,17 +166,20 @@ def build(*, exclude_inspected_clean: bool = True) -> RuleBook:
         group_size=GroupSize(2, "第十九条", quote="检查人员执行抽查任务时不得少于2人"),
         deadlines=(Deadline(DeadlineKind.PUBLICATION, 20, CountedFrom.QUARTER_COMPLETE, "第二十二条",
                             quote="市生态环境局应在每季度随机抽查任务完成后的 20 个工作日内"),),
+        weights=WEIGHTS if risk_weighted else (),
         notes=(
-            Note("raise the share drawn of units with a high credit risk (risk class C/D) and "
-                 "units with 两高 projects", "第十五条",
-                 quote="对信用风险高和涉“两高”项目的监管对象，应提高抽查比例"),
+            *(() if risk_weighted else (Note(
+                "raise the share drawn of units with a high credit risk (risk class C/D) and "
+                "units with 两高 projects", "第十五条", quote=RAISE_QUOTE),)),
             Note("fewer on-site checks for units with good environmental management or credit and "
                  "units on the positive list", "第十五条",
                  quote="对环境管理水平高、信用评价好和纳入监督执法正面清单的监管对象，减少现场检查次数"),
-            Note("a drawn inspector is replaced only for special reasons, with the approval of the "
-                 "deputy head in charge", "第二十一条", kind=NoteKind.PROCEDURE,
-                 quote="已抽取的检查人员原则上不得更换"),
         ),
+        statutory_dates=STATUTORY_DATES,
+        replacement=ReplacementRule(
+            "本单位分管负责同志", "第二十一条",
+            quote="已抽取的检查人员原则上不得更换，但因特殊情况无法继续履行检查任务的，"
+                  "经本单位分管负责同志同意后，可调整更换"),
         matters=(routine_matter("第五条"),),
         matter_list=bundled_matters(NAME),
         draw_exclusions=(DrawExclusion(

@@ -10,6 +10,10 @@ unit: the text names the 名录) once a year — the draw forces in the uncovere
 remaining quarters cannot otherwise cover. At most 2 checks of one unit a year, SPECIAL excepted.
 Matters (附件1, 附件3): M01 and the object libraries' matters with their own ratios
 (`matters/yangcheng.csv`).
+Risk (三 "对低风险、一般风险、较高风险、高风险企业分别递加比例抽查"): each category's ratio rises with the
+企业信用风险分类 class — ×1 for A (低风险), ×1.5 B, ×2 C, ×2.5 D (the text gives no numbers: equal
+steps of half the ratio, this project's reading; `build(risk_weighted=False)` leaves it a note
+as policies/README.md has it). Each class is drawn as a part of its category's draw.
 Results (六): entered within 20 working days of the check; changed only with the principal's
 sign-off. Publication follows the entry through the 公示系统: the default 20 working days apply.
 """
@@ -17,6 +21,7 @@ sign-off. Publication follows the entry through the 公示系统: the default 20
 from __future__ import annotations
 
 from collections.abc import Callable
+from fractions import Fraction
 
 from ssj_bridge.api import (
     Category,
@@ -24,6 +29,7 @@ from ssj_bridge.api import (
     CountedFrom,
     Deadline,
     DeadlineKind,
+    Duty,
     Evidence,
     ManagementClass,
     Matter,
@@ -31,16 +37,19 @@ from ssj_bridge.api import (
     NoteKind,
     Obligation,
     ObligationKind,
+    OnDay,
     Per,
     PolicySpec,
+    RiskClass,
     Rule,
     RuleBook,
+    StatutoryDate,
     SubjectFacts,
     Tag,
     hookimpl,
     percent,
 )
-from ssj_policies._common import bundled_matters, default_publication, routine_matter
+from ssj_policies._common import bundled_matters, default_publication, risk_weight, routine_matter
 
 NAME = "yangcheng"
 LOCALITY = "晋城市阳城县"
@@ -112,8 +121,17 @@ OBLIGATIONS = (
 )
 
 
-def build() -> RuleBook:
-    """The 阳城 policy."""
+RISK_QUOTE = "对低风险、一般风险、较高风险、高风险企业分别递加比例抽查"
+# 三 "分别递加比例": the text gives no numbers; this project reads equal steps of half the
+# category's own ratio over the four 企业信用风险分类 classes (A 低风险 keeps the ratio).
+RISK_STEPS = ((RiskClass.VERY_HIGH, Fraction(5, 2)), (RiskClass.HIGH, Fraction(2)),
+              (RiskClass.MEDIUM, Fraction(3, 2)))
+
+WEIGHTS = tuple(risk_weight(risk, factor, "三", RISK_QUOTE) for risk, factor in RISK_STEPS)
+
+
+def build(*, risk_weighted: bool = True) -> RuleBook:
+    """The 阳城 policy; `risk_weighted` switches the ratios scaled by credit-risk class (三)."""
     return RuleBook(
         name=NAME,
         locality=LOCALITY,
@@ -128,10 +146,17 @@ def build() -> RuleBook:
                      quote="在完成“双随机、一公开”抽查工作后 20 个工作日内，及时将抽查结果录入"),
             default_publication(),
         ),
+        weights=WEIGHTS if risk_weighted else (),
+        statutory_dates=(StatutoryDate(
+            "joint-report", Duty.JOINT_REPORT,
+            "全年部门联合“双随机、一公开”监管工作情况和抽查数据信息", Per.YEAR, OnDay(10, 30), "八（五）",
+            quote="10月30日前，将全年部门联合“双随机、一公开”监管工作情况和抽查数据信息报阳城县市场监管领域"
+                  "“双随机、一公开”监管工作领导小组办公室",
+            to="阳城县市场监管领域“双随机、一公开”监管工作领导小组办公室"),),
         notes=(
-            Note("draw increasing shares from low, medium, high and very high credit risk "
-                 "classes (A < B < C < D)", "三",
-                 quote="对低风险、一般风险、较高风险、高风险企业分别递加比例抽查"),
+            *(() if risk_weighted else (Note(
+                "draw increasing shares from low, medium, high and very high credit risk "
+                "classes (A < B < C < D)", "三", quote=RISK_QUOTE),)),
             Note("a result once entered is changed only when wrong, with the principal's signed "
                  "confirmation", "六", kind=NoteKind.PROCEDURE,
                  quote="检查结果确有错误的，经主要负责人签字确认后，及时更正"),

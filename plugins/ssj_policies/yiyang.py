@@ -29,6 +29,7 @@ from ssj_bridge.api import (
     Deadline,
     DeadlineKind,
     DrawExclusion,
+    Duty,
     Evidence,
     ExpertiseRule,
     GroupSize,
@@ -36,10 +37,12 @@ from ssj_bridge.api import (
     Note,
     Obligation,
     ObligationKind,
+    OnDay,
     Per,
     PolicySpec,
     Rule,
     RuleBook,
+    StatutoryDate,
     SubjectFacts,
     Tag,
     hookimpl,
@@ -161,6 +164,11 @@ def build(*, positive_list_key_as_general: bool = False,
             enabled=exclude_inspected_clean, levels=frozenset({COUNTY})),),
         matter_list=bundled_matters(NAME),
         done_when_published="五（三）",
+        withholding="五（三）",
+        statutory_dates=(StatutoryDate(
+            "annual-plan", Duty.ANNUAL_PLAN, "年度抽查工作计划", Per.YEAR, OnDay(1, 31), "四（一）",
+            quote="各区县（市）生态环境分局应在年初制定年度抽查工作计划",
+            reading="年初: read as by the end of January (the text gives no day)"),),
     )
 
 

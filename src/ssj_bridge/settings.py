@@ -14,8 +14,8 @@ import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
-from urllib.parse import unquote, urlsplit
+from typing import Any, ClassVar, Literal, TypeVar
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import structlog
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
@@ -58,6 +58,49 @@ class PlatformSettings(BaseModel):
                 **(self.model_extra or {})}
 
 
+class AlertSettings(BaseModel):
+    """Who is told when a sync fails or is degraded (`SSJ_ALERTS__…`, ssj_bridge.operations.alerts).
+
+    `url`: one or more notification URLs (apprise), separated by spaces or commas:
+    `wecombot://KEY` (企业微信群机器人), `dingtalk://[SECRET@]TOKEN` (钉钉), `mailtos://user:pass@host
+    ?to=…` (email), `json://host/path` (any webhook). A secret: masked wherever text is shown.
+    `on`: `degraded` (exit 3 and worse) or `failed` (75, 78 and other errors only).
+    """
+
+    url: SecretStr | None = None
+    on: Literal["degraded", "failed"] = "degraded"
+    timeout: float = Field(default=10.0, gt=0, description="seconds to deliver one alert")
+
+    def urls(self) -> list[str]:
+        """The configured alert URLs (none when SSJ_ALERTS__URL is not set)."""
+        if self.url is None:
+            return []
+        return [u for u in self.url.get_secret_value().replace(",", " ").split() if u]
+
+    def secrets(self) -> list[str]:
+        """Every credential the alert URLs hold (to be masked wherever text is shown): each
+        URL whole, its password, query values and long path segments, and for robot schemes
+        the host (the key itself) and the user (钉钉's signing secret); longest first."""
+        found: set[str] = set()
+        for url in self.urls():
+            parts = urlsplit(url)
+            found.add(url)
+            if parts.password:
+                found.add(unquote(parts.password))
+            if parts.scheme in _ROBOT_SCHEMES and parts.hostname:
+                found.add(parts.netloc.rpartition("@")[2])
+                if parts.username:
+                    found.add(unquote(parts.username))
+            found.update(unquote(seg) for seg in parts.path.split("/") if len(seg) >= 6)
+            found.update(value for _name, value in parse_qsl(parts.query) if len(value) >= 6)
+        return sorted((f for f in found if f), key=len, reverse=True)
+
+
+# Alert URL schemes whose "host" is a credential (a robot's key or token), not a machine.
+_ROBOT_SCHEMES = frozenset({"wecombot", "dingtalk", "wxteams", "workflow", "workflows", "feishu",
+                            "lark"})
+
+
 class Settings(BaseSettings):
     """The deployment's settings (interface.md, "Configuration")."""
 
@@ -82,6 +125,9 @@ class Settings(BaseSettings):
     # A stream whose first page announces at least this many records is stored by a writer
     # process of its own (ssj_bridge.store.writer_process); 0: never.
     writer_process_from: int = Field(default=20_000, ge=0)
+    # The Chromium that prints documents to PDF (default: the first on PATH).
+    chromium: str | None = None
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
     permit: PlatformSettings = Field(default_factory=PlatformSettings)
     credit: PlatformSettings = Field(default_factory=PlatformSettings)
     province: PlatformSettings = Field(default_factory=PlatformSettings)
@@ -94,8 +140,9 @@ class Settings(BaseSettings):
 
     def secret_values(self) -> list[str]:
         """Every secret value set: the platform sections' credentials (any field whose name
-        says it is one, adapters' own included) and the database password."""
-        found = []
+        says it is one, adapters' own included), the database password and the alert URLs'
+        keys, tokens and passwords."""
+        found = list(self.alerts.secrets())
         for role in PLATFORM_ROLES:
             for name, value in getattr(self, role).fields().items():
                 if value is None or not is_secret_name(name):
@@ -208,6 +255,7 @@ def warn_unknown_variables(environ: Mapping[str, str]) -> list[str]:
     top = {env_name((name,)) for name in Settings.model_fields}
     common = {env_name((role, name)) for role in PLATFORM_ROLES
               for name in PlatformSettings.model_fields}
+    top |= {env_name(("alerts", name)) for name in AlertSettings.model_fields}
     warned = []
     for variable in sorted(environ):
         name = variable.upper()

@@ -8,9 +8,18 @@ ended and the store ends as if it had never stopped.
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
 from typing import Any
+
+try:
+    import resource
+except ImportError:  # not on POSIX
+    resource = None  # type: ignore[assignment]
 
 import structlog
 
@@ -22,16 +31,29 @@ from ssj_bridge.errors import (
     SsjError,
     exit_code_of,
 )
-from ssj_bridge.features.library import LIBRARY_PLATFORM, enqueue_library
+from ssj_bridge.features.library import (
+    LIBRARY_PLATFORM,
+    LibraryCounts,
+    LibraryPass,
+    enqueue_library,
+)
 from ssj_bridge.features.publications import after_relay, before_relay
+from ssj_bridge.features.statutory import log_warnings
 from ssj_bridge.i18n import _
 from ssj_bridge.log import redact_text
+from ssj_bridge.model import beijing_now, beijing_today, iso_beijing
 from ssj_bridge.outbox.relay import relay
 from ssj_bridge.platform.adapter import AdapterContext, Batch, Writes
 from ssj_bridge.platform.prefetch import prefetch
 from ssj_bridge.plugins.host import PluginHost
-from ssj_bridge.policy.classify import classify_current_quarter, resolve_policy
+from ssj_bridge.policy.classify import (
+    ActivePolicy,
+    ClassifyReport,
+    classify_current_quarter,
+    resolve_policy,
+)
 from ssj_bridge.policy.closing import keep_periods
+from ssj_bridge.policy.incremental import changes_since_last_run
 from ssj_bridge.settings import PLATFORM_ROLES, PlatformSettings, Settings, env_name
 from ssj_bridge.store import SYNC_LOCK, Store
 
@@ -72,6 +94,8 @@ class SyncReport:
 
     platforms: dict[str, PlatformReport] = field(default_factory=dict)
     hook_failures: list[str] = field(default_factory=list)  # plugins whose after_sync raised
+    started_at: datetime = field(default_factory=beijing_now)
+    finished_at: datetime | None = None
 
     @property
     def exit(self) -> ExitCode:
@@ -79,9 +103,10 @@ class SyncReport:
         return ExitCode.worst(*(p.exit for p in self.platforms.values()))
 
     def as_json(self) -> dict[str, Any]:
-        """`{"exit", "platforms": {NAME: {...}}}`."""
+        """`{"exit", "platforms": {NAME: {...}}, "startedAt", "finishedAt", "durationS"}`."""
         return {"exit": int(self.exit),
-                "platforms": {n: p.as_json() for n, p in self.platforms.items()}}
+                "platforms": {n: p.as_json() for n, p in self.platforms.items()},
+                **run_times(self.started_at, self.finished_at)}
 
     def summary_line(self) -> str:
         """The one-line summary printed at the end of a run, in the language in force."""
@@ -105,6 +130,15 @@ class SyncReport:
         if self.hook_failures:
             line += _(" (after_sync failed in: {names})").format(names=", ".join(self.hook_failures))
         return line
+
+
+def run_times(started: datetime, finished: datetime | None) -> dict[str, Any]:
+    """`startedAt`, `finishedAt` (ISO-8601, +08:00; null while running) and `durationS`
+    (seconds, to the millisecond, from the clock's own difference, not the rounded texts)."""
+    return {"startedAt": iso_beijing(started),
+            "finishedAt": None if finished is None else iso_beijing(finished),
+            "durationS": None if finished is None
+            else round((finished - started).total_seconds(), 3)}
 
 
 def configured_roles(settings: Settings, only: list[str] | None) -> list[str]:
@@ -148,24 +182,35 @@ def run_sync(settings: Settings, store: Store, host: PluginHost, *,
         gc.set_threshold(100_000, *collect_after[1:])
         try:
             # Due dates brought up to date, changed refusals queued again, before any relay.
-            deadline_rules = before_relay(settings, store, host)
+            with _step("publications before relay"):
+                deadline_rules = before_relay(settings, store, host)
             # A roster imported since the last run: the people a task names must be in the
             # platform's library before the task is pushed.
-            enqueue_library(store, settings, include_subjects=False)
+            with _step("inspector library"):
+                enqueue_library(store, settings, include_subjects=False)
             for role in roles:
-                report.platforms[role] = _sync_platform(settings, store, host, role, progress)
-            after_relay(store, deadline_rules)  # a warning for each overdue publication
+                with _step(f"platform {role}"):
+                    report.platforms[role] = _sync_platform(settings, store, host, role,
+                                                            progress)
+            with _step("publications after relay"):
+                after_relay(store, deadline_rules)  # a warning for each overdue publication
             synced = [r for r, p in report.platforms.items() if p.error is None]
-            report.hook_failures = call_after_sync(host, report.as_json(), synced)
+            with _step("after-sync hooks"):
+                report.hook_failures = call_after_sync(host, report.as_json(), synced)
+            queued = after_streams(settings, store, policy).queued
             if policy is not None:
-                classify_current_quarter(store, policy, settings.region_code)
-                # The quarter's roster counts while it runs; a quarter that ended, frozen.
-                keep_periods(store, policy, settings.region_code)
-            queued = enqueue_library(store, settings)
+                with _step("closed periods"):
+                    # The quarter's roster counts while it runs; a quarter that ended, frozen.
+                    keep_periods(store, policy, settings.region_code)
+                with _step("statutory dates"):
+                    # A filing, draw or report date of the policy nearing or passed: say so.
+                    log_warnings(store, policy.policy, deadline_rules.calendar, beijing_today(),
+                                 region=settings.region_code, own_org=settings.org_code)
             if LIBRARY_PLATFORM in synced and (queued.subjects or queued.inspectors):
                 # What classification just changed goes out in this run, not the next.
-                again = _sync_platform(settings, store, host, LIBRARY_PLATFORM, progress,
-                                       writes_only=True)
+                with _step("library push"):
+                    again = _sync_platform(settings, store, host, LIBRARY_PLATFORM, progress,
+                                           writes_only=True)
                 report.platforms[LIBRARY_PLATFORM].add_writes(again)
         except BaseException as exc:
             failure = exc
@@ -173,11 +218,64 @@ def run_sync(settings: Settings, store: Store, host: PluginHost, *,
         finally:
             gc.set_threshold(*collect_after)
             gc.unfreeze()
+            report.finished_at = beijing_now()
             summary = report.as_json()
             if failure is not None:  # the run log says how the process ended, not 0
                 summary.update(exit=exit_code_of(failure), error=redact_text(str(failure)))
             store.finish_run(run_id, summary["exit"], summary)
     return report
+
+
+@dataclass
+class AfterStreams:
+    """What classification (None without a policy) and the library queue did."""
+
+    classified: ClassifyReport | None
+    queued: LibraryCounts
+
+
+def after_streams(settings: Settings, store: Store, policy: ActivePolicy | None, *,
+                  today: date | None = None) -> AfterStreams:
+    """Classification and the library queue, over the subjects whose facts changed since the
+    last run (`today`: the day the run counts as, Beijing's by default)."""
+    if policy is None and not settings.platform(LIBRARY_PLATFORM).base_url:
+        # Nothing reads the marks: they wait for a step that does.
+        return AfterStreams(None, LibraryCounts())
+    with changes_since_last_run(store, today) as changes:
+        reclassified = library = None
+        if policy is not None:
+            # One pass: each chunk of subjects classified has its library records queued.
+            if settings.platform(LIBRARY_PLATFORM).base_url:
+                library = LibraryPass(changes.today)
+            with _step("classification and library queue"):
+                reclassified = classify_current_quarter(store, policy, settings.region_code,
+                                                        changes=changes, on_chunk=library)
+        with _step("library queue"):
+            queued = enqueue_library(store, settings, changes=changes,
+                                     reclassified=reclassified, queued_with=library)
+    return AfterStreams(reclassified, queued)
+
+
+@contextmanager
+def _step(name: str) -> Iterator[None]:
+    """Log how long a step of the run took, and the peak memory so far (this process, and
+    the largest process it started and waited for: the store's writer process)."""
+    started, cpu = time.perf_counter(), time.process_time()
+    try:
+        yield
+    finally:
+        log.info("step done", step=name, seconds=round(time.perf_counter() - started, 3),
+                 cpu_seconds=round(time.process_time() - cpu, 3), **_peaks())
+
+
+def _peaks() -> dict[str, float]:
+    if resource is None:
+        return {}
+    # Kilobytes on Linux, bytes on macOS.
+    scale = 1024 * 1024 if sys.platform == "darwin" else 1024
+    return {"peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / scale, 1),
+            "children_peak_mb": round(
+                resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / scale, 1)}
 
 
 def call_after_sync(host: PluginHost, report: dict[str, Any], platforms: list[str]) -> list[str]:

@@ -91,6 +91,7 @@ class Simulator:
         self._minute = -1
         self._in_minute = 0
         self._chains: dict[str, list[dict[str, Any]]] = {}
+        self.page_cap: int | None = None  # at most this many items a page (short pages)
         self._sequence = 0
         self._seed(random.Random(f"gd/{seed}/{region}"), pool, tasks, seed, malformed_rate)
 
@@ -210,6 +211,11 @@ class Simulator:
         """Stamp changes `offset` seconds off this machine's clock (negative: behind)."""
         with self.lock:
             self.clock_offset = offset
+
+    def short_pages(self, size: int | None) -> None:
+        """Serve at most `size` items a page, whatever `limit` asks (None: as asked); the
+        chain goes on after the last item served."""
+        self.page_cap = size
 
     def revoke_credentials(self) -> None:
         """Every request is signed; there is no session to end."""
@@ -414,7 +420,7 @@ class Simulator:
             chain_id = f"{kind}{len(self._chains) + 1}"
             self._chains[chain_id] = chain
             position = 0
-        page = chain[position:position + limit]
+        page = chain[position:position + min(limit, self.page_cap or limit)]
         after = position + len(page)
         # Each item as it is now: its content may have changed, its place in the chain not.
         return {"items": [orjson.loads(orjson.dumps(record)) for record in page],

@@ -6,11 +6,19 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import orjson
 import pytest
 from support import Clock
 
-from ssj_bridge.api.simulation import SimulatorControls, subjects
-from ssj_bridge.api.testing import WriteSample, WriteSamples, installed_adapter
+from ssj_bridge.api.simulation import SimResponse, SimulatorControls, subjects
+from ssj_bridge.api.testing import (
+    NEXT_MARKER,
+    ErrorModel,
+    PagingModel,
+    WriteSample,
+    WriteSamples,
+    installed_adapter,
+)
 from ssj_province_gd import pacing
 
 if TYPE_CHECKING:
@@ -27,6 +35,16 @@ REGION = "440305"
 # Retries fast, no pacing in the way: the checks are about behaviour, not the minute.
 FAST = {"page_size": 4, "initial_backoff": 0.005, "max_backoff": 0.02, "deadline": 30,
         "calls_per_minute": 100_000}
+
+
+# Every errCode of docs/platforms/province-gd.md (success carries none).
+CODES = ("SIGN_ERROR", "TIMESTAMP_EXPIRED", "FREQ_LIMIT", "PARAM_ERROR", "NOT_FOUND", "SYS_BUSY")
+
+
+def coded_answer(code: str) -> SimResponse:
+    """The gateway's answer carrying `code`: always HTTP 200, `success` false."""
+    return SimResponse(200, orjson.dumps({"success": False, "errCode": code, "errMsg": "?",
+                                          "result": None}))
 
 
 def subject(uscc: str, name: str, region: str, category: str) -> dict[str, object]:
@@ -98,4 +116,7 @@ def conformance_target() -> ConformanceTarget:
         writes=write_samples,
         contracts={"task-listing": ROOT / "contracts" / "gd" / "task.schema.json",
                    "result-listing": ROOT / "contracts" / "gd" / "result.schema.json"},
+        paging=PagingModel(NEXT_MARKER, source="province-gd.md: cursor paging, nextCursor "
+                                               "null on the last page"),
+        errors=ErrorModel(CODES, coded_answer),
     )

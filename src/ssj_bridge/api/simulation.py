@@ -18,11 +18,17 @@ from ssj_bridge.testing.controls import (
     ForcedFaults,
     SimulatorControls,
 )
-from ssj_bridge.testing.faults import envelope, forced_answer, random_fault
+from ssj_bridge.testing.faults import (
+    ENVELOPE_CODES,
+    envelope,
+    envelope_answer,
+    forced_answer,
+    random_fault,
+)
 
 __all__ = [
-    "FAULT_KINDS", "PERMANENT", "RATE_LIMIT", "STALE_SIGNATURE", "TRANSIENT", "ForcedFault",
-    "ForcedFaults", "RunningSimulator", "SimRequest", "SimResponse", "SimulatorControls",
-    "SimulatorSet", "SyntheticSubject", "envelope", "forced_answer", "over_limit", "random_fault", "serve",
-    "start_simulators", "subjects",
+    "ENVELOPE_CODES", "FAULT_KINDS", "PERMANENT", "RATE_LIMIT", "STALE_SIGNATURE", "TRANSIENT",
+    "ForcedFault", "ForcedFaults", "RunningSimulator", "SimRequest", "SimResponse",
+    "SimulatorControls", "SimulatorSet", "SyntheticSubject", "envelope", "envelope_answer",
+    "forced_answer", "over_limit", "random_fault", "serve", "start_simulators", "subjects",
 ]

@@ -11,8 +11,12 @@ from ssj_bridge.platform.adapter import AdapterSpec
 from ssj_bridge.plugins.host import load_plugins
 from ssj_bridge.testing.conformance import (
     CAPABILITIES,
+    NEXT_MARKER,
+    SHORT_PAGE,
     ConformanceSuite,
     ConformanceTarget,
+    ErrorModel,
+    PagingModel,
     conformance_target,
     json_body_key,
     json_schema_validator,
@@ -32,7 +36,8 @@ def installed_adapter(name: str) -> AdapterSpec:
 
 
 __all__ = [
-    "CAPABILITIES", "ConformanceSuite", "ConformanceTarget", "Harness", "Served", "SyncRun",
-    "WriteSample", "WriteSamples", "conformance_target", "installed_adapter",
+    "CAPABILITIES", "NEXT_MARKER", "SHORT_PAGE", "ConformanceSuite", "ConformanceTarget",
+    "ErrorModel", "Harness", "PagingModel", "Served", "SyncRun", "WriteSample", "WriteSamples",
+    "conformance_target", "installed_adapter",
     "json_body_key", "json_schema_validator", "load_plugins",
 ]

@@ -41,6 +41,11 @@ class Context:
                 set_language(self._settings.language)
         return self._settings
 
+    @property
+    def loaded(self) -> Settings | None:
+        """The settings if they have been read without error, else None."""
+        return self._settings
+
     def store(self, *, migrate: bool = True) -> Store:
         """The store of SSJ_DATABASE_URL, brought to the newest schema.
 

@@ -13,7 +13,7 @@ from ssj_bridge.i18n import _
 
 @click.command()
 @click.argument("what", type=click.Choice(["subjects", "inspectors", "tasks", "results", "draws",
-                                           "quarantine", "matters", "objects"]))
+                                           "quarantine", "matters", "objects", "joint"]))
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "xlsx"]), default="jsonl",
               show_default=True,
               help="jsonl: the documented records; csv, xlsx: a table to read in a spreadsheet.")

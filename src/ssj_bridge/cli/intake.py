@@ -114,3 +114,32 @@ def objects_import(ctx: Context, file: Path, imported_by: str | None) -> None:
     click.echo(_("the provincial library takes permit holders only (one record per USCC, in a "
                  "supervision category): objects stay in the local library; their tasks and "
                  "results go to the platforms where they have a USCC, and stay local where not"))
+
+
+@click.group()
+def joint() -> None:
+    """Joint cross-department plans (跨部门联合抽查; CSV or XLSX, interface.md's columns)."""
+
+
+@joint.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--by", "imported_by", default=None,
+              help="Who loads the file (default: the operating-system user).")
+@pass_context
+def joint_import(ctx: Context, file: Path, imported_by: str | None) -> None:
+    """Load FILE all-or-nothing: upsert plans by planId, others unchanged. Each plan's matter
+    codes must be on the deployment's list of 抽查事项 (SSJ_POLICY's, with what was imported)."""
+    from ssj_bridge.intake import import_joint_plans
+    from ssj_bridge.plugins.host import load_plugins
+    from ssj_bridge.policy.classify import resolve_policy
+    from ssj_bridge.policy.matters import effective_matters
+
+    store = ctx.store()
+    settings = ctx.settings
+    settings.require("policy")
+    active = resolve_policy(load_plugins(), settings.policy)
+    codes = {m.code for m in effective_matters(store, active.policy)}
+    result = import_joint_plans(store, file, codes, imported_by)
+    click.echo(_("{rows} joint plans applied from {file} (import {id}, by {by}); each "
+                 "department's inspectors are the roster's people of its orgCode").format(
+        rows=result.rows, file=result.file_name, id=result.import_id, by=result.imported_by))

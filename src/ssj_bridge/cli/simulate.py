@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import shlex
 import signal
 import sys
 import threading
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +18,11 @@ from ssj_bridge.i18n import _
 
 @click.command()
 @click.option("--region", default=None,
-              help="Region code the simulators serve (default: SSJ_REGION_CODE).")
+              help="Region code the simulators serve (default: SSJ_REGION_CODE, else the "
+                   "policy's own).")
+@click.option("--policy", default=None,
+              help="The locality policy the printed settings name (default: SSJ_POLICY, else "
+                   "the installed example).")
 @click.option("--subjects", default=1000, show_default=True, type=int,
               help="How many subjects the simulators hold.")
 @click.option("--seed", default=1, show_default=True, type=int,
@@ -36,18 +42,23 @@ from ssj_bridge.i18n import _
 @click.option("--adapter", "chosen", multiple=True,
               help="ROLE=ADAPTER: serve that adapter's simulator for the role (e.g. province=gd).")
 @pass_context
-def simulate(ctx: Context, /, region: str | None, subjects: int, seed: int, only: str | None,
-             ports: tuple[str, ...], extra: tuple[str, ...], chosen: tuple[str, ...],
-             **faults: Any) -> None:
-    """Serve the platform simulators on 127.0.0.1 until interrupted."""
-    region = region or ctx.settings.region_code
-    if not region:
-        raise click.UsageError(_("give --region (or set SSJ_REGION_CODE): the region the "
-                                 "simulators serve"))
+def simulate(ctx: Context, /, region: str | None, policy: str | None, subjects: int, seed: int,
+             only: str | None, ports: tuple[str, ...], extra: tuple[str, ...],
+             chosen: tuple[str, ...], **faults: Any) -> None:
+    """Serve the platform simulators on 127.0.0.1 until interrupted.
+
+    Prints every setting a sync against them needs (NAME=VALUE, one a line, quoted for a
+    shell), so `ssj-bridge sync` works with them and nothing else set.
+    """
     from ssj_bridge.plugins.host import load_plugins
+    from ssj_bridge.simulation.demo import choose_deployment
     from ssj_bridge.simulation.launch import start_simulators
 
     host = load_plugins()
+    settings = ctx.settings
+    deployment = choose_deployment(host, policy=policy or settings.policy,
+                                   region=region or settings.region_code)
+    region = deployment.region
     options = {"region": region, "subjects": subjects, "seed": seed,
                **{k: v for k, v in faults.items() if v is not None}}
     per_role: dict[str, dict[str, Any]] = {}
@@ -72,12 +83,9 @@ def simulate(ctx: Context, /, region: str | None, subjects: int, seed: int, only
     roles = [r.strip() for r in only.split(",")] if only else None
     sims = start_simulators(host, options, roles=roles, adapters=adapter_map, per_role=per_role,
                             ports=port_map)
-    for name, value in sims.environment().items():
-        click.echo(f"{name}={value}")
-    for role, name in adapter_map.items():
-        if role in sims.running:
-            click.echo(f"SSJ_{role.upper()}__ADAPTER={name}")
-    click.echo(f"SSJ_REGION_CODE={region}")
+    for name, value in simulated_settings(sims.environment(), adapter_map, deployment,
+                                          roles=sims.running).items():
+        click.echo(f"{name}={shlex.quote(value)}")
     sys.stdout.flush()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -87,6 +95,19 @@ def simulate(ctx: Context, /, region: str | None, subjects: int, seed: int, only
         pass
     finally:
         sims.stop()
+
+
+def simulated_settings(environment: Mapping[str, str], adapters: Mapping[str, str],
+                       deployment: Any, *, roles: Iterable[str]) -> dict[str, str]:
+    """Every setting a sync against the simulators needs: each platform's address and
+    credentials, the adapters chosen, the region, the authority and the policy."""
+    found = dict(environment)
+    running = set(roles)
+    found.update({f"SSJ_{role.upper()}__ADAPTER": name for role, name in adapters.items()
+                  if role in running})
+    found.update({"SSJ_REGION_CODE": deployment.region, "SSJ_ORG_CODE": deployment.org_code,
+                  "SSJ_ORG_NAME": deployment.org_name, "SSJ_POLICY": deployment.policy})
+    return found
 
 
 @click.command()

@@ -13,6 +13,7 @@ from ssj_bridge.model import TaskStatus
 from ssj_bridge.model.periods import Quarter
 from ssj_bridge.policy.rules import PastResult, SubjectFacts
 from ssj_bridge.store.schema import assignments, results, tasks
+from ssj_bridge.store.upsert import list_parameter, listed
 
 FactsOf = Callable[[Sequence[str]], Mapping[str, SubjectFacts]]
 
@@ -61,17 +62,14 @@ def checks_in_year(conn: Connection, year: int) -> Counter[str]:
 
 def past_results(conn: Connection, usccs: Iterable[str]) -> dict[str, list[PastResult]]:
     """Every recorded result of the subjects, with who drew its task, oldest first."""
-    wanted = sorted(set(usccs))
+    dialect = conn.dialect.name
     found: dict[str, list[PastResult]] = {}
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start:start + 500]
-        rows = conn.execute(
-            select(results.c.uscc, results.c.inspected_on, results.c.result_code,
-                   tasks.c.drawn_by)
-            .select_from(results.outerjoin(tasks, tasks.c.task_id == results.c.task_id))
-            .where(results.c.uscc.in_(chunk))
-            .order_by(results.c.uscc, results.c.inspected_on))
-        for row in rows:
-            found.setdefault(row.uscc, []).append(PastResult(
-                row.uscc, row.inspected_on, row.result_code, row.drawn_by))
+    rows = conn.execute(
+        select(results.c.uscc, results.c.inspected_on, results.c.result_code, tasks.c.drawn_by)
+        .select_from(results.outerjoin(tasks, tasks.c.task_id == results.c.task_id))
+        .where(listed(dialect, results.c.uscc, "usccs"))
+        .order_by(results.c.uscc, results.c.inspected_on),
+        {"usccs": list_parameter(dialect, sorted(set(usccs)))}).all()
+    for uscc, inspected_on, result_code, drawn_by in rows:
+        found.setdefault(uscc, []).append(PastResult(uscc, inspected_on, result_code, drawn_by))
     return found

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from ssj_bridge.draw.joint import Department
 from ssj_bridge.draw.records import DrawRecord, all_draws
 from ssj_bridge.plugins.registry import Registry
 from ssj_bridge.store import Store
@@ -38,7 +39,19 @@ def draw_object(draw: DrawRecord) -> dict[str, Any]:
         # (contracts/draw/README.md, "Inspector matching"), fixed at the commit.
         "matching": draw.matching.as_json(),
         "redraws": [r.as_json() for r in draw.redraws] if revealed else None,
+        # What narrows the draw and what it was committed with: the district or part, a 定向
+        # scope, a joint plan, a count and why, a commitment it replaced and why.
+        "scope": draw.scope,
+        **({"departments": [_department(d, revealed) for d in draw.departments]}
+           if draw.departments else {}),
     }
+
+
+def _department(department: Department, revealed: bool) -> dict[str, Any]:
+    shown = department.exported()
+    if not revealed:
+        shown["groups"] = None
+    return shown
 
 
 def draw_rows(store: Store) -> Iterator[dict[str, Any]]:

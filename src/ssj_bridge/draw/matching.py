@@ -114,6 +114,11 @@ class MatchingInputs:
         return self._by_id[inspector_id]
 
     @cached_property
+    def candidate_ids(self) -> frozenset[str]:
+        """The inspector candidates' IDs, as a set."""
+        return frozenset(p.inspector_id for p in self.inspectors)
+
+    @cached_property
     def _by_id(self) -> dict[str, InspectorProfile]:
         return {p.inspector_id: p for p in self.inspectors}
 
@@ -155,6 +160,8 @@ class Redraw:
 
     ``unavailable`` are candidates that could not take the seat when it was redrawn (retired,
     or with a conflict declared after the commit); ``seq`` numbers the draw's redraws from 1.
+    ``approved_by`` is who approved the replacement, where one was asked for (威海 第二十一条
+    "经本单位分管负责同志同意"); it does not enter the stream, so it changes no seat.
     """
 
     seq: int
@@ -164,19 +171,22 @@ class Redraw:
     reason: str
     unavailable: tuple[str, ...] = ()
     at: str = ""
+    approved_by: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         """The recorded form, one entry of the draw's `redraws` list."""
-        return {"seq": self.seq, "uscc": self.uscc, "replaced": self.replaced,
-                "replacement": self.replacement, "reason": self.reason,
-                "unavailable": list(self.unavailable), "at": self.at}
+        recorded = {"seq": self.seq, "uscc": self.uscc, "replaced": self.replaced,
+                    "replacement": self.replacement, "reason": self.reason,
+                    "unavailable": list(self.unavailable), "at": self.at}
+        return {**recorded, "approvedBy": self.approved_by} if self.approved_by else recorded
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Redraw:
         """Read the recorded form back."""
         return cls(int(data["seq"]), str(data["uscc"]), str(data["replaced"]),
                    str(data["replacement"]), str(data.get("reason", "")),
-                   tuple(data.get("unavailable", ())), str(data.get("at", "")))
+                   tuple(data.get("unavailable", ())), str(data.get("at", "")),
+                   data.get("approvedBy") or None)
 
 
 def matching_stream(seed: bytes, label: str, inspector_candidates_hash: str) -> RandomStream:
@@ -196,15 +206,25 @@ def match_inspectors(stream: RandomStream, subjects: Sequence[str],
     Raises MatchingInfeasible when a seat cannot be filled.
     """
     load = Counter({p.inspector_id: p.load for p in inputs.inspectors})
+    # Who declared a conflict with whom, turned around: most subjects have nobody to leave out.
+    conflicted: dict[str, set[str]] = {}
+    for person in inputs.inspectors:
+        for uscc in person.conflicts:
+            conflicted.setdefault(uscc, set()).add(person.inspector_id)
     groups: list[Group] = []
     for uscc in subjects:
         mode = inputs.mode_of(uscc)
-        eligible = [p for p in inputs.inspectors if uscc not in p.conflicts]
+        blocked = conflicted.get(uscc)
+        eligible = (inputs.inspectors if not blocked else
+                    [p for p in inputs.inspectors if p.inspector_id not in blocked])
         members: list[InspectorProfile] = []
+        seated: set[str] = set()
         for rule, wanted in _seats(inputs, mode, members):
-            pool = [p for p in eligible if p not in members and wanted(p)]
-            chosen = _least_loaded(stream, pool, load, uscc, rule)
+            chosen = _least_loaded(stream, [p for p in eligible
+                                            if p.inspector_id not in seated and wanted(p)],
+                                   load, uscc, rule)
             members.append(chosen)
+            seated.add(chosen.inspector_id)
             load[chosen.inspector_id] += 1
         groups.append(Group(uscc, tuple(p.inspector_id for p in members), mode))
     return groups
@@ -246,8 +266,15 @@ def _least_loaded(stream: RandomStream, pool: Sequence[InspectorProfile], load: 
                   uscc: str, rule: str) -> InspectorProfile:
     if not pool:
         raise MatchingInfeasible(uscc, rule)
-    lowest = min(load[p.inspector_id] for p in pool)
-    tied = [p for p in pool if load[p.inspector_id] == lowest]  # pool is in ID order
+    # One pass: the least load, and who carries it, in the pool's (ID) order.
+    lowest = load[pool[0].inspector_id]
+    tied: list[InspectorProfile] = []
+    for person in pool:
+        carried = load[person.inspector_id]
+        if carried < lowest:
+            lowest, tied = carried, [person]
+        elif carried == lowest:
+            tied.append(person)
     return tied[stream.uniform(len(tied))]
 
 

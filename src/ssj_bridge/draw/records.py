@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, Row, select, update
 
+from ssj_bridge.draw.joint import Department
 from ssj_bridge.draw.matching import Group, MatchingInputs, Redraw
 from ssj_bridge.store.schema import draws
 
@@ -23,11 +24,17 @@ DRAW_LOCK = "draw"  # commit, run and redraw change draws one at a time
 TASKS_PLATFORM = "province"  # the platform role that keeps inspection tasks
 
 
+DIRECTED = "定向:"  # the label segment of a directed draw's scope
+
+
 def draw_label(region_code: str, period: str, matter_code: str, category: str,
-               part: str | None = None) -> str:
-    """`<regionCode>/<period>/<matterCode>/<CATEGORY>`, e.g. `371000/2026Q4/M01/KEY`; a part of
-    a category's draw adds `/<part>` (`371003/2026Q4/M01/KEY/taken-back`)."""
+               part: str | None = None, directed: str | None = None) -> str:
+    """`<regionCode>/<period>/<matterCode>/<CATEGORY>`, e.g. `371000/2026Q4/M01/KEY`; a directed
+    draw adds `/定向:<scope>` (`…/KEY/定向:两高|riskClass=HIGH`), a part of a category's draw
+    `/<part>` (`371003/2026Q4/M01/KEY/taken-back`)."""
     label = f"{region_code}/{period}/{matter_code}/{category}"
+    if directed:
+        label = f"{label}/{DIRECTED}{directed}"
     return f"{label}/{part}" if part else label
 
 
@@ -57,8 +64,10 @@ class DrawRecord:
     task_id: str | None
     committed_at: str
     revealed_at: str | None
-    # The stratum (`draws.scope`): {"region", "part", "directed", "joint"[, "count"]}.
+    # The stratum (`draws.scope`): {"region", "part", "directed", "joint"[, "count"] …}.
     scope: dict[str, Any] = field(default_factory=dict)
+    # A joint draw's other departments (`draw.joint`), in the plan's order.
+    departments: list[Department] = field(default_factory=list)
 
     @property
     def stratum_region(self) -> str:
@@ -70,6 +79,18 @@ class DrawRecord:
         """The part of the category's draw (`taken-back`, a scope's name), or None."""
         part = self.scope.get("part")
         return str(part) if part else None
+
+    @property
+    def directed(self) -> str | None:
+        """The directed scope (定向), in its canonical form, or None."""
+        found = self.scope.get("directed")
+        return str(found) if found else None
+
+    @property
+    def joint(self) -> str | None:
+        """The joint plan the draw was made under, or None."""
+        found = self.scope.get("joint")
+        return str(found) if found else None
 
     @property
     def revealed(self) -> bool:
@@ -99,7 +120,9 @@ class DrawRecord:
                                                     orjson.loads(row.groups)],
             redraws=[Redraw.from_json(r) for r in orjson.loads(row.redraws or b"[]")],
             task_id=row.task_id, committed_at=row.committed_at, revealed_at=row.revealed_at,
-            scope=dict(orjson.loads(row.scope)) if getattr(row, "scope", None) else {})
+            scope=dict(orjson.loads(row.scope)) if getattr(row, "scope", None) else {},
+            departments=[Department.from_json(d) for d in orjson.loads(row.departments)]
+            if getattr(row, "departments", None) else [])
 
 
 def dumps(value: Any) -> str:
@@ -137,6 +160,15 @@ def pending_draws(conn: Connection, region_code: str, period: str,
     return sorted(newest.values(), key=lambda d: d.id)
 
 
+def revealed_draws(conn: Connection, region_code: str, period: str,
+                   matter_code: str) -> list[DrawRecord]:
+    """The draws of the matter and period already run, in order."""
+    return [DrawRecord.from_row(row) for row in conn.execute(select(draws).where(
+        draws.c.region_code == region_code, draws.c.period == period,
+        draws.c.matter_code == matter_code, draws.c.revealed_at.is_not(None))
+        .order_by(draws.c.id))]
+
+
 def draw_of_task(conn: Connection, task_id: str) -> DrawRecord | None:
     """The draw that made a task, or None (a task drawn elsewhere)."""
     row = conn.execute(select(draws).where(draws.c.task_id == task_id)
@@ -154,3 +186,14 @@ def save_groups(conn: Connection, draw_id: int, groups: Sequence[Group],
     """Store a draw's groups as they now stand and its redraws."""
     conn.execute(update(draws).where(draws.c.id == draw_id).values(
         groups=groups_json(groups), redraws=redraws_json(redraws)))
+
+
+def departments_json(departments: Sequence[Department]) -> str | None:
+    """The `departments` column (None for a draw of one department)."""
+    return dumps([d.as_json() for d in departments]) if departments else None
+
+
+def save_departments(conn: Connection, draw_id: int, departments: Sequence[Department]) -> None:
+    """Store a joint draw's other departments as they now stand."""
+    conn.execute(update(draws).where(draws.c.id == draw_id).values(
+        departments=departments_json(departments)))

@@ -10,11 +10,13 @@ redraw is recorded in `draws.redraws` with who could not take the seat at that m
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import cached_property
 
 import structlog
 from sqlalchemy import select, update
 
+from ssj_bridge.draw.joint import joint_inspectors
 from ssj_bridge.draw.matching import (
     Group,
     MatchingInfeasible,
@@ -23,7 +25,13 @@ from ssj_bridge.draw.matching import (
     redraw_inspector,
     redraw_stream,
 )
-from ssj_bridge.draw.records import DRAW_LOCK, TASKS_PLATFORM, draw_of_task, save_groups
+from ssj_bridge.draw.records import (
+    DRAW_LOCK,
+    TASKS_PLATFORM,
+    draw_of_task,
+    save_departments,
+    save_groups,
+)
 from ssj_bridge.draw.sampler import seed as derive_seed
 from ssj_bridge.errors import InputRefused
 from ssj_bridge.features.tasks import TASK_ENTITY, load_tasks
@@ -31,6 +39,7 @@ from ssj_bridge.i18n import N_
 from ssj_bridge.intake.queries import inspectors
 from ssj_bridge.model import Inspector, beijing_now, iso_beijing, normalise_code
 from ssj_bridge.outbox.queue import enqueue
+from ssj_bridge.policy.rules import ReplacementRule
 from ssj_bridge.store import SYNC_LOCK, Store
 from ssj_bridge.store.schema import assignments, results, tasks
 
@@ -56,8 +65,19 @@ class RosterNow:
 
     def unavailable_for(self, uscc: str, inputs: MatchingInputs) -> tuple[str, ...]:
         """Inspector candidates who cannot take a seat in `uscc`'s group now."""
-        return tuple(i for i in inputs.inspector_ids
-                     if i not in self.active or uscc in self.conflicts.get(i, frozenset()))
+        blocked: set[str] | frozenset[str] = self._conflicted.get(uscc, frozenset())
+        if not blocked and inputs.candidate_ids <= self.active:
+            return ()  # the common case, answered without walking the candidates
+        return tuple(i for i in inputs.inspector_ids if i not in self.active or i in blocked)
+
+    @cached_property
+    def _conflicted(self) -> dict[str, set[str]]:
+        """USCC → who declared a conflict with it."""
+        found: dict[str, set[str]] = {}
+        for person, usccs in self.conflicts.items():
+            for uscc in usccs:
+                found.setdefault(uscc, set()).add(person)
+        return found
 
 
 def declined(redraws: Sequence[Redraw], uscc: str) -> list[str]:
@@ -67,7 +87,8 @@ def declined(redraws: Sequence[Redraw], uscc: str) -> list[str]:
 
 def redraw_one(secret_hex: str, witness: str, label: str, groups: Sequence[Group],
                redraws: Sequence[Redraw], inputs: MatchingInputs, uscc: str, replaced: str,
-               reason: str, unavailable: Sequence[str], at: str) -> tuple[list[Group], Redraw]:
+               reason: str, unavailable: Sequence[str], at: str,
+               approved_by: str | None = None) -> tuple[list[Group], Redraw]:
     """Replace one inspector of one group; return the new groups and the redraw to record."""
     seq = len(redraws) + 1
     seed = derive_seed(bytes.fromhex(secret_hex), witness)
@@ -75,7 +96,7 @@ def redraw_one(secret_hex: str, witness: str, label: str, groups: Sequence[Group
     others = tuple(i for i in unavailable if i != replaced)
     updated, chosen = redraw_inspector(stream, groups, uscc, replaced, inputs, others,
                                        declined(redraws, uscc))
-    return updated, Redraw(seq, uscc, replaced, chosen, reason, others, at)
+    return updated, Redraw(seq, uscc, replaced, chosen, reason, others, at, approved_by)
 
 
 def resolve_roster_changes(secret_hex: str, witness: str, label: str, groups: Sequence[Group],
@@ -105,13 +126,19 @@ def resolve_roster_changes(secret_hex: str, witness: str, label: str, groups: Se
 
 
 def redraw_task(store: Store, task_id: str, uscc: str, inspector_id: str,
-                reason: str = CONFLICT_REASON) -> Redraw:
+                reason: str = CONFLICT_REASON, *, approved_by: str | None = None,
+                rule: ReplacementRule | None = None) -> Redraw:
     """`draw redraw`: replace `inspector_id` in `uscc`'s group of the task, and record it.
 
-    In one transaction: the draw's groups and redraws, the assignment, and the task queued
-    again for the provincial platform. InputRefused when the task has no local draw, the
-    subject is not in it or already inspected, or the inspector is not in its group.
+    In one transaction: the draw's groups and redraws (with who approved it), the assignment,
+    and the task queued again for the provincial platform. InputRefused when the task has no
+    local draw, the subject is not in it or already inspected, the inspector is not in its
+    group, or the policy's `rule` asks for an approver and none is given.
     """
+    approved_by = (approved_by or "").strip() or None
+    if rule is not None and approved_by is None:
+        raise InputRefused(f"replacing a drawn inspector needs the approval of {rule.approver} "
+                           f"({rule.clause}): give --approved-by NAME")
     code = normalise_code(uscc)
     with store.lock(SYNC_LOCK), store.lock(DRAW_LOCK):  # the task is queued again
         roster = RosterNow.of(inspectors(store, active_only=False))
@@ -123,27 +150,44 @@ def redraw_task(store: Store, task_id: str, uscc: str, inspector_id: str,
             group = next((g for g in draw.groups if g.uscc == code), None)
             if group is None:
                 raise InputRefused(f"task {task_id}: subject {code} is not among its assignments")
-            if inspector_id not in group.inspector_ids:
+            department = next((d for d in draw.departments
+                               if any(g.uscc == code and inspector_id in g.inspector_ids
+                                      for g in d.groups or ())), None)
+            if inspector_id not in group.inspector_ids and department is None:
+                members = joint_inspectors(draw.groups, draw.departments)[code]
                 raise InputRefused(f"task {task_id}: inspector {inspector_id} is not in the group "
-                                   f"of subject {code} ({', '.join(group.inspector_ids)})")
+                                   f"of subject {code} ({', '.join(members)})")
             inspected = conn.execute(select(results.c.result_id).where(
                 results.c.task_id == task_id, results.c.uscc == code)).first()
             if inspected is not None:
                 raise InputRefused(f"task {task_id}: subject {code} is already inspected; its "
                                    f"group can no longer change")
-            blocked = set(roster.unavailable_for(code, draw.matching))
             now = iso_beijing(beijing_now())
+            witness = draw.witness_entropy or ""
+            own, others = list(draw.groups), list(draw.departments)
             try:
-                groups, entry = redraw_one(draw.secret, draw.witness_entropy or "", draw.label,
-                                           draw.groups, draw.redraws, draw.matching, code,
-                                           inspector_id, reason, sorted(blocked), now)
+                if department is None:
+                    blocked = set(roster.unavailable_for(code, draw.matching))
+                    own, entry = redraw_one(draw.secret, witness, draw.label, own, draw.redraws,
+                                            draw.matching, code, inspector_id, reason,
+                                            sorted(blocked), now, approved_by)
+                    save_groups(conn, draw.id, own, [*draw.redraws, entry])
+                else:
+                    # The department's own stream and record (draw.joint).
+                    blocked = set(roster.unavailable_for(code, department.matching))
+                    groups, entry = redraw_one(draw.secret, witness,
+                                               department.label(draw.label),
+                                               list(department.groups or ()), department.redraws,
+                                               department.matching, code, inspector_id, reason,
+                                               sorted(blocked), now, approved_by)
+                    others = [replace(d, groups=tuple(groups), redraws=(*d.redraws, entry))
+                              if d.org_code == department.org_code else d for d in others]
+                    save_departments(conn, draw.id, others)
             except MatchingInfeasible as exc:
                 raise InputRefused(f"task {task_id}: {exc}; nothing was changed") from None
-            save_groups(conn, draw.id, groups, [*draw.redraws, entry])
-            new_group = next(g for g in groups if g.uscc == code)
             conn.execute(update(assignments).where(
                 assignments.c.task_id == task_id, assignments.c.uscc == code).values(
-                inspector_ids=";".join(new_group.inspector_ids)))
+                inspector_ids=";".join(joint_inspectors(own, others)[code])))
             conn.execute(update(tasks).where(tasks.c.task_id == task_id).values(update_time=now))
             [task] = load_tasks(conn, [task_id])
             order = {u: i for i, u in enumerate(draw.selected or [])}
@@ -152,5 +196,6 @@ def redraw_task(store: Store, task_id: str, uscc: str, inspector_id: str,
             enqueue(conn, TASKS_PLATFORM, TASK_ENTITY, task_id,
                     task.model_dump(mode="json", by_alias=True))
     log.info("inspector redrawn", taskId=task_id, uscc=code, replaced=inspector_id,
-             replacement=entry.replacement, seq=entry.seq, reason=reason)
+             replacement=entry.replacement, seq=entry.seq, reason=reason,
+             approvedBy=approved_by)
     return entry

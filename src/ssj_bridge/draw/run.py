@@ -13,7 +13,7 @@ kept local: the platform takes tasks of USCCs only (province.md, Task).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -21,15 +21,18 @@ import structlog
 from sqlalchemy import Connection, select, update
 
 from ssj_bridge.draw.commit import prepare, stratum_roster
+from ssj_bridge.draw.joint import department_rosters, joint_inspectors, match_departments
 from ssj_bridge.draw.matching import Group, MatchingInfeasible, match_inspectors, matching_stream
 from ssj_bridge.draw.records import (
     DRAW_LOCK,
     TASKS_PLATFORM,
     DrawRecord,
+    departments_json,
     dumps,
     groups_json,
     pending_draws,
     redraws_json,
+    revealed_draws,
 )
 from ssj_bridge.draw.redraw import RosterNow, resolve_roster_changes
 from ssj_bridge.draw.sampler import candidates_hash, draw_subjects, seed
@@ -55,6 +58,7 @@ from ssj_bridge.model import (
 from ssj_bridge.model.periods import Quarter
 from ssj_bridge.outbox.queue import enqueue
 from ssj_bridge.policy.classify import ActivePolicy
+from ssj_bridge.policy.directed import parse_directed
 from ssj_bridge.policy.matters import effective_matters, find_matter
 from ssj_bridge.policy.plan import category_name
 from ssj_bridge.store import SYNC_LOCK, Store
@@ -94,6 +98,18 @@ def run_draws(store: Store, active: ActivePolicy, *, region_code: str, quarter: 
         with store.engine.connect() as conn:
             pending = pending_draws(conn, region_code, quarter.label, matter_code)
         if not pending:
+            with store.engine.connect() as conn:
+                drawn = revealed_draws(conn, region_code, quarter.label, matter_code)
+            if drawn:
+                tasks_text = ", ".join(d.task_id or "?" for d in drawn[:8])
+                more = (_(" and {count} more").format(count=len(drawn) - 8)
+                        if len(drawn) > 8 else "")
+                raise InputRefused(_("draw run {period} {matter}: already drawn at {when} (tasks "
+                                     "{tasks}{more}); nothing was drawn again. `draw verify "
+                                     "TASK_ID` re-derives a task; to draw more, `draw commit` "
+                                     "again").format(
+                    period=quarter.label, matter=matter_code, when=drawn[-1].revealed_at,
+                    tasks=tasks_text, more=more))
             raise InputRefused(_("draw run {period} {matter}: no draw is committed for region "
                                  "{region}; run `draw commit` first").format(
                 period=quarter.label, matter=matter_code, region=region_code))
@@ -132,8 +148,16 @@ def _refuse_changed_inputs(store: Store, active: ActivePolicy, pending: Sequence
                            own_org: str | None) -> None:
     """InputRefused naming every draw whose candidates or inspectors no longer hash the same."""
     counts = {d.category: int(d.scope["count"]) for d in pending if "count" in d.scope}
-    prepared = prepare(store, active, quarter, region_code, matter_code, own_org, counts)
-    roster = inspectors(store, region_code)
+    first = pending[0]
+    directed = parse_directed(first.directed) if first.directed else None
+    prepared = prepare(store, active, quarter, region_code, matter_code, own_org, counts,
+                       directed, first.joint)
+    roster = prepared.bureau_roster(inspectors(store, region_code))
+    theirs = ({org: candidates_hash(sorted(p.inspector_id for p in people))
+               for org, _, people in department_rosters(
+                   inspectors(store), prepared.joint.departments,
+                   (own_org or "").upper()).others}
+              if prepared.joint is not None else {})
     changed: list[str] = []
     with store.engine.connect() as conn:
         strata, _skipped = prepared.strata(conn)
@@ -159,6 +183,13 @@ def _refuse_changed_inputs(store: Store, active: ActivePolicy, pending: Sequence
             changed.append(_("{label}: inspector candidates now hash {now}, committed {then}")
                            .format(label=draw.label, now=roster_hash,
                                    then=draw.inspector_candidates_hash))
+        for department in draw.departments:
+            now_theirs = theirs.get(department.org_code)
+            if now_theirs != department.inspector_candidates_hash:
+                changed.append(_("{label}: department {org}'s inspector candidates now hash "
+                                 "{now}, committed {then}").format(
+                    label=draw.label, org=department.org_code, now=now_theirs,
+                    then=department.inspector_candidates_hash))
     if changed:
         raise InputRefused(_("the inputs changed since the commit, nothing was drawn; commit "
                              "again: {changes}").format(changes=words.clauses(changed)))
@@ -190,13 +221,18 @@ def _reveal(conn: Connection, draw: DrawRecord, witness: str, task_id: str, rost
                                   selected, inputs)
         groups, redraws = resolve_roster_changes(draw.secret, witness, draw.label, groups, [],
                                                  inputs, roster, now)
+        departments = match_departments(seed(secret, witness), draw.label, selected,
+                                        draw.departments)
     except MatchingInfeasible as exc:
         raise InputRefused(_("{label}: too few inspectors: {problem}; nothing was drawn").format(
             label=draw.label, problem=exc)) from None
     kept = any(uscc_problem(key) is not None and key not in allowed for key in selected)
-    task = _task(draw, task_id, witness, groups, drawn_by, name, start, end, moment, kept)
+    members = joint_inspectors(groups, departments)
+    task = _task(draw, task_id, witness, groups, drawn_by, name, start, end, moment, kept, members)
+    joint = ({"departments": ";".join(draw.scope.get("departments") or ()),
+              "joint_plan": draw.joint} if draw.joint else {})
     conn.execute(tasks.insert().values(**{**task_row(task), "origin": KEPT_LOCAL if kept else LOCAL,
-                                          "category": draw.category}))
+                                          "category": draw.category, **joint}))
     conn.execute(assignments.insert(), [
         {"task_id": task_id, "uscc": a.uscc, "inspector_ids": ";".join(a.inspector_ids),
          "mode": a.mode.value, "status": a.status.value} for a in task.assignments])
@@ -206,7 +242,8 @@ def _reveal(conn: Connection, draw: DrawRecord, witness: str, task_id: str, rost
     done = conn.execute(update(draws).where(draws.c.id == draw.id, draws.c.revealed_at.is_(None))
                         .values(witness_entropy=witness, witnessed=witness != "",
                                 selected=dumps(selected), groups=groups_json(groups),
-                                redraws=redraws_json(redraws), task_id=task_id, revealed_at=now))
+                                redraws=redraws_json(redraws), task_id=task_id, revealed_at=now,
+                                departments=departments_json(departments)))
     if done.rowcount != 1:
         raise InputRefused(_("{label}: the draw was run meanwhile by another command").format(
             label=draw.label))
@@ -214,7 +251,8 @@ def _reveal(conn: Connection, draw: DrawRecord, witness: str, task_id: str, rost
 
 
 def _task(draw: DrawRecord, task_id: str, witness: str, groups: Sequence[Group], drawn_by: str,
-          name: str, start: date, end: date, moment: datetime, kept: bool) -> Task:
+          name: str, start: date, end: date, moment: datetime, kept: bool,
+          members: Mapping[str, Sequence[str]]) -> Task:
     proof = DrawProof(algorithm=draw.algorithm, label=draw.label, k=draw.k,
                       candidates_hash=draw.candidates_hash, commitment=draw.commitment,
                       witness_entropy=witness, secret=draw.secret)
@@ -222,9 +260,10 @@ def _task(draw: DrawRecord, task_id: str, witness: str, groups: Sequence[Group],
     make = Assignment.model_construct if kept else Assignment
     return (Task.model_construct if kept else Task)(
         task_id=task_id, name=name, region_code=draw.stratum_region, matter_code=draw.matter_code,
-        drawn_by=drawn_by, draw_mode=DrawMode.UNTARGETED, period=draw.period,
-        planned_start=start, planned_end=end, draw_proof=proof,
-        assignments=[make(uscc=g.uscc, inspector_ids=list(g.inspector_ids),
+        drawn_by=drawn_by,
+        draw_mode=DrawMode.TARGETED if draw.directed else DrawMode.UNTARGETED,
+        period=draw.period, planned_start=start, planned_end=end, draw_proof=proof,
+        assignments=[make(uscc=g.uscc, inspector_ids=list(members.get(g.uscc, g.inspector_ids)),
                           mode=InspectionMode(g.mode), status=AssignmentStatus.PENDING)
                      for g in groups],
         status=TaskStatus.DRAWN, update_time=moment)
@@ -235,8 +274,14 @@ def _task_name(org_name: str | None, quarter: Quarter, matter_name: str, draw: D
     who = f"{org_name} " if org_name else ""
     where = f"{draw.stratum_region} " if draw.stratum_region != region_code else ""
     part = f"，{draw.part}" if draw.part else ""
+    part += f"，{NAMES['directed']}：{draw.directed}" if draw.directed else ""
+    kind = NAMES["joint"] if draw.joint else ""
     return (f"{who}{quarter.label} {matter_name}（{where}{category_name(_category(draw.category))}"
-            f"{part}）双随机抽查")
+            f"{part}）{kind}双随机抽查")
+
+
+# Words of task names (one place, to translate).
+NAMES = {"directed": "定向", "joint": "跨部门联合"}
 
 
 def _category(name: str) -> Category | str:

@@ -43,6 +43,7 @@ from ssj_bridge.i18n import _, language
 from ssj_bridge.model import Category, words
 from ssj_bridge.model.matters import MatterSpec, deployment_level
 from ssj_bridge.model.periods import Quarter
+from ssj_bridge.policy.directed import DirectedScope
 from ssj_bridge.policy.plan import CategoryPlan, MatterPlan, Quota, RegionPlan
 from ssj_bridge.policy.rules import Policy, SubjectFacts
 
@@ -54,8 +55,9 @@ TAKEN_BACK = "taken-back"
 class DrawScope:
     """What narrows a commit beyond its matter and strata, recorded with each of its draws.
 
-    `directed` (a tag expression: a 定向 draw) and `joint` (a joint plan's id) are carried for
-    the directed and joint draws that build on this commit; a plain commit has neither.
+    `directed` (a 定向 draw's scope, `policy.directed`; recorded in its canonical form and
+    carried by each draw's label) and `joint` (a joint plan's id: each other department draws
+    its own inspectors, `draw.joint`); a plain commit has neither.
     """
 
     directed: str | None = None
@@ -75,10 +77,12 @@ class Stratum:
     left_out: dict[str, int] = field(default_factory=dict)
     taken_back: dict[str, int] = field(default_factory=dict)
     mode: str | None = None
+    directed: str | None = None
 
     def label(self, period: str, matter: str) -> str:
-        """`<region>/<period>/<matter>/<CATEGORY>[/<part>]` (contracts/draw/README.md)."""
-        return draw_label(self.region, period, matter, self.category, self.part)
+        """`<region>/<period>/<matter>/<CATEGORY>[/定向:<scope>][/<part>]`
+        (contracts/draw/README.md)."""
+        return draw_label(self.region, period, matter, self.category, self.part, self.directed)
 
     def scope_json(self, scope: DrawScope) -> dict[str, Any]:
         """What `draws.scope` records of the stratum."""
@@ -131,6 +135,9 @@ class StrataInputs:
     conn: Connection
     modes: Mapping[str, str]
     counted: Callable[[str | None], bool]
+    # A directed draw: its scope's canonical text and the subjects in it.
+    directed: str | None = None
+    in_scope: frozenset[str] | None = None
 
     _covered: dict[str, set[str]] = field(default_factory=dict)
 
@@ -146,15 +153,26 @@ class StrataInputs:
 
 def strata_inputs(conn: Connection, policy: Policy, quarter: Quarter, matter: MatterSpec,
                   plan: MatterPlan, region: str, own_org: str | None, facts_of: FactsOf | None,
-                  modes: Mapping[str, str], counted: Callable[[str | None], bool]) -> StrataInputs:
-    """Read once what the strata of a commit need."""
+                  modes: Mapping[str, str], counted: Callable[[str | None], bool],
+                  directed: DirectedScope | None = None) -> StrataInputs:
+    """Read once what the strata of a commit need (and, for a directed draw, who is in its
+    scope on the facts that classify the quarter)."""
     everyone = sorted({k for line in plan.lines for c in line.categories for k in c.members})
     history = past_results(conn, everyone) if matter.pollution_sources else {}
     checks = (checks_in_year(conn, quarter.year)
               if policy.check_limit is not None and matter.pollution_sources else Counter())
+    in_scope = None
+    if directed is not None:
+        if facts_of is None:
+            raise InputRefused(f"--directed: matter {matter.code} draws {matter.object_kind}; a "
+                               f"directed scope (designations, credit-risk classes) applies to "
+                               f"matters of 排污单位")
+        facts = facts_of(everyone)
+        in_scope = frozenset(u for u in everyone if u in facts and directed.holds(facts[u]))
     return StrataInputs(policy, quarter, matter, own_org, deployment_level(region), facts_of,
                         history, covered_in(conn, quarter.start, quarter.end, [quarter.label],
-                                            counted), checks, conn, modes, counted)
+                                            counted), checks, conn, modes, counted,
+                        directed.text() if directed is not None else None, in_scope)
 
 
 def line_strata(inputs: StrataInputs, line: RegionPlan, region: str,
@@ -169,6 +187,8 @@ def line_strata(inputs: StrataInputs, line: RegionPlan, region: str,
                 libraries[key] = (*libraries.get(key, ()), category.category)
     for category in line.categories:
         made, why = _category_strata(inputs, category, line.region or region, counts, libraries)
+        for stratum in made:
+            stratum.directed = inputs.directed
         drawn += made
         if why is not None:
             skipped.append(why)
@@ -202,6 +222,9 @@ def _category_strata(inputs: StrataInputs, plan: CategoryPlan, region: str,
     if forced is not None:
         parts.append(forced)
         need -= forced.k
+    for weighted in _weighted_parts(plan, steps, need, region, mode_text):
+        parts.append(weighted)
+        need -= weighted.k
     if need > 0 and len(steps.remaining) < need:
         back, used = _take_back(inputs, steps, need)
         if steps.remaining:
@@ -228,10 +251,16 @@ def _stratum(region: str, category: str, part: str | None, candidates: Sequence[
                    dict(steps.left_out), {}, mode)
 
 
+OUT_OF_SCOPE = "outside the directed scope"
+
+
 def _candidate_steps(inputs: StrataInputs, plan: CategoryPlan,
                      libraries: Mapping[str, tuple[Category, ...]]) -> _Steps:
     policy = inputs.policy
     steps = _Steps(sorted(plan.members))
+    if inputs.in_scope is not None:
+        steps.drop(f"{OUT_OF_SCOPE} {inputs.directed}",
+                   {u for u in steps.remaining if u not in inputs.in_scope})
     if inputs.matter.pollution_sources:
         for exclusion in policy.draw_exclusions:
             if not exclusion.applies_at(inputs.level):
@@ -285,6 +314,26 @@ def _forced_part(inputs: StrataInputs, plan: CategoryPlan, steps: _Steps, need: 
                        min(forced, len(uncovered)), plan.population, dict(steps.left_out), {},
                        mode)
     return None
+
+
+def _weighted_parts(plan: CategoryPlan, steps: _Steps, need: int, region: str,
+                    mode: str | None) -> list[Stratum]:
+    """Each ratio weight's subjects drawn as a part of their own, at what their scaled ratio
+    still needs this quarter (module docstring of `policy.plan`, `weight_groups`); they leave
+    the main draw, which takes the rest of k from the others."""
+    status = next((o for o in plan.obligations if o.weighted_groups), None)
+    if status is None:
+        return []
+    made = []
+    for group in status.weighted_groups:
+        candidates = [u for u in steps.remaining if u in group.members]
+        k = min(group.need(status.quarters_left), len(candidates), max(0, need))
+        steps.remaining = [u for u in steps.remaining if u not in group.members]
+        if k > 0:
+            made.append(Stratum(region, plan.key, group.name, normalise_candidates(candidates), k,
+                                plan.population, dict(steps.left_out), {}, mode))
+            need -= k
+    return made
 
 
 def _take_back(inputs: StrataInputs, steps: _Steps, need: int) -> tuple[set[str], dict[str, int]]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ssj_bridge.draw.joint import Department, joint_inspectors, verify_departments
 from ssj_bridge.draw.matching import (
     Group,
     apply_redraws,
@@ -33,7 +34,7 @@ from ssj_bridge.draw.sampler import (
 )
 from ssj_bridge.errors import InputRefused
 from ssj_bridge.features.tasks import load_tasks
-from ssj_bridge.i18n import _
+from ssj_bridge.i18n import N_, _
 from ssj_bridge.intake.queries import inspectors
 from ssj_bridge.model import AssignmentStatus, Task
 from ssj_bridge.store import Store
@@ -49,6 +50,13 @@ class Verification:
     notes: list[str] = field(default_factory=list)
     selected: list[str] = field(default_factory=list)
     groups: list[Group] = field(default_factory=list)
+    # What was compared, in order: (what, the value checked); `draw verify` prints them.
+    compared: list[tuple[str, str]] = field(default_factory=list)
+    departments: list[Department] = field(default_factory=list)  # a joint draw's others
+
+    def saw(self, what: str, value: object) -> None:
+        """Note one thing compared and the value it was compared at."""
+        self.compared.append((what, str(value)))
 
     @property
     def ok(self) -> bool:
@@ -96,22 +104,32 @@ def _check_draw(draw: DrawRecord, result: Verification) -> None:
     if draw.algorithm != ALGORITHM:
         diff(f"algorithm is {draw.algorithm!r}, this implementation verifies {ALGORITHM}")
     expected_label = draw_label(draw.stratum_region, draw.period, draw.matter_code,
-                                draw.category, draw.part)
+                                draw.category, draw.part, draw.directed)
     if draw.label != expected_label:
         diff(f"label is {draw.label!r}, the draw's region, period, matter and category give "
              f"{expected_label!r}")
+    result.saw(_(COMPARED["label"]), draw.label)
+    result.saw(_(COMPARED["algorithm"]), draw.algorithm)
+    if draw.directed:
+        result.saw(_(COMPARED["directed"]), f"{draw.directed} (in the label the picks are drawn "
+                                         f"with; task drawMode 定向)")
     if normalise_candidates(draw.candidates) != draw.candidates:
         diff("candidates are not upper case, sorted and unique as committed")
         return
     if candidates_hash(draw.candidates) != draw.candidates_hash:
         diff(f"candidates hash to {candidates_hash(draw.candidates)}, the commit recorded "
              f"candidatesHash {draw.candidates_hash}")
+    result.saw(_(COMPARED["candidates"]),
+               f"{len(draw.candidates)} candidates, SHA-256 {draw.candidates_hash}")
     if draw.matching.inspector_candidates_hash != draw.inspector_candidates_hash:
         diff(f"inspector candidates hash to {draw.matching.inspector_candidates_hash}, the "
              f"commit recorded {draw.inspector_candidates_hash}")
+    result.saw(_(COMPARED["inspectors"]), f"{len(draw.inspector_candidates)} inspector candidates, "
+                                       f"SHA-256 {draw.inspector_candidates_hash}")
     if not 1 <= draw.k <= len(draw.candidates):
         diff(f"k={draw.k} is out of range for {len(draw.candidates)} candidates")
         return
+    result.saw(_(COMPARED["k"]), f"{draw.k} of {len(draw.candidates)}")
     secret = _secret_bytes(draw.secret)
     if secret is None:
         diff("secret is not 32 bytes of hex")
@@ -119,6 +137,8 @@ def _check_draw(draw: DrawRecord, result: Verification) -> None:
     if commitment(secret) != draw.commitment:
         diff(f"SHA-256 of the secret is {commitment(secret)}, the commitment recorded before "
              f"the draw is {draw.commitment}")
+    else:
+        result.saw(_(COMPARED["commitment"]), f"{draw.commitment} = SHA-256 of the revealed secret")
     if not draw.revealed:
         diff("the draw was never run (no revealedAt)")
         return
@@ -126,10 +146,13 @@ def _check_draw(draw: DrawRecord, result: Verification) -> None:
     if draw.witnessed is not (witness != ""):
         diff(f"witnessed is {draw.witnessed} but the witness text is "
              f"{'empty' if witness == '' else 'not empty'}")
+    result.saw(_(COMPARED["witness"]), f"{witness!r}" + ("" if witness else " (unwitnessed)"))
+    result.saw(_(COMPARED["seed"]), seed(secret, witness).hex())
     selected = draw_subjects(secret, witness, draw.label, draw.candidates, draw.k)
     result.selected = selected
     if selected != draw.selected:
         diff(f"selection re-derived {selected}, stored {draw.selected}")
+    result.saw(_(COMPARED["picks"]), ", ".join(selected))
     try:
         base = match_inspectors(matching_stream(seed(secret, witness), draw.label,
                                                 draw.inspector_candidates_hash),
@@ -144,9 +167,24 @@ def _check_draw(draw: DrawRecord, result: Verification) -> None:
     stored = [g.as_json() for g in draw.groups or []]
     if [g.as_json() for g in groups] != stored:
         diff(f"groups re-derived {_groups_text(groups)}, stored {_groups_text(draw.groups or [])}")
+    result.saw(_(COMPARED["groups"]), _groups_text(groups))
+    for redraw in draw.redraws:
+        approval = (f", approved by {redraw.approved_by}" if redraw.approved_by else "")
+        result.saw(_(COMPARED["redraw"]), f"{redraw.seq}: {redraw.uscc} {redraw.replaced} → "
+                                       f"{redraw.replacement} ({redraw.reason}{approval})")
     for group in groups:
         result.differences.extend(group_problems(group, draw.matching,
                                                  declined(draw.redraws, group.uscc)))
+    if draw.departments:
+        derived, problems = verify_departments(seed(secret, witness), draw.label, selected,
+                                               draw.departments)
+        result.differences.extend(problems)
+        result.departments = derived
+        for department in derived:
+            result.saw(_(COMPARED["department"]).format(org=department.org_code),
+                       f"{len(department.matching.inspectors)} candidates, SHA-256 "
+                       f"{department.inspector_candidates_hash}; groups "
+                       f"{_groups_text(list(department.groups or ()))}")
 
 
 def _check_task(draw: DrawRecord, task: Task, result: Verification) -> None:
@@ -163,7 +201,9 @@ def _check_task(draw: DrawRecord, task: Task, result: Verification) -> None:
     for name, value in expected.items():
         if shown.get(name) != value:
             diff(f"task drawProof.{name} is {shown.get(name)!r}, the draw recorded {value!r}")
+    result.saw(_(COMPARED["proof"]), ", ".join(expected))
     held = {a.uscc: a for a in task.assignments}
+    members = joint_inspectors(result.groups, result.departments)
     wanted: dict[str, Group | None] = {g.uscc: g for g in result.groups}
     if not wanted:
         wanted = dict.fromkeys(draw.selected or [])
@@ -173,9 +213,9 @@ def _check_task(draw: DrawRecord, task: Task, result: Verification) -> None:
         assignment = held.get(uscc)
         if group is None or assignment is None:
             continue
-        if tuple(assignment.inspector_ids) != group.inspector_ids:
+        if tuple(assignment.inspector_ids) != members[uscc]:
             diff(f"task assignment {uscc} has inspectors {assignment.inspector_ids}, the draw "
-                 f"gives {list(group.inspector_ids)}")
+                 f"gives {list(members[uscc])}")
         if assignment.mode.value != group.mode:
             diff(f"task assignment {uscc} is {assignment.mode.value}, the draw gives {group.mode}")
 
@@ -200,6 +240,16 @@ def _note_roster_changes(store: Store, draw: DrawRecord, task: Task | None,
                     f"inspector {member} can no longer inspect {group.uscc} (conflict declared "
                     f"or retired since the draw): run `draw redraw {result.task_id} --uscc "
                     f"{group.uscc} --inspector {member}`")
+
+
+# What `draw verify` says it compared (one place, to translate).
+COMPARED = {
+    "label": N_("label"), "algorithm": N_("algorithm"), "candidates": N_("candidates"),
+    "inspectors": N_("inspector candidates"), "k": N_("k"), "commitment": N_("commitment"),
+    "witness": N_("witness text"), "seed": N_("seed"), "picks": N_("picks (re-derived in order)"),
+    "groups": N_("groups (re-derived)"), "redraw": N_("redraw"), "proof": N_("task drawProof fields"),
+    "directed": N_("directed scope (定向)"), "department": N_("department {org}"),
+}
 
 
 def _secret_bytes(text: str) -> bytes | None:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import structlog
 from sqlalchemy import Connection, select, update
 
+from ssj_bridge.features.withholding import withheld_results
 from ssj_bridge.model import PublicationStatus, TaskStatus, beijing_now, iso_beijing
 from ssj_bridge.model.calendar import DueDate, WorkingCalendar
 from ssj_bridge.model.periods import Quarter
@@ -219,7 +220,8 @@ def refresh_due_dates(conn: Connection, rules: DeadlineRules,
     """
     stmt = select(publications.c.task_id, publications.c.uscc, publications.c.inspected_on,
                   publications.c.completed_on, publications.c.due,
-                  publications.c.due_provisional)
+                  publications.c.due_provisional).where(
+        publications.c.status != PublicationStatus.WITHHELD.value)  # never due
     if task_ids is not None:
         wanted = sorted(set(task_ids))
         rows = [row for start in range(0, len(wanted), 900) for row in conn.execute(
@@ -296,6 +298,9 @@ class DeadlineReport:
     provisional: int = 0
     provisional_years: list[int] = field(default_factory=list)
     listing_on_time: bool = False
+    # Kept out of publication on purpose (`results withhold`): never due, never overdue.
+    withheld: list[DeadlineItem] = field(default_factory=list)
+    withheld_why: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
     # Results entered after the policy's results-entry deadline, and how many were in time.
     entered_late: list[EntryItem] = field(default_factory=list)
     entered_in_time: int = 0
@@ -332,12 +337,16 @@ class DeadlineReport:
                         "publishedLate": len(self.published_late),
                         "overdue": len(self.overdue), "dueWithin": len(self.due_soon),
                         "awaitingCompletion": self.awaiting_completion,
-                        "provisional": self.provisional},
+                        "provisional": self.provisional, "withheld": len(self.withheld)},
             "periods": [{"period": period, **{
                 kind: [i.as_json(days_field[kind]) for i in items]
                 for kind, items in self.in_period(period).items()}}
                 for period in self.periods()],
             "resultsEntry": self.entry_json(),
+            "withheld": [{"taskId": i.task_id, "uscc": i.uscc, "name": i.name,
+                          "inspectedOn": i.inspected_on.isoformat(),
+                          **(self.withheld_why.get((i.task_id, i.uscc)) or {})}
+                         for i in self.withheld],
         }
 
     def entry_json(self) -> dict[str, Any] | None:
@@ -419,6 +428,10 @@ def deadline_report(conn: Connection, rules: DeadlineRules, today: date,
                                 bool(row.due_provisional), row.status, row.published_on,
                                 row.error_code, row.error_message, days)
 
+        if row.status == PublicationStatus.WITHHELD.value:
+            report.withheld.append(item(0))
+            continue
+
         if row.due is None:
             # Not due yet (the task is not complete): published now is published in time.
             report.awaiting_completion += not published
@@ -446,6 +459,8 @@ def deadline_report(conn: Connection, rules: DeadlineRules, today: date,
             report.due_soon.append(item(calendar.working_days_between(today, row.due)))
     report.provisional_years = sorted(uncovered)
     report.entered_late, report.entered_in_time = results_entry(conn, rules)
+    report.withheld_why = {key: {"reason": w.reason, "approvedBy": w.approved_by}
+                           for key, w in withheld_results(conn).items()}
     return report
 
 
@@ -497,11 +512,12 @@ def render_text(report: DeadlineReport) -> list[str]:
                  today=report.today, rule=report.rules.describe(), policy=policy),
              _("publications {total}: published {published} (on time {on_time}, late {late}), "
                "overdue {overdue}, due within {within} working days (until {until}) {due_soon}, "
-               "awaiting task completion {awaiting}").format(
+               "awaiting task completion {awaiting}, withheld {withheld}").format(
                  total=report.total, published=report.published,
                  on_time=report.published_on_time, late=len(report.published_late),
                  overdue=len(report.overdue), within=report.within, until=report.within_until,
-                 due_soon=len(report.due_soon), awaiting=report.awaiting_completion)]
+                 due_soon=len(report.due_soon), awaiting=report.awaiting_completion,
+                 withheld=len(report.withheld))]
     headings = {"overdue": _("overdue"),
                 "dueWithin": _("due within {within} working days").format(within=report.within),
                 "publishedLate": _("published late"), "publishedOnTime": _("published on time")}
@@ -514,6 +530,15 @@ def render_text(report: DeadlineReport) -> list[str]:
             lines += [f"    {_line(kind, i)}" for i in items]
     if not report.periods():
         lines += ["", _("nothing overdue, due soon or published late")]
+    if report.withheld:
+        lines += ["", _("withheld from publication, not due ({count})").format(
+            count=len(report.withheld))]
+        for i in report.withheld:
+            why = report.withheld_why.get((i.task_id, i.uscc)) or {}
+            lines.append("  " + _("{task}  {uscc}  {name}  inspected {inspected}  {reason} "
+                                  "(approved by {by})").format(
+                task=i.task_id, uscc=i.uscc, name=i.name or "?", inspected=i.inspected_on,
+                reason=why.get("reason", ""), by=why.get("approvedBy", "?")))
     if report.provisional_years:
         lines += ["", provisional_note(report.provisional_years)]
     entry = report.rules.results_entry

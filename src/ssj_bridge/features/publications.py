@@ -24,6 +24,7 @@ import structlog
 from sqlalchemy import Connection, and_, or_, select, update
 
 from ssj_bridge.features.deadlines import DeadlineRules, overdue_warnings, refresh_due_dates
+from ssj_bridge.features.withholding import is_withheld
 from ssj_bridge.model import (
     AssignmentStatus,
     PublicationStatus,
@@ -33,7 +34,15 @@ from ssj_bridge.model import (
     beijing_today,
     iso_beijing,
 )
-from ssj_bridge.outbox.queue import ACCEPTED, PENDING, REJECTED, OutboxItem, SendOutcome, enqueue
+from ssj_bridge.outbox.queue import (
+    ACCEPTED,
+    PENDING,
+    REJECTED,
+    OutboxItem,
+    SendOutcome,
+    enqueue,
+    supersede,
+)
 from ssj_bridge.platform.adapter import content_hash
 from ssj_bridge.plugins.registry import Enricher, Registry
 from ssj_bridge.reconcile.diff import MISSING_ON_PLATFORM
@@ -88,10 +97,27 @@ def publication_payload(task_id: str, uscc: str, name: str | None, inspected_on:
 
 
 def queue_publication(conn: Connection, result: Result, version: int) -> None:
-    """Upsert the result's publication and queue it, in the transaction recording the result."""
+    """Upsert the result's publication and queue it, in the transaction recording the result.
+
+    A withheld result (`results withhold`) keeps its row in step and is never queued.
+    """
     code = result.result_code.value
     previous = conn.execute(select(publications).where(
         publications.c.task_id == result.task_id, publications.c.uscc == result.uscc)).first()
+    if is_withheld(conn, result.task_id, result.uscc):
+        kept = {"inspected_on": result.inspected_on, "result_code": code,
+                "status": PublicationStatus.WITHHELD.value,
+                "updated_at": iso_beijing(beijing_now())}
+        if previous is None:
+            conn.execute(publications.insert().values(task_id=result.task_id, uscc=result.uscc,
+                                                      due_provisional=False, **kept))
+        else:
+            conn.execute(update(publications).where(
+                publications.c.task_id == result.task_id,
+                publications.c.uscc == result.uscc).values(**kept))
+        log.info("publication withheld, not queued", task_id=result.task_id, uscc=result.uscc,
+                 result_version=version)
+        return
     key = publication_key(result.task_id, result.uscc, result.inspected_on)
     values: dict[str, Any] = {"inspected_on": result.inspected_on, "result_code": code,
                               "updated_at": iso_beijing(beijing_now())}
@@ -102,7 +128,8 @@ def queue_publication(conn: Connection, result: Result, version: int) -> None:
     else:
         if previous.inspected_on != result.inspected_on:
             # A corrected inspection date is another publication; the old one must not go out.
-            _supersede(conn, publication_key(result.task_id, result.uscc, previous.inspected_on))
+            supersede(conn, PLATFORM, ENTITY,
+                      publication_key(result.task_id, result.uscc, previous.inspected_on))
             values |= {"status": PublicationStatus.PENDING.value, "published_on": None,
                        "batch_no": None, "error_code": None, "error_message": None}
         conn.execute(update(publications).where(
@@ -133,13 +160,6 @@ def _reopen(conn: Connection, task_id: str, uscc: str) -> None:
         publications.c.task_id == task_id, publications.c.uscc == uscc,
         publications.c.status == PublicationStatus.REJECTED.value).values(
         status=PublicationStatus.PENDING.value, updated_at=iso_beijing(beijing_now())))
-
-
-def _supersede(conn: Connection, key: str) -> None:
-    conn.execute(update(outbox).where(
-        outbox.c.platform == PLATFORM, outbox.c.entity == ENTITY, outbox.c.key == key,
-        outbox.c.status == PENDING).values(status="superseded",
-                                           updated_at=iso_beijing(beijing_now())))
 
 
 def _latest(conn: Connection, key: str) -> Any:

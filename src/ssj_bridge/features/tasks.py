@@ -29,7 +29,7 @@ from ssj_bridge.model import (
 )
 from ssj_bridge.model.compared import TASK_FIELDS, task_fields
 from ssj_bridge.outbox.queue import PENDING, enqueue
-from ssj_bridge.plugins.registry import Registry
+from ssj_bridge.plugins.registry import Enricher, Registry
 from ssj_bridge.reconcile.diff import MISSING_ON_PLATFORM
 from ssj_bridge.reconcile.entities import EntitySpec, StoreRecord
 from ssj_bridge.store import Store
@@ -281,3 +281,21 @@ def register(registry: Registry) -> None:
                     "(40902): compare `ssj-bridge export tasks` with the platform's and draw "
                     "again as a new task if the local draw is the right one"))
     registry.add_exporter("tasks", task_rows)
+    registry.add_enricher("tasks", joint_departments)
+
+
+def joint_departments(store: Store) -> Enricher:
+    """Adds `departments` (lead first) and `jointPlan` to each exported joint task."""
+    with store.engine.connect() as conn:
+        joint = {row.task_id: (row.departments, row.joint_plan) for row in conn.execute(
+            select(tasks_table.c.task_id, tasks_table.c.departments, tasks_table.c.joint_plan)
+            .where(tasks_table.c.joint_plan.is_not(None)))}
+
+    def enrich(_store: Store, item: dict[str, Any]) -> dict[str, Any]:
+        found = joint.get(item["taskId"])
+        if found is not None:
+            item["departments"] = [d for d in (found[0] or "").split(";") if d]
+            item["jointPlan"] = found[1]
+        return item
+
+    return enrich

@@ -1,5 +1,5 @@
 """Files data managers maintain: the inspector roster, the subjects' local designations, the
-matter list and the object library.
+matter list, the object library and joint cross-department plans.
 
 `import_roster` / `import_designations` / `import_matters` / `import_objects` load a CSV or
 XLSX file all-or-nothing (FileRefused lists every bad row); `inspectors` and `designations_on`
@@ -10,6 +10,7 @@ from ssj_bridge.intake.apply import (
     ImportResult,
     current_user,
     import_designations,
+    import_joint_plans,
     import_matters,
     import_objects,
     import_roster,
@@ -21,6 +22,7 @@ from ssj_bridge.intake.roster import ROSTER_COLUMNS
 
 __all__ = [
     "DESIGNATION_COLUMNS", "ROSTER_COLUMNS", "FileRefused", "ImportResult", "current_user",
-    "designations", "designations_on", "import_designations", "import_matters", "import_objects",
+    "designations", "designations_on", "import_designations", "import_joint_plans",
+    "import_matters", "import_objects",
     "import_roster", "inspectors",
 ]

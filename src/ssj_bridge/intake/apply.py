@@ -16,6 +16,7 @@ from sqlalchemy import Connection, delete
 
 from ssj_bridge.intake.designations import DESIGNATION_COLUMNS, parse_designations
 from ssj_bridge.intake.files import Sheet, read_sheet
+from ssj_bridge.intake.joint import JOINT_COLUMNS, JointPlan, parse_joint_plans, write_joint_plans
 from ssj_bridge.intake.matters import parse_matters
 from ssj_bridge.intake.objects import (
     OBJECT_COLUMNS,
@@ -28,6 +29,7 @@ from ssj_bridge.intake.roster import ROSTER_COLUMNS, ROSTER_OPTIONAL, parse_rost
 from ssj_bridge.model import Designation, Inspector, beijing_now, iso_beijing
 from ssj_bridge.model.matters import MATTER_COLUMNS, MatterSpec, matter_rows
 from ssj_bridge.store import Store
+from ssj_bridge.store.changes import mark_subjects
 from ssj_bridge.store.schema import designations, imports, inspectors
 from ssj_bridge.store.schema import matters as matters_table
 from ssj_bridge.store.upsert import upsert
@@ -87,6 +89,17 @@ def import_objects(store: Store, path: Path, region: str | None,
     return _import(store, path, "objects", OBJECT_COLUMNS, parse, write_objects, imported_by)
 
 
+def import_joint_plans(store: Store, path: Path, matter_codes: Collection[str],
+                       imported_by: str | None = None) -> ImportResult:
+    """Load joint cross-department plans at `path`: upsert by planId; a matter code not among
+    `matter_codes` (the deployment's list) refuses the file."""
+
+    def parse(sheet: Sheet, _allowed: Collection[str]) -> list[JointPlan]:
+        return parse_joint_plans(sheet, matter_codes)
+
+    return _import(store, path, "joint", JOINT_COLUMNS, parse, write_joint_plans, imported_by)
+
+
 def _import(store: Store, path: Path, kind: str, columns: Sequence[str],
             parse: Callable[[Sheet, Collection[str]], list[R]],
             write: Callable[[Connection, list[R], int, str], None],
@@ -127,6 +140,7 @@ def _write_designations(conn: Connection, records: list[Designation], import_id:
         for d in records]
     for start in range(0, len(rows), 500):
         upsert(conn, designations, rows[start:start + 500], ("uscc", "tag", "since_key"))
+    mark_subjects(conn, [d.uscc for d in records])
 
 
 def _write_matters(conn: Connection, records: list[MatterSpec], import_id: int,

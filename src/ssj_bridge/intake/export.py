@@ -19,6 +19,7 @@ def register(registry: Registry) -> None:
     registry.add_exporter("inspectors", inspector_rows)
     registry.add_exporter("objects", object_library_rows)
     registry.add_exporter("matters", imported_matter_rows)
+    registry.add_exporter("joint", joint_plan_rows)
     registry.add_enricher("subjects", designation_tags)
 
 
@@ -35,6 +36,16 @@ def imported_matter_rows(store: Store) -> Iterator[dict[str, Any]]:
     from ssj_bridge.model.matters import matter_rows
 
     yield from matter_rows(imported_matters(store))
+
+
+def joint_plan_rows(store: Store) -> Iterator[dict[str, Any]]:
+    """The joint cross-department plans, in the joint file's columns."""
+    from ssj_bridge.intake.joint import stored_joint_plans
+
+    with store.engine.connect() as conn:
+        plans = stored_joint_plans(conn)
+    for plan in plans:
+        yield plan.as_row()
 
 
 def inspector_rows(store: Store) -> Iterator[dict[str, Any]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from ssj_bridge.model import Designation, Inspector, Tag, region_within
 from ssj_bridge.store import Store
@@ -31,8 +31,19 @@ def designations(store: Store, usccs: Iterable[str] | None = None) -> dict[str, 
                 {"uscc": row.uscc, "tag": row.tag, "value": row.value, "since": row.since,
                  "until": row.until, "source": row.source}, context=context))
     for items in found.values():
-        items.sort(key=lambda d: (_TAG_ORDER[d.tag], d.since or date.min))
+        items.sort(key=lambda d: designation_order(d.tag, d.since))
     return dict(sorted(found.items()))
+
+
+def designation_order(tag: str, since: date | None) -> tuple[int, date]:
+    """Where a designation comes in a subject's list: by tag (as the Tag enum lists them),
+    then `since`."""
+    return _TAG_ORDER.get(Tag(tag), len(_TAG_ORDER)), since or date.min
+
+
+def designated_subjects(conn: Connection) -> set[str]:
+    """Every subject with a designation stored (in force or not)."""
+    return set(conn.execute(select(designations_table.c.uscc).distinct()).scalars())
 
 
 def designations_on(store: Store, day: date,

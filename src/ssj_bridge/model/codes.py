@@ -174,6 +174,9 @@ class PublicationStatus(StrEnum):
     PENDING = "pending"
     PUBLISHED = "published"
     REJECTED = "rejected"
+    # Kept out of publication on purpose (涉及国家秘密、国家安全、公共安全), with the reason and
+    # approver recorded (`results withhold`): never overdue, never sent.
+    WITHHELD = "withheld"
 
 
 class Tag(StrEnum):

@@ -15,18 +15,19 @@ still sent when the change already went out, and not at all when it never did.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, and_, func, select, update
+from sqlalchemy import Connection, Text, bindparam, func, select, update
 
 from ssj_bridge.model import beijing_now, iso_beijing
 from ssj_bridge.platform.adapter import content_hash
 from ssj_bridge.redaction import redact_text
 from ssj_bridge.store.engine import REQUEST_SCOPE
 from ssj_bridge.store.schema import outbox
+from ssj_bridge.store.upsert import insert, list_parameter, listed
 
 PENDING = "pending"
 ACCEPTED = "accepted"
@@ -98,29 +99,130 @@ def enqueue(conn: Connection, platform: str, entity: str, key: str,
     (a repair: the platform has lost or changed what it accepted); a new version carries a
     new request id, so the platform applies it instead of answering from its memory.
     """
-    body = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
-    digest = content_hash(body)
-    same_key = and_(outbox.c.platform == platform, outbox.c.entity == entity,
-                    outbox.c.key == key)
-    latest = conn.execute(select(outbox.c.version, outbox.c.content_hash, outbox.c.status)
-                          .where(same_key).order_by(outbox.c.version.desc()).limit(1)).first()
-    if (not force and latest is not None and latest.content_hash == digest
-            and latest.status != REJECTED):
-        return None
+    return enqueue_many(conn, platform, entity, [(key, payload)], force=force).get(key)
+
+
+@dataclass(slots=True)
+class KeyState:
+    """What the outbox holds of one key: its newest version, the newest accepted content and
+    the ids of the versions still pending."""
+
+    version: int = 0
+    content_hash: str | None = None
+    status: str | None = None
+    accepted_hash: str | None = None
+    accepted_version: int = 0
+    pending_ids: tuple[int, ...] = ()
+
+    def add(self, row: Any) -> None:
+        """Take one stored version of the key into account (key, id, version, hash, status)."""
+        _, item_id, version, digest, status = row
+        if version > self.version:
+            self.version, self.content_hash, self.status = version, digest, status
+        if status == ACCEPTED and version > self.accepted_version:
+            self.accepted_version, self.accepted_hash = version, digest
+        elif status == PENDING:
+            self.pending_ids += (item_id,)
+
+
+def held_by_key(conn: Connection, platform: str, entity: str) -> dict[str, KeyState]:
+    """What the outbox holds of every key of one platform and entity, in one read of the
+    entity's index: for a pass over every key (a first run, a new quarter), where a lookup
+    per key would cost several times as much. Pass it to `enqueue_many` as `held`."""
+    held: dict[str, KeyState] = {}
+    rows = conn.execute(_STATE_COLUMNS.where(outbox.c.platform == platform,
+                                             outbox.c.entity == entity)
+                        .execution_options(yield_per=20_000))
+    for part in rows.partitions():
+        _fold(held, part)
+    return held
+
+
+def _fold(held: dict[str, KeyState], rows: Iterable[Any]) -> None:
+    """Add stored versions (key, id, version, hash, status) to the states of their keys."""
+    for row in rows:
+        key = row[0]
+        state = held.get(key)
+        if state is None:
+            state = held[key] = KeyState()
+        state.add(row)
+
+
+_STATE_COLUMNS = select(outbox.c.key, outbox.c.id, outbox.c.version, outbox.c.content_hash,
+                        outbox.c.status)
+
+
+def enqueue_many(conn: Connection, platform: str, entity: str,
+                 items: Iterable[tuple[str, Mapping[str, Any]]], *, force: bool = False,
+                 held: Mapping[str, KeyState] | None = None) -> dict[str, int]:
+    """`enqueue` for many keys at once, in three statements whatever their number: read what
+    the outbox holds of the keys, supersede their pending versions, insert the new ones.
+
+    Each key is decided exactly as `enqueue` decides it. Returns key → version queued (keys
+    left out queued nothing). A key listed twice is refused: its order would be ambiguous.
+    `held` (`held_by_key`, read in this transaction before any of these keys was queued)
+    saves the read.
+    """
+    bodies: dict[str, bytes] = {}
+    for key, payload in items:
+        if key in bodies:
+            raise ValueError(f"outbox: {platform}/{entity} key {key!r} listed twice")
+        bodies[key] = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
+    if not bodies:
+        return {}
+    if held is None:
+        held = _held(conn, platform, entity, list(bodies))
     now = iso_beijing(beijing_now())
-    last_accepted = conn.execute(select(outbox.c.content_hash).where(
-        same_key, outbox.c.status == ACCEPTED).order_by(outbox.c.version.desc()).limit(1)
-    ).scalar()
-    conn.execute(update(outbox).where(same_key, outbox.c.status == PENDING).values(
-        status=SUPERSEDED, updated_at=now))
-    if last_accepted == digest and not force:
-        return None  # the platform already holds this content: the pending change is undone
-    version = (latest.version if latest is not None else 0) + 1
-    conn.execute(outbox.insert().values(
-        platform=platform, entity=entity, key=key, version=version, payload=body,
-        content_hash=digest, status=PENDING, attempts=0, created_at=now, updated_at=now,
-        request_scope=conn.info.get(REQUEST_SCOPE)))
-    return version
+    scope = conn.info.get(REQUEST_SCOPE)
+    superseded: list[int] = []
+    rows: list[dict[str, Any]] = []
+    queued: dict[str, int] = {}
+    for key, body in bodies.items():
+        digest = content_hash(body)
+        state = held.get(key)
+        if state is None:
+            state = KeyState()
+        elif (not force and state.content_hash == digest and state.status != REJECTED):
+            continue  # already queued, or the platform holds it
+        superseded += state.pending_ids
+        if state.accepted_hash == digest and not force:
+            continue  # the platform already holds this content: the pending change is undone
+        queued[key] = state.version + 1
+        rows.append({"platform": platform, "entity": entity, "key": key,
+                     "version": state.version + 1, "payload": body, "content_hash": digest,
+                     "status": PENDING, "attempts": 0, "created_at": now, "updated_at": now,
+                     "request_scope": scope})
+    if superseded:
+        # By id: a condition on (platform, entity, key, status) lets SQLite walk
+        # ix_outbox_pending, every pending item of the entity, for each key.
+        dialect = conn.dialect.name
+        conn.execute(update(outbox).where(listed(dialect, outbox.c.id, "ids"))
+                     .values(status=SUPERSEDED, updated_at=now),
+                     {"ids": list_parameter(dialect, superseded)})
+    if rows:
+        insert(conn, outbox, rows)
+    return queued
+
+
+def _held(conn: Connection, platform: str, entity: str, keys: Sequence[str]
+          ) -> dict[str, KeyState]:
+    """What the outbox holds of each of `keys` (one read on the key's unique index)."""
+    dialect = conn.dialect.name
+    held: dict[str, KeyState] = {}
+    _fold(held, conn.execute(_STATE_COLUMNS.where(
+        outbox.c.platform == platform, outbox.c.entity == entity,
+        listed(dialect, outbox.c.key, "keys")), {"keys": list_parameter(dialect, keys)}).all())
+    return held
+
+
+def supersede(conn: Connection, platform: str, entity: str, key: str) -> None:
+    """Take the pending versions of `key` out of the queue (none will be sent)."""
+    pending_ids = [i for i in conn.execute(select(outbox.c.id, outbox.c.status).where(
+        outbox.c.platform == platform, outbox.c.entity == entity, outbox.c.key == key))
+        if i.status == PENDING]
+    if pending_ids:
+        conn.execute(update(outbox).where(outbox.c.id.in_([i.id for i in pending_ids])).values(
+            status=SUPERSEDED, updated_at=iso_beijing(beijing_now())))
 
 
 def pending(conn: Connection, platform: str, entity: str, limit: int) -> list[OutboxItem]:
@@ -133,16 +235,19 @@ def pending(conn: Connection, platform: str, entity: str, limit: int) -> list[Ou
 
 
 def record_outcomes(conn: Connection, outcomes: Sequence[SendOutcome]) -> None:
-    """Store what the platform answered, in the caller's transaction."""
+    """Store what the platform answered, in the caller's transaction (one statement)."""
+    if not outcomes:
+        return
     now = iso_beijing(beijing_now())
-    for outcome in outcomes:
-        values: dict[str, Any] = {"status": outcome.status, "updated_at": now,
-                                  "attempts": outbox.c.attempts + 1,
-                                  "last_error": redact_text(outcome.error)
-                                  if outcome.error is not None else None}
-        if outcome.response is not None:
-            values["response"] = orjson.dumps(dict(outcome.response)).decode()
-        conn.execute(update(outbox).where(outbox.c.id == outcome.item_id).values(**values))
+    conn.execute(
+        update(outbox).where(outbox.c.id == bindparam("item_id")).values(
+            status=bindparam("new_status"), updated_at=now, attempts=outbox.c.attempts + 1,
+            last_error=bindparam("error"),
+            response=func.coalesce(bindparam("answer", type_=Text), outbox.c.response)),
+        [{"item_id": o.item_id, "new_status": o.status,
+          "error": redact_text(o.error) if o.error is not None else None,
+          "answer": (orjson.dumps(dict(o.response)).decode() if o.response is not None
+                     else None)} for o in outcomes])
 
 
 def counts(conn: Connection, platform: str) -> dict[str, int]:

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 # The version of the plugin surface (hooks and ssj_bridge.api): a minor step adds, a major
 # step changes or removes. A plugin built for another major version is not loaded.
-API_VERSION = "1.1"
+API_VERSION = "1.2"
 
 hookspec = pluggy.HookspecMarker("ssj_bridge")
 hookimpl = pluggy.HookimplMarker("ssj_bridge")

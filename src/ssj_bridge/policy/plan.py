@@ -33,8 +33,9 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
+from fractions import Fraction
 from typing import Any
 
 from rich import box
@@ -43,17 +44,22 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import inspect, select
 
+from ssj_bridge.intake.joint import other_departments, stored_joint_plans
 from ssj_bridge.intake.objects import library_objects
 from ssj_bridge.intake.queries import inspectors
-from ssj_bridge.model import Category, Inspector, PublicationStatus, TaskStatus, region_within, words
+from ssj_bridge.model import Category, Inspector, PublicationStatus, TaskStatus, words
 from ssj_bridge.model.matters import ALL, MatterRule, MatterSpec, strata_apply
 from ssj_bridge.model.periods import Per, Quarter
 from ssj_bridge.policy.classify import (
     ActivePolicy,
+    Weighted,
+    category_members,
     classification_day,
     classify_unless_classified,
+    ratio_weights_of,
     subject_facts,
 )
+from ssj_bridge.policy.joint import JointFigures, joint_figures
 from ssj_bridge.policy.matters import effective_matters, matter_of_task
 from ssj_bridge.policy.rules import (
     CATEGORY_ORDER,
@@ -61,12 +67,21 @@ from ssj_bridge.policy.rules import (
     NoteKind,
     Obligation,
     ObligationKind,
+    Policy,
+    RatioWeight,
     SubjectFacts,
     done_when_published,
+    ratio_weights,
 )
 from ssj_bridge.policy.snapshots import Snapshot, load_snapshot
 from ssj_bridge.store import Store
-from ssj_bridge.store.schema import assignments, classifications, publications, results, subjects, tasks
+from ssj_bridge.store.schema import (
+    assignments,
+    joint_plans,
+    publications,
+    results,
+    tasks,
+)
 
 CATEGORY_NAMES = {Category.KEY: "重点监管对象", Category.SIMPLIFIED: "简化监管对象",
                   Category.GENERAL: "一般监管对象", Category.SPECIAL: "特殊监管对象"}
@@ -102,7 +117,11 @@ def category_name(category: Category | str) -> str:
 
 @dataclass(frozen=True)
 class Quota:
-    """An obligation as the plan counts it: one of the policy's, or a rule of a matter."""
+    """An obligation as the plan counts it: one of the policy's, or a rule of a matter.
+
+    `ratio` is set for a ratio of the whole category that the policy's ratio weights may scale
+    (`weighted`: the category is weighted).
+    """
 
     required_of: Callable[[int, int], int] = field(compare=False)
     per: Per
@@ -112,6 +131,8 @@ class Quota:
     scope: str | None = None
     full_coverage: bool = False
     applies_to: Callable[[SubjectFacts], bool] | None = field(default=None, compare=False)
+    ratio: Fraction | None = None
+    weighted: bool = False
 
     def required(self, population: int, inspectors: int) -> int:
         """The least number to inspect in the period."""
@@ -122,11 +143,16 @@ class Quota:
         return self.share
 
     @classmethod
-    def of_obligation(cls, obligation: Obligation) -> Quota:
-        """A policy obligation."""
+    def of_obligation(cls, obligation: Obligation,
+                      weights: Sequence[RatioWeight] = ()) -> Quota:
+        """A policy obligation (weighted when a ratio weight scales its category's ratio)."""
+        ratio = (obligation.value if obligation.kind is ObligationKind.RATIO
+                 and obligation.applies_to is None else None)
+        weighted = ratio is not None and any(w.applies_to(obligation.category) for w in weights)
         return cls(obligation.required, obligation.per, obligation.rule, obligation.clause,
                    obligation.describe_value(), obligation.scope,
-                   obligation.kind is ObligationKind.FULL_COVERAGE, obligation.applies_to)
+                   obligation.kind is ObligationKind.FULL_COVERAGE, obligation.applies_to,
+                   ratio, weighted)
 
     @classmethod
     def of_rule(cls, rule: MatterRule, matter: MatterSpec) -> Quota:
@@ -207,9 +233,11 @@ def year_activity(store: Store, quarter: Quarter,
     start, end = quarter.span(Per.YEAR)
     periods = [q.label for q in quarter.quarters_of(Per.YEAR)]
     with store.engine.connect() as conn:
+        # A result withheld on purpose (涉及保密…, "可不予公开") is done as a published one is.
         published = {(r.task_id, r.uscc) for r in conn.execute(
             select(publications.c.task_id, publications.c.uscc).where(
-                publications.c.status == PublicationStatus.PUBLISHED.value,
+                publications.c.status.in_((PublicationStatus.PUBLISHED.value,
+                                           PublicationStatus.WITHHELD.value)),
                 publications.c.inspected_on >= start, publications.c.inspected_on <= end))}
         found = [Visit(r.uscc, counts_toward(r.matter_code), r.category, r.inspected_on,
                        r.period, (r.task_id, r.uscc) in published, r.recorded_at or "")
@@ -246,10 +274,70 @@ def inspected_subjects(store: Store, start: date, end: date) -> set[str]:
 
 
 @dataclass(frozen=True)
+class WeightGroup:
+    """The subjects of a weighted category that one ratio weight scales (`name`, `factor`), or
+    the rest (factor 1, no name): how many there are, must be inspected, are covered."""
+
+    name: str
+    factor: Fraction
+    rule: str
+    clause: str
+    population: int
+    required: int
+    covered: int
+    members: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
+
+    def need(self, quarters_left: int) -> int:
+        """What the quarter must add among these subjects."""
+        return quarter_need(self.required, self.covered, quarters_left)
+
+    def as_json(self) -> dict[str, Any]:
+        """`{"name", "factor", "rule", "population", "required"}`."""
+        return {"name": self.name or None, "factor": _decimal_text(self.factor),
+                "rule": self.clause or None, "population": self.population,
+                "required": self.required}
+
+
+def _decimal_text(value: Fraction) -> str:
+    return f"{float(value):.4f}".rstrip("0").rstrip(".")
+
+
+def weight_groups(ratio: Fraction, members: set[str], weighted: Mapping[str, Weighted],
+                  covered: set[str], base_required: int) -> tuple[tuple[WeightGroup, ...], int]:
+    """The weight groups of a category and its weighted required count: each weight's subjects
+    at ceil(min(1, ratio × factor) × their number), the rest at ceil(ratio × theirs), and in all
+    never fewer than `base_required` (the text's own "不低于" count; the rest make up the gap)."""
+    by_name: dict[str, list[str]] = {}
+    kinds: dict[str, Weighted] = {}
+    rest = []
+    for key in sorted(members):
+        found = weighted.get(key)
+        if found is None or found.factor == 1:
+            rest.append(key)
+        else:
+            by_name.setdefault(found.name, []).append(key)
+            kinds.setdefault(found.name, found)
+    groups = []
+    for name in sorted(by_name, key=lambda n: (-kinds[n].factor, n)):
+        who = by_name[name]
+        scaled = min(Fraction(1), ratio * kinds[name].factor)
+        groups.append(WeightGroup(name, kinds[name].factor, kinds[name].rule, kinds[name].clause,
+                                  len(who), min(len(who), math.ceil(scaled * len(who))),
+                                  len(covered & set(who)), frozenset(who)))
+    weighted_total = sum(g.required for g in groups)
+    rest_required = min(len(rest), max(math.ceil(ratio * len(rest)),
+                                       base_required - weighted_total))
+    groups.append(WeightGroup("", Fraction(1), "", "", len(rest), rest_required,
+                              len(covered & set(rest)), frozenset(rest)))
+    return tuple(groups), weighted_total + rest_required
+
+
+@dataclass(frozen=True)
 class ObligationStatus:
     """One obligation in the asked quarter: its period, population, required, done, covered.
 
     `after_close`: of `done`, the results recorded after the quarter closed (corrections).
+    `groups`: for a weighted ratio, each weight's subjects and the rest (`weight_groups`).
     """
 
     obligation: Quota
@@ -262,16 +350,26 @@ class ObligationStatus:
     covered: int
     quarters_left: int
     after_close: int = 0
+    groups: tuple[WeightGroup, ...] = ()
 
     @property
     def need(self) -> int:
         """What the asked quarter must add for this obligation."""
         return quarter_need(self.required, self.covered, self.quarters_left)
 
+    @property
+    def weighted_groups(self) -> tuple[WeightGroup, ...]:
+        """The groups a ratio weight scales (the rest left out)."""
+        return tuple(g for g in self.groups if g.name)
+
     def as_json(self) -> dict[str, Any]:
-        """`{"per", "required", "done", "rule"}` (interface.md); `rule` is the clause."""
-        return {"per": self.obligation.per.value, "required": self.required, "done": self.done,
-                "rule": self.obligation.clause}
+        """`{"per", "required", "done", "rule"}` (interface.md); `rule` is the clause; a
+        weighted ratio adds `weights`."""
+        shown: dict[str, Any] = {"per": self.obligation.per.value, "required": self.required,
+                                 "done": self.done, "rule": self.obligation.clause}
+        if self.weighted_groups:
+            shown["weights"] = [g.as_json() for g in self.groups]
+        return shown
 
 
 @dataclass(frozen=True)
@@ -355,6 +453,9 @@ class Plan:
     notes: tuple[Note, ...]
     matters: tuple[MatterPlan, ...] = ()
     closed_at: str | None = None  # the quarter's snapshot, when it is read from one
+    # The joint cross-department plans running in the quarter and where they stand
+    # (`policy.joint`; set by `with_joint`).
+    joint: tuple[JointFigures, ...] = ()
 
     def matter(self, code: str) -> MatterPlan | None:
         """The plan of one matter."""
@@ -370,13 +471,22 @@ class Plan:
             "matters": {m.matter.code: m.as_json() for m in self.matters},
             "notes": [{"text": n.text, "clause": n.clause} for n in self.notes],
             **({"closedAt": self.closed_at} if self.closed_at else {}),
+            **({"joint": [j.as_json() for j in self.joint]} if self.joint else {}),
         }
+
+    def with_joint(self, store: Store, policy: Policy, today: date) -> Plan:
+        """The plan with the joint plans of its quarter and where they stand."""
+        codes = [m.matter for m in self.matters]
+        found = joint_figures(store, policy, today, lambda code: matter_of_task(codes, code),
+                              (self.quarter.start, self.quarter.end))
+        return replace(self, joint=tuple(found))
 
 
 def make_plan(store: Store, active: ActivePolicy, quarter: Quarter, *,
               region: str | None = None, matter: str | None = None,
               snapshot: Snapshot | bool | None = True,
-              inspectors_by_region: Mapping[str, int] | None = None) -> Plan:
+              inspectors_by_region: Mapping[str, int] | None = None,
+              own_org: str | None = None) -> Plan:
     """The plan of `quarter` (of one matter, when asked): classifies the quarter first when
     nobody has yet. A closed quarter is read from its snapshot (`snapshot=False`: computed
     afresh, as when the quarter is being closed); `inspectors_by_region` overrides the roster
@@ -389,7 +499,8 @@ def make_plan(store: Store, active: ActivePolicy, quarter: Quarter, *,
         from ssj_bridge.policy.matters import find_matter
 
         find_matter(matters, matter)
-    builder = _Builder(store, active, quarter, region, matters, frozen, inspectors_by_region)
+    builder = _Builder(store, active, quarter, region, matters, frozen, inspectors_by_region,
+                       own_org)
     plans = tuple(builder.matter_plan(m) for m in wanted)
     routine = next((p for p in plans if p.matter.follows_policy), None)
     top = routine.whole if routine is not None else RegionPlan(region, builder.inspectors(region),
@@ -404,15 +515,30 @@ class _Builder:
 
     def __init__(self, store: Store, active: ActivePolicy, quarter: Quarter, region: str | None,
                  matters: Sequence[MatterSpec], frozen: Snapshot | None,
-                 inspectors_by_region: Mapping[str, int] | None) -> None:
+                 inspectors_by_region: Mapping[str, int] | None,
+                 own_org: str | None = None) -> None:
         self.store, self.active, self.quarter, self.region = store, active, quarter, region
         self.matters = matters
         self.frozen = frozen
         self.counts = dict(inspectors_by_region or {})
-        self.roster = inspectors(store)
+        # Other departments' people (joint plans) are never the drawing level's inspectors.
+        others: frozenset[str] = frozenset()
+        if _has_table(store, joint_plans.name):
+            with store.engine.connect() as conn:
+                others = other_departments(stored_joint_plans(conn), own_org)
+        self.roster = [p for p in inspectors(store) if (p.org_code or "").upper() not in others]
         self.published_only = bool(done_when_published(active.policy))
         self.activity = year_activity(store, quarter, lambda code: matter_of_task(matters, code))
         self._sources: dict[Category | str, dict[str, str]] | None = None
+        self.weights = ratio_weights(active.policy)
+        self._weighted: dict[str, Weighted] | None = None
+
+    def weighted(self) -> dict[str, Weighted]:
+        """The quarter's subjects a ratio weight applies to (read once)."""
+        if self._weighted is None:
+            self._weighted = (ratio_weights_of(self.store, self.active.name, self.quarter)
+                              if self.weights else {})
+        return self._weighted
 
     # -- inputs -------------------------------------------------------------------------------
 
@@ -430,24 +556,13 @@ class _Builder:
 
     def _classified_members(self) -> dict[Category | str, dict[str, str]]:
         classify_unless_classified(self.store, self.active, self.quarter, region=self.region)
-        with self.store.engine.connect() as conn:
-            where = {row.uscc: (row.region_code, bool(row.active)) for row in conn.execute(
-                select(subjects.c.uscc, subjects.c.region_code, subjects.c.active))}
-            stored = conn.execute(select(classifications.c.uscc, classifications.c.categories)
-                                  .where(classifications.c.period == self.quarter.label,
-                                         classifications.c.policy == self.active.name))
-            members: dict[Category | str, dict[str, str]] = {
-                c: {} for c in self.active.policy.categories}
-            members[ALL] = {}
-            for row in stored:
-                place = where.get(row.uscc)
-                if place is None or not place[1]:
-                    continue
-                if self.region is not None and not region_within(place[0], self.region):
-                    continue
-                for name in filter(None, row.categories.split(";")):
-                    members.setdefault(Category(name), {})[row.uscc] = place[0]
-                    members[ALL][row.uscc] = place[0]
+        members: dict[Category | str, dict[str, str]] = {
+            c: {} for c in self.active.policy.categories}
+        members[ALL] = {}
+        for category, who in category_members(self.store, self.active.name, self.quarter,
+                                              region=self.region).items():
+            members.setdefault(category, {}).update(who)
+            members[ALL].update(who)
         return members
 
     def objects(self, kind: str, category: str) -> dict[str, str]:
@@ -479,8 +594,8 @@ class _Builder:
             if matter.follows_policy:
                 for category in self.active.policy.categories:
                     found[category] = (sources.get(category, {}), [
-                        Quota.of_obligation(o) for o in self.active.policy.obligations()
-                        if o.category is category])
+                        Quota.of_obligation(o, self.weights)
+                        for o in self.active.policy.obligations() if o.category is category])
             for rule in matter.rules:
                 if rule.follows_policy:
                     continue
@@ -546,6 +661,12 @@ class _Builder:
         open_keys = {v.key for v in self.activity.assigned(
             matter.code, [q.label for q in quarter.quarters_of(quota.per)]) if counts(v)}
         required = quota.required(len(population), staff)
+        groups: tuple[WeightGroup, ...] = ()
+        if quota.weighted and quota.ratio is not None and frozen is None:
+            groups, required = weight_groups(quota.ratio, population, self.weighted(),
+                                             done_keys | open_keys, required)
+            if not any(g.name for g in groups):
+                groups = ()
         after = 0
         if frozen is not None:
             kept = frozen.get("required") or []
@@ -557,7 +678,7 @@ class _Builder:
         return ObligationStatus(quota, quarter.period_label(quota.per), start, end,
                                 len(population), required, len(done_keys),
                                 len(done_keys | open_keys), quarter.quarters_to_end(quota.per),
-                                after)
+                                after, groups)
 
     def _scoped(self, quota: Quota, who: set[str]) -> set[str]:
         test = quota.applies_to
@@ -666,8 +787,11 @@ def _scope(entry: ObligationStatus) -> str:
     from ssj_bridge.i18n import _
 
     scope = entry.obligation.scope
-    return (_(" of {scope} ({population})").format(scope=scope, population=entry.population)
+    text = (_(" of {scope} ({population})").format(scope=scope, population=entry.population)
             if scope else "")
+    return text + "".join(_(" · {name} ×{factor}: {required} of {population}").format(
+        name=g.name, factor=_decimal_text(g.factor), required=g.required, population=g.population)
+        for g in entry.weighted_groups)
 
 
 def plan_lines(plan: Plan, matter: MatterPlan | None = None,
@@ -712,6 +836,8 @@ def print_plan(plan: Plan, console: Console) -> None:
             console.print(_("rules:"), markup=False)
             for text in rules:
                 console.print(text, markup=False)
+    for joint in plan.joint:
+        console.print(joint.line(), markup=False)
     if plan.notes:
         console.print(_("advisory (no count changes):"), markup=False)
         for note in plan.notes:

@@ -26,6 +26,7 @@ from ssj_bridge.model import Category, CreditTier, InspectionMode, ManagementCla
 from ssj_bridge.model.matters import MatterSpec
 from ssj_bridge.model.periods import Per, Quarter
 from ssj_bridge.plugins.hookspecs import API_VERSION
+from ssj_bridge.policy.statutory import StatutoryDate
 
 # The order categories are listed in (plan tables, JSON, `categories` of a subject).
 CATEGORY_ORDER = (Category.KEY, Category.SIMPLIFIED, Category.GENERAL, Category.SPECIAL)
@@ -211,6 +212,10 @@ class Reason:
     outranked: bool = False
     quote: str = ""  # the words of the text the rule rests on
     mode: InspectionMode | None = None  # set on the reason of a mode rule (e.g. 非现场)
+    # Set on the reason of a ratio weight: the factor the category's ratio is scaled by for the
+    # subject, and the weight's short name (the part of the draw it is drawn in).
+    weight: Fraction | None = None
+    weight_name: str = ""
 
     def as_json(self) -> dict[str, Any]:
         """`{category, rule, clause, facts}` (+ `quote`, `outranked` when set), as stored."""
@@ -222,6 +227,9 @@ class Reason:
             item["outranked"] = True
         if self.mode is not None:
             item["mode"] = self.mode.value
+        if self.weight is not None:
+            item["weight"] = str(self.weight)
+            item["weightName"] = self.weight_name
         return item
 
     @classmethod
@@ -231,7 +239,9 @@ class Reason:
         return cls(Category(category) if category else None, item["rule"], item["clause"],
                    dict(item.get("facts") or {}), bool(item.get("outranked", False)),
                    str(item.get("quote") or ""),
-                   InspectionMode(item["mode"]) if item.get("mode") else None)
+                   InspectionMode(item["mode"]) if item.get("mode") else None,
+                   Fraction(item["weight"]) if item.get("weight") else None,
+                   str(item.get("weightName") or ""))
 
 
 @dataclass(frozen=True)
@@ -341,6 +351,16 @@ class ConflictRule:
 class ExpertiseRule:
     """Each matter of a check gets at least one inspector from the matching field."""
 
+    clause: str
+    quote: str = ""
+
+
+@dataclass(frozen=True)
+class ReplacementRule:
+    """A drawn inspector is replaced after the draw only with `approver`'s approval, recorded
+    with the replacement (威海 第二十一条 "经本单位分管负责同志同意后，可调整更换")."""
+
+    approver: str
     clause: str
     quote: str = ""
 
@@ -583,6 +603,30 @@ class ModeRule:
 
 
 @dataclass(frozen=True)
+class RatioWeight:
+    """Scales the per-quarter ratio of `categories` (every category when empty) by `factor` for
+    the subjects `test` picks — a risk class, a tag (阳城 三 "对低风险、一般风险、较高风险、高风险
+    企业分别递加比例抽查", 威海 第十五条 "应提高抽查比例").
+
+    The first weight that holds for a subject applies. A weighted category is drawn in parts:
+    each weight's subjects as a part of their own (`name` labels it), at ceil(ratio × factor ×
+    their number); the category still draws at least ceil(ratio × population) in all.
+    """
+
+    name: str
+    factor: Fraction
+    rule: str
+    clause: str
+    test: RuleTest = field(compare=False)
+    categories: frozenset[Category] = frozenset()
+    quote: str = ""
+
+    def applies_to(self, category: Category | None) -> bool:
+        """Whether the weight scales `category`'s ratio."""
+        return category is not None and (not self.categories or category in self.categories)
+
+
+@dataclass(frozen=True)
 class RuleBook:
     """A policy written as rules: the usual shape of a locality plugin.
 
@@ -615,6 +659,15 @@ class RuleBook:
     # The clause that makes an inspection count as done only once published, if any (益阳 五（三）
     # "已实施检查但未进行公示的，视为未完成抽查检查任务").
     done_when_published: str = ""
+    # Who must approve replacing a drawn inspector, where the text says (威海 第二十一条).
+    replacement: ReplacementRule | None = None
+    # The clause that lets a result stay unpublished (益阳 五（三） "涉及保密、国家安全、公共安全的，
+    # 可不予公开"), recorded with each result withheld.
+    withholding: str = ""
+    # Ratios scaled by risk class or tag, in order (the first that holds applies).
+    weights: tuple[RatioWeight, ...] = ()
+    # The dates the text fixes around the draws (annual plan, reports, …; policy.statutory).
+    statutory_dates: tuple[StatutoryDate, ...] = ()
 
     @property
     def categories(self) -> tuple[Category, ...]:
@@ -662,8 +715,24 @@ class RuleBook:
                 reasons.append(Reason(mode_rule.category, mode_rule.rule, mode_rule.clause,
                                       dict(evidence), quote=mode_rule.quote, mode=mode))
                 break
+        weight = weight_reason(self.weights, facts, primary)
+        if weight is not None:
+            reasons.append(weight)
         categories = tuple(c for c in CATEGORY_ORDER if c in chosen)
         return Decision(primary, categories, tuple(reasons), inspection_mode=mode)
+
+
+def weight_reason(weights: Sequence[RatioWeight], facts: SubjectFacts,
+                  category: Category | None) -> Reason | None:
+    """The reason of the first weight that holds for the subject in `category`, if any."""
+    for weight in weights:
+        if not weight.applies_to(category):
+            continue
+        evidence = weight.test(facts)
+        if evidence is not None:
+            return Reason(category, weight.rule, weight.clause, dict(evidence), quote=weight.quote,
+                          weight=weight.factor, weight_name=weight.name)
+    return None
 
 
 # -- the common rules -------------------------------------------------------------------------
@@ -695,13 +764,16 @@ def decide(policy: Policy, facts: SubjectFacts, quarter: Quarter) -> Decision:
         ignored = Reason(None, f"指定类别 {chosen.value!r} ignored: the policy has no such category",
                          clause, evidence)
         return replace(decision, reasons=(*decision.reasons, ignored))
-    # The designation replaces the categories; how a kept category is inspected still holds.
+    # The designation replaces the categories; how a kept category is inspected still holds,
+    # and so does a ratio weight of the designated category.
     held = tuple(r if r.mode is not None and r.category is category
-                 else replace(r, outranked=True) for r in decision.reasons)
+                 else replace(r, outranked=True) for r in decision.reasons if r.weight is None)
     mode = next((r.mode for r in held if r.mode is not None and not r.outranked), None)
+    weight = weight_reason(getattr(policy, "weights", ()), facts, category)
     return Decision(category, (category,),
                     (Reason(category, f"bureau designation 指定类别 {category.value} "
-                                      "(wins over every rule)", clause, evidence), *held),
+                                      "(wins over every rule)", clause, evidence), *held,
+                     *((weight,) if weight is not None else ())),
                     inspection_mode=mode)
 
 
@@ -712,3 +784,26 @@ def decide(policy: Policy, facts: SubjectFacts, quarter: Quarter) -> Decision:
 def done_when_published(policy: Policy) -> str:
     """The clause that counts an inspection as done only once published ('' when none)."""
     return str(getattr(policy, "done_when_published", "") or "")
+
+
+def ratio_weights(policy: Policy | None) -> tuple[RatioWeight, ...]:
+    """The policy's ratio weights (none when it declares none)."""
+    found = getattr(policy, "weights", ()) if policy is not None else ()
+    return tuple(w for w in found if isinstance(w, RatioWeight))
+
+
+def statutory_dates(policy: Policy | None) -> tuple[StatutoryDate, ...]:
+    """The dates the policy's text fixes (none when it declares none)."""
+    found = getattr(policy, "statutory_dates", ()) if policy is not None else ()
+    return tuple(d for d in found if isinstance(d, StatutoryDate))
+
+
+def withholding_clause(policy: Policy | None) -> str:
+    """The clause under which a result may stay unpublished ('' when the text has none)."""
+    return str(getattr(policy, "withholding", "") or "") if policy is not None else ""
+
+
+def replacement_rule(policy: Policy | None) -> ReplacementRule | None:
+    """Whose approval replacing a drawn inspector needs, when the policy says."""
+    found = getattr(policy, "replacement", None) if policy is not None else None
+    return found if isinstance(found, ReplacementRule) else None

@@ -11,6 +11,7 @@ from sqlalchemy import delete
 from ssj_bridge.reconcile.normalise import FieldKinds, fingerprint, normalise
 from ssj_bridge.store import Store
 from ssj_bridge.store.schema import recon_staging
+from ssj_bridge.store.upsert import insert
 
 CHUNK = 5000
 
@@ -46,7 +47,7 @@ def stage(store: Store, where: Side, records: Iterable[tuple[str, Any, str | Non
 
 def _insert(store: Store, rows: list[dict[str, Any]]) -> int:
     with store.engine.begin() as conn:
-        conn.execute(recon_staging.insert(), rows)
+        insert(conn, recon_staging, rows)  # compiled once; COPY on PostgreSQL
     return len(rows)
 
 

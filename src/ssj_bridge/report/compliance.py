@@ -14,13 +14,18 @@ What each figure means (the HTML report's footer repeats it for the reader):
 - an obligation is `met` once done ≥ required, `short` when its period has ended without,
   `open` while it runs;
 - publication rate: results inspected in the quarter that are published ÷ all of them (every
-  recorded result is published, 双随机、一公开); timeliness: those published on or before
+  recorded result is published, 双随机、一公开), less those withheld on purpose (`results
+  withhold`, counted apart: never owed, never overdue); timeliness: those published on or before
   their due date ÷ those published (a result published before its task was complete had no
   due date yet, so it was on time);
 - days to publication: working days from the task's completion to the publication;
 - overdue: publications of the quarter past their due date today (ssj_bridge.features.deadlines);
 - breaks: reconciliation breaks open now, by kind, and the counts of the last runs
-  (`recon_runs.summary`).
+  (`recon_runs.summary`);
+- joint: each joint cross-department plan running in the quarter, its checks made jointly
+  against its share and deadline (ssj_bridge.policy.joint);
+- progress: where the policy sets shares of the quarter's checks to be done by each month's end
+  (南山 五（三）1), the checks of the quarter's tasks inspected by then.
 
 Settings other than the policy, the region and the authority's name never reach the report:
 no URL, key or secret is read here.
@@ -32,16 +37,20 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from fractions import Fraction
 from typing import Any
 
 import orjson
 from sqlalchemy import Connection, and_, func, select
 
 from ssj_bridge.features.deadlines import DeadlineItem, DeadlineRules, deadline_report, refresh_due_dates
+from ssj_bridge.features.statutory import quarter_progress
 from ssj_bridge.model import Category, PublicationStatus, beijing_now, iso_beijing
+from ssj_bridge.model.calendar import WorkingCalendar
 from ssj_bridge.model.matters import MatterSpec
 from ssj_bridge.model.periods import Quarter
 from ssj_bridge.policy.classify import ActivePolicy
+from ssj_bridge.policy.joint import JointFigures
 from ssj_bridge.policy.matters import matter_of_task
 from ssj_bridge.policy.plan import (
     MatterPlan,
@@ -51,7 +60,9 @@ from ssj_bridge.policy.plan import (
     category_name,
     make_plan,
 )
+from ssj_bridge.policy.rules import Policy, statutory_dates
 from ssj_bridge.policy.snapshots import corrections
+from ssj_bridge.policy.statutory import Duty
 from ssj_bridge.reconcile.diff import KINDS
 from ssj_bridge.store import Store
 from ssj_bridge.store.schema import (
@@ -197,11 +208,13 @@ class PublicationFigures:
     not_queued: int
     awaiting_completion: int
     days_to_publication: tuple[int, ...]
+    withheld: int = 0  # kept out of publication on purpose: neither owed nor overdue
 
     @property
     def rate(self) -> float | None:
-        """published ÷ results (None when the quarter has no result)."""
-        return self.published / self.results if self.results else None
+        """published ÷ results to publish (withheld ones are not; None when none is)."""
+        owed = self.results - self.withheld
+        return self.published / owed if owed else None
 
     @property
     def timeliness(self) -> float | None:
@@ -215,6 +228,7 @@ class PublicationFigures:
                 "published": self.published, "publishedOnTime": self.on_time,
                 "publishedLate": self.late, "pending": self.pending, "rejected": self.rejected,
                 "notQueued": self.not_queued, "awaitingCompletion": self.awaiting_completion,
+                "withheld": self.withheld,
                 "rate": _ratio(self.rate), "timeliness": _ratio(self.timeliness),
                 "daysToPublication": [{"workingDays": d, "count": spread[d]}
                                       for d in sorted(spread)]}
@@ -286,6 +300,46 @@ class BreakFigures:
 
 
 @dataclass(frozen=True)
+class ProgressFigures:
+    """A share of the quarter's checks to be done by a day: what was, and whether it held."""
+
+    by: date
+    share: Fraction
+    done: int
+    checks: int
+    status: str
+    clause: str
+
+    def as_json(self) -> dict[str, Any]:
+        """camelCase."""
+        return {"by": self.by.isoformat(), "share": float(self.share), "done": self.done,
+                "checks": self.checks, "status": self.status, "rule": self.clause}
+
+    def line(self) -> str:
+        """One line for a terminal."""
+        rate = f"{self.done / self.checks:.0%}" if self.checks else "–"
+        return (f"progress by {self.by}: {self.done} of {self.checks} checks done ({rate}), "
+                f"target {float(self.share):.0%} ({self.clause}) — {self.status}")
+
+
+def progress_figures(conn: Connection, policy: Policy, quarter: Quarter, today: date,
+                     drawn_by: str | None) -> tuple[ProgressFigures, ...]:
+    """The policy's progress targets of the quarter (none when it sets none)."""
+    found = []
+    for item in statutory_dates(policy):
+        if item.duty is not Duty.MONTHLY_PROGRESS or item.share is None:
+            continue
+        due = item.due.due(quarter.label, WorkingCalendar.load(None))
+        assert due is not None
+        done, checks = quarter_progress(conn, quarter, due.due, drawn_by)
+        met = checks > 0 and done >= item.share * checks
+        found.append(ProgressFigures(due.due, item.share, done, checks,
+                                     MET if met else (SHORT if due.due < today else OPEN),
+                                     item.clause))
+    return tuple(found)
+
+
+@dataclass(frozen=True)
 class ComplianceReport:
     """The quarter's compliance under the policy: quotas, publication, overdue, breaks."""
 
@@ -308,6 +362,9 @@ class ComplianceReport:
     matters: tuple[MatterFigures, ...] = field(default=())
     closed_at: str | None = None
     corrections: tuple[dict[str, Any], ...] = field(default=())
+    joint: tuple[JointFigures, ...] = field(default=())
+    # The quarter's progress targets (南山 五（三）1 30 %, 60 %, 100 % by each month's end).
+    progress: tuple[ProgressFigures, ...] = field(default=())
 
     @property
     def obligations(self) -> list[ObligationFigures]:
@@ -332,6 +389,8 @@ class ComplianceReport:
             "categories": {c.key: c.as_json() for c in self.categories},
             "matters": {m.code: m.as_json() for m in self.matters},
             "closedAt": self.closed_at, "corrections": list(self.corrections),
+            "joint": [j.as_json() for j in self.joint],
+            "progress": [p.as_json() for p in self.progress],
             "publication": self.publication.as_json(),
             "overdue": [i.as_json("workingDaysLate") for i in self.overdue],
             "overdueOtherPeriods": self.overdue_other_periods,
@@ -350,9 +409,11 @@ def _ratio(value: float | None) -> float | None:
 
 def compliance_report(store: Store, active: ActivePolicy, quarter: Quarter, rules: DeadlineRules,
                       *, today: date, region: str | None = None, authority: str | None = None,
-                      runs: int = RUNS, break_rows: int = BREAK_ROWS) -> ComplianceReport:
+                      runs: int = RUNS, break_rows: int = BREAK_ROWS,
+                      own_org: str | None = None) -> ComplianceReport:
     """Gather the quarter's figures (classifies the quarter first when nobody has yet)."""
-    plan = make_plan(store, active, quarter, region=region)
+    plan = make_plan(store, active, quarter, region=region, own_org=own_org).with_joint(
+        store, active.policy, today)
     matters = tuple(matter_figures(store, plan, matter, quarter, today) for matter in plan.matters)
     routine = next((m for m, p in zip(matters, plan.matters, strict=True)
                     if p.matter.follows_policy), None)
@@ -362,6 +423,7 @@ def compliance_report(store: Store, active: ActivePolicy, quarter: Quarter, rule
         deadlines = deadline_report(conn, rules, today, 0)
         publication = publication_figures(conn, rules, quarter)
         break_figures = break_figures_of(conn, runs, break_rows)
+        progress = progress_figures(conn, active.policy, quarter, today, own_org)
     overdue = tuple(i for i in deadlines.overdue if i.period == quarter.label)
     return ComplianceReport(
         period=quarter.label, policy=active.name, locality=active.policy.locality, region=region,
@@ -371,7 +433,8 @@ def compliance_report(store: Store, active: ActivePolicy, quarter: Quarter, rule
         breaks=break_figures, notes=tuple((n.text, n.clause) for n in plan.notes),
         calendar=rules.calendar.describe(),
         provisional_years=tuple(deadlines.provisional_years), matters=matters,
-        closed_at=plan.closed_at, corrections=tuple(corrections(store, quarter)))
+        closed_at=plan.closed_at, corrections=tuple(corrections(store, quarter)),
+        joint=plan.joint, progress=progress)
 
 
 def matter_figures(store: Store, plan: Plan, matter: MatterPlan, quarter: Quarter,
@@ -453,14 +516,16 @@ def publication_figures(conn: Connection, rules: DeadlineRules,
                                                                        row.published_on)))
         else:
             counts[row.status] += 1
-        if row.status != PublicationStatus.PUBLISHED.value and row.due is None:
+        if row.status not in (PublicationStatus.PUBLISHED.value,
+                              PublicationStatus.WITHHELD.value) and row.due is None:
             counts["awaiting"] += 1
     return PublicationFigures(
         rule=rules.describe(), deadline_days=rules.deadline.days, results=counts["results"],
         published=counts["published"], on_time=counts["on_time"], late=counts["late"],
         pending=counts[PublicationStatus.PENDING.value],
         rejected=counts[PublicationStatus.REJECTED.value], not_queued=counts["not_queued"],
-        awaiting_completion=counts["awaiting"], days_to_publication=tuple(sorted(days)))
+        awaiting_completion=counts["awaiting"], days_to_publication=tuple(sorted(days)),
+        withheld=counts[PublicationStatus.WITHHELD.value])
 
 
 def break_figures_of(conn: Connection, runs: int = RUNS,
@@ -551,12 +616,18 @@ def render_text(report: ComplianceReport) -> list[str]:
                     region=line.region, count=line.inspectors))
             lines += _category_lines(line, "    " if line is not matter.whole else "  ", period)
         lines.append("")
+    lines += [joint.line() for joint in report.joint]
+    lines += [item.line() for item in report.progress]
+    if report.joint or report.progress:
+        lines.append("")
     lines += [_("publication ({rule}): {published} of {results} results published ({rate}), "
                 "on time {on_time} ({timeliness}), late {late}, pending {pending}, refused "
                 "{refused}, not queued {not_queued}").format(
         rule=pub.rule, published=pub.published, results=pub.results, rate=percent_text(pub.rate),
         on_time=pub.on_time, timeliness=percent_text(pub.timeliness), late=pub.late,
-        pending=pub.pending, refused=pub.rejected, not_queued=pub.not_queued)]
+        pending=pub.pending, refused=pub.rejected, not_queued=pub.not_queued)
+        + (_("; withheld from publication {count} (not owed, not overdue)").format(
+            count=pub.withheld) if pub.withheld else "")]
     lines.append(_("overdue in {period}: {count}").format(period=period, count=len(report.overdue))
                  + (_(" (other periods: {count})").format(count=report.overdue_other_periods)
                     if report.overdue_other_periods else ""))

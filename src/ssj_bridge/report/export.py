@@ -31,18 +31,19 @@ def register(registry: Registry) -> None:
 
 def subject_rows(store: Store) -> Iterator[dict[str, Any]]:
     """One object per subject: identity from permits (other features add the rest)."""
+    unrated = CreditTier.UNRATED.value
+    stmt = select(subjects.c.uscc, subjects.c.name, subjects.c.region_code,
+                  subjects.c.industry_code, subjects.c.management_class,
+                  subjects.c.key_discharge_unit, subjects.c.active).order_by(subjects.c.uscc)
     with store.engine.connect() as conn:
-        for row in conn.execute(select(subjects).order_by(subjects.c.uscc)):
-            item: dict[str, Any] = {
-                "uscc": row.uscc, "name": row.name, "regionCode": row.region_code,
-                "industryCode": row.industry_code,
-                "category": None, "categories": [],
-                "managementClass": row.management_class,
-                "keyDischargeUnit": bool(row.key_discharge_unit),
-                "creditLevel": CreditTier.UNRATED.value, "riskClass": None, "tags": [],
-                "active": bool(row.active),
-            }
-            yield item
+        for part in conn.execute(stmt.execution_options(yield_per=5_000)).partitions():
+            for uscc, name, region, industry, klass, key_unit, active in part:
+                yield {
+                    "uscc": uscc, "name": name, "regionCode": region, "industryCode": industry,
+                    "category": None, "categories": [], "managementClass": klass,
+                    "keyDischargeUnit": bool(key_unit), "creditLevel": unrated,
+                    "riskClass": None, "tags": [], "active": bool(active),
+                }
 
 
 def quarantine_rows(store: Store) -> Iterator[dict[str, Any]]:

@@ -1,34 +1,32 @@
-"""The compliance report as one self-contained HTML file a data manager can mail on.
+"""The compliance report as a document a bureau files: one self-contained HTML file.
 
-A summary first, then sortable and filterable tables and inline SVG charts; styles and the few
-lines of script are inline and a Content-Security-Policy forbids every fetch, so the file opens
-the same with no network. Jinja2 with autoescape on: every value from the store (names, keys,
-the platform's error messages) is escaped.
+A summary first (cards and the sentences that say what is short, overdue or open), then the
+quota table, publication and reconciliation, each with a chart that says what it shows, and
+the signature and seal block. On screen the tables sort and filter; on a phone they become
+one card per row; on paper (A4, `paper.html.j2`) they wrap instead of being cut. Jinja2 with
+autoescape on: every value from the store is escaped.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
-
-from ssj_bridge.report.charts import breaks_chart, days_chart, quota_chart
+from ssj_bridge.report.charts import breaks_chart, publication_chart, quota_chart
 from ssj_bridge.report.compliance import MET, OPEN, SHORT, ComplianceReport, percent_text
-from ssj_bridge.report.output import report_file
+from ssj_bridge.report.paper import Letterhead, _, render_document, write_document
+from ssj_bridge.report.words import (
+    category_text,
+    kind_text,
+    obligation_scope,
+    obligation_text,
+    per_text,
+    platform_text,
+    publication_text,
+    status_text,
+)
 
 TEMPLATE = "compliance.html.j2"
-
-
-def _environment() -> Environment:
-    # The template's name ends in .j2, which select_autoescape would not match: on for all.
-    env = Environment(loader=PackageLoader("ssj_bridge.report", "templates"), autoescape=True,
-                      undefined=StrictUndefined, trim_blocks=False, lstrip_blocks=False)
-    env.filters["pct"] = percent_text
-    env.globals["tone"] = tone
-    return env
 
 
 def tone(ratio: float | None) -> str:
@@ -46,67 +44,60 @@ def findings(report: ComplianceReport) -> list[str]:
     obligations = report.obligations
     for o in obligations:
         if o.status == SHORT:
-            lines.append(f"{o.label}: {o.done} of {o.required} required in {o.period} "
-                         f"({o.clause}) — short by {o.required - o.done}; the period ended "
-                         f"{o.end.isoformat()}.")
+            lines.append(_("{category}：{period}（{clause}）应抽查 {required} 家，已完成 {done} 家，"
+                           "差 {gap} 家；该期间已于 {end} 结束。").format(
+                category=obligation_text(o), period=o.period, clause=o.clause,
+                required=o.required, done=o.done, gap=o.required - o.done,
+                end=o.end.isoformat()))
     for o in obligations:
         if o.status == OPEN:
-            lines.append(f"{o.label}: {o.done} of {o.required} required in {o.period} "
-                         f"so far ({o.clause}); {o.required - o.done} to go by "
-                         f"{o.end.isoformat()}.")
+            lines.append(_("{category}：{period}（{clause}）应抽查 {required} 家，目前已完成 "
+                           "{done} 家，尚需 {gap} 家，截止 {end}。").format(
+                category=obligation_text(o), period=o.period, clause=o.clause,
+                required=o.required, done=o.done, gap=o.required - o.done,
+                end=o.end.isoformat()))
     if obligations and all(o.status == MET for o in obligations):
-        lines.append(f"Every obligation whose period contains {report.period} is met.")
+        lines.append(_("包含 {period} 的各期间抽查义务均已完成。").format(period=report.period))
     pub = report.publication
     if pub.results:
-        lines.append(f"{pub.published} of {pub.results} results of {report.period} are published "
-                     f"({percent_text(pub.rate)}), {pub.on_time} of them on time.")
+        lines.append(_("{period} 的 {results} 条检查结果中已公示 {published} 条（{rate}），其中按时 "
+                       "{on_time} 条。").format(period=report.period, results=pub.results,
+                                               published=pub.published,
+                                               rate=percent_text(pub.rate), on_time=pub.on_time))
     else:
-        lines.append(f"No result of {report.period} is recorded yet.")
+        lines.append(_("尚无 {period} 的检查结果记录。").format(period=report.period))
     if report.overdue:
         worst = max(report.overdue, key=lambda i: i.working_days)
-        many = len(report.overdue)
-        lines.append(f"{many} publication{' is' if many == 1 else 's are'} overdue, the latest by "
-                     f"{worst.working_days} working days (task {worst.task_id}).")
+        lines.append(_("{n} 条结果逾期未公示，最长逾期 {days} 个工作日（任务 {task}）。").format(
+            n=len(report.overdue), days=worst.working_days, task=worst.task_id))
     if report.breaks.open:
         oldest = max(b.runs_open for b in report.breaks.items) if report.breaks.items else 0
-        many = report.breaks.open
-        lines.append(f"{many} reconciliation break{' is' if many == 1 else 's are'} open; the "
-                     f"oldest has been open for {oldest} run{'' if oldest == 1 else 's'}.")
+        lines.append(_("数据核对有 {n} 条差异未解决，最久的已持续 {runs} 次核对。").format(
+            n=report.breaks.open, runs=oldest))
     elif report.breaks.runs:
-        lines.append("The last reconciliation found the store and the platforms in step.")
+        lines.append(_("最近一次核对时本地库与各平台数据一致。"))
     return lines
 
 
-def render_html(report: ComplianceReport) -> str:
+def render_html(report: ComplianceReport, letterhead: Letterhead | None = None) -> str:
     """The report as one HTML document."""
-    runs = report.breaks.runs
-    trend = runs[-1].total - runs[-2].total if len(runs) >= 2 else None
+    letterhead = letterhead or Letterhead(
+        unit=report.authority or _("（未设置单位名称 SSJ_ORG_NAME）"), title=_("双随机抽查工作合规报告"),
+        period=report.period, region=report.region, generated_at=report.generated_at)
     context: dict[str, Any] = {
         "r": report, "pub": report.publication, "counts": report.obligation_counts(),
-        "total_obligations": len(report.obligations), "trend": trend,
-        "findings": findings(report),
+        "total_obligations": len(report.obligations), "findings": findings(report),
         "charts": {"quotas": quota_chart(report.obligations),
-                   "breaks": breaks_chart(runs),
-                   "days": days_chart(report.publication.days_to_publication,
-                                      report.publication.deadline_days)},
+                   "publication": publication_chart(report.publication),
+                   "breaks": breaks_chart(report.breaks)},
+        "tone": tone,
     }
-    return _environment().get_template(TEMPLATE).render(context)
+    return render_document(TEMPLATE, letterhead, context, filters={
+        "pct": percent_text, "category": category_text, "scope": obligation_scope, "per": per_text,
+        "status": status_text, "kind": kind_text, "platform": platform_text,
+        "publication": publication_text})
 
 
-def write_html(report: ComplianceReport, path: Path) -> Path:
-    """Write the report to `path` (whole or not at all: a reader never sees half a file)."""
-    path = path.expanduser()
-    text = render_html(report)
-    with report_file(path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
-                                             suffix=".tmp")
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                out.write(text)
-            os.chmod(temporary, 0o644)  # mkstemp makes it private; a report is read by others
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-    return path.resolve()
+def write_html(report: ComplianceReport, path: Path, letterhead: Letterhead | None = None) -> Path:
+    """Write the report to `path` (whole or not at all)."""
+    return write_document(render_html(report, letterhead), path)

@@ -15,7 +15,8 @@ from typing import Any
 
 from rich.cells import cell_len
 
-from ssj_bridge.errors import ConfigurationError, ExitCode
+from ssj_bridge.draw.strata import DrawScope
+from ssj_bridge.errors import ConfigurationError, ExitCode, InputRefused
 from ssj_bridge.features.deadlines import DeadlineReport
 from ssj_bridge.i18n import _, ngettext, pgettext
 from ssj_bridge.model import beijing_today, words
@@ -146,7 +147,15 @@ def run_demo(*, subjects: int, workdir: Path, echo: Callable[[str], Any],
         ensure_demo_roster(store, settings, workdir, story)
         second = ensure_demo_library(store, settings, host, workdir, story)
         plan_step(store, settings, host, story)
-        drawn = draws_step(store, settings, host, story, ("M01", second))
+        annual_plan_step(store, settings, host, workdir, story)
+        joint = ensure_demo_joint_plan(store, settings, host, workdir, story, second)
+        today = beijing_today()
+        # The routine matter; the object library's matter jointly with the partner department;
+        # a directed (定向) draw of next quarter's high-risk units, drawn before it starts.
+        drawn = draws_step(store, settings, host, story, (
+            ("M01", DrawScope(), Quarter.of(today)),
+            (second, DrawScope(joint=joint), Quarter.of(today)),
+            ("M01", DrawScope(directed=DEMO_DIRECTED), Quarter.of(today).next())))
         # The drawn tasks and the roster go to the provincial platform, whose inspectors record
         # results; the next runs read them back, publish them and poll the receipts.
         for _attempt in range(3):
@@ -162,6 +171,8 @@ def run_demo(*, subjects: int, workdir: Path, echo: Callable[[str], Any],
         story.keep(_("tasks"), export_file(store, "tasks", workdir))
         story.keep(_("results"), export_file(store, "results", workdir))
         story.keep(_("store"), database)
+        documents_step(store, settings, host, workdir, story)
+        # Last, so the final line says where the report is (interface.md, `make demo`).
         compliance_step(store, settings, host, workdir, story)
         store.dispose()
         story.close()
@@ -231,6 +242,10 @@ def demo_roster_csv(path: Path, region: str, org: str) -> Path:
             expertise += ";移动源"
         lines.append(f"DEMO-{index + 1:03d},{name},{cert_no},{org},{places[index % len(places)]},"
                      f"{expertise},{'false' if certified else 'true'},true,")
+    # The partner department of the demo's joint plan draws its own people (orgCode).
+    for index, name in enumerate(DEMO_PARTNER_NAMES):
+        lines.append(f"MKT-{index + 1:03d},{name},{region[:4]}09202{index}{index + 1:06d},"
+                     f"{demo_partner(region)},{region},移动源,false,true,")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
@@ -301,6 +316,7 @@ class Drawn:
     """What one matter's draw did: its draws, the districts they cover, its tasks."""
 
     matter: str
+    kind: str = ""
     draws: int = 0
     districts: int = 0
     tasks: int = 0
@@ -309,13 +325,14 @@ class Drawn:
 
 
 def draws_step(store: Store, settings: Settings, host: PluginHost, story: Story,
-               matters: Iterable[str]) -> ExitCode:
-    """Draw the current quarter's tasks of each matter; one line for all of them, the
-    commitments and the drawn tasks (names masked) in the draw record."""
+               draws: Iterable[tuple[str, DrawScope, Quarter]]) -> ExitCode:
+    """Draw each (matter, scope, quarter); one line for all of them, the commitments and the
+    drawn tasks (names masked) in the draw record."""
     quarter = Quarter.of(beijing_today())
     witness = f"demo-witness-{beijing_today().isoformat()}"
     record: list[str] = []
-    done = [draw_step(store, settings, host, matter, witness, record) for matter in matters]
+    done = [draw_step(store, settings, host, matter, witness, record, scope, when)
+            for matter, scope, when in draws]
     path = story.write(_("draw record"), f"draw-{quarter.label}.txt", record)
     refused = next((d for d in done if d.refused is not None), None)
     if refused is not None:
@@ -326,11 +343,11 @@ def draws_step(store: Store, settings: Settings, host: PluginHost, story: Story,
     verdict = (_("all match") if not failed
                else _("MISMATCH: {tasks}").format(tasks=", ".join(failed)))
     districts = max((d.districts for d in done), default=0)
-    story.step(_("3 draw {matters} ({strata}, one commitment per matter), witness {witness!r}, "
+    story.step(_("3 draw {matters} ({strata}, one commitment per draw), witness {witness!r}, "
                  "{tasks} tasks drawn; draw verify: {verdict} ({file})").format(
-        matters=words.listing(_("{matter} {draws}").format(
-            matter=d.matter, draws=ngettext("{count} draw", "{count} draws", d.draws).format(
-                count=d.draws)) for d in done),
+        matters=words.listing(_("{matter}{kind} {draws}").format(
+            matter=d.matter, kind=d.kind, draws=ngettext(
+                "{count} draw", "{count} draws", d.draws).format(count=d.draws)) for d in done),
         strata=(ngettext("{count} district", "{count} districts", districts).format(
             count=districts) if districts > 1 else _("one region")),
         witness=witness, tasks=sum(d.tasks for d in done), verdict=verdict, file=path.name))
@@ -338,29 +355,37 @@ def draws_step(store: Store, settings: Settings, host: PluginHost, story: Story,
 
 
 def draw_step(store: Store, settings: Settings, host: PluginHost, matter: str, witness: str,
-              record: list[str]) -> Drawn:
-    """Draw the current quarter's tasks of `matter`: commit (one draw per district and category
-    where districts keep their own obligations, all under one commitment), run with the
-    witness's text, verify every task; the record gets the commitments and the drawn tasks."""
+              record: list[str], scope: DrawScope | None = None,
+              quarter: Quarter | None = None) -> Drawn:
+    """Draw a quarter's tasks of `matter` (the current quarter by default; directed or joint as
+    `scope` says): commit (one draw per district and category where districts keep their own
+    obligations, all under one commitment), run with the witness's text, verify every task; the
+    record gets the commitments and the drawn tasks."""
     from ssj_bridge.draw.commit import commit_draws
     from ssj_bridge.draw.run import run_draws
     from ssj_bridge.draw.show import task_lines
     from ssj_bridge.draw.verify import verify_task
-    from ssj_bridge.errors import InputRefused
 
     active = resolve_policy(host, settings.policy)
-    quarter, region = Quarter.of(beijing_today()), settings.region_code or ""
+    quarter, region = quarter or Quarter.of(beijing_today()), settings.region_code or ""
     org = settings.org_code or ""
-    drawn = Drawn(matter)
+    scope = scope or DrawScope()
+    kind = (_(" directed ({scope})").format(scope=scope.directed) if scope.directed else
+            _(" joint ({plan})").format(plan=scope.joint) if scope.joint else "")
+    drawn = Drawn(matter, kind=(_(" directed {period}").format(period=words.period(quarter.label))
+                                if scope.directed else _(" joint") if scope.joint else ""))
     try:
         committed = commit_draws(store, active, region_code=region, quarter=quarter,
-                                 matter_code=matter, own_org=org)
-        record.append(_("draw commit {period} {matter}").format(
-            period=words.period(quarter.label), matter=matter))
+                                 matter_code=matter, own_org=org, scope=scope)
+        record.append(_("draw commit {period} {matter}{kind}").format(
+            period=words.period(quarter.label), matter=matter, kind=kind))
         for item in committed.committed:
             record.append(_("{label}  k={k} of {candidates} candidates, {inspectors} inspectors")
                           .format(label=item.label, k=item.k, candidates=item.candidates,
                                   inspectors=item.inspector_candidates))
+            for department, count, _digest in item.departments:
+                record.append("  " + _("department {org}: {count} inspectors of its own").format(
+                    org=department, count=count))
         if committed.committed:
             record.append(_("  commitment {commitment}").format(
                 commitment=committed.committed[0].commitment))
@@ -391,6 +416,67 @@ def draw_step(store: Store, settings: Settings, host: PluginHost, matter: str, w
     return drawn
 
 
+# The demo's directed draw: next quarter's units of high credit risk (企业信用风险分类 C, D).
+DEMO_DIRECTED = "riskClass=HIGH,VERY_HIGH"
+# The partner department of the demo's joint plan, and its people on the roster.
+DEMO_PARTNER_NAMES = ("钱多多", "孙小明", "周大伟")
+
+
+def demo_partner(region: str) -> str:
+    """The org code of the demo's partner department (市场监督管理局) in `region`."""
+    return f"11{region}MB2000000S"
+
+
+def annual_plan_step(store: Store, settings: Settings, host: PluginHost, workdir: Path,
+                     story: Story) -> Path:
+    """Next year's annual plan, written as printable HTML and XLSX into the demo directory."""
+    from ssj_bridge.features.annual import annual_plan
+    from ssj_bridge.features.deadlines import DeadlineRules
+    from ssj_bridge.report.annual_plan import plan_document
+    from ssj_bridge.report.document import write_document
+
+    today = beijing_today()
+    year = today.year + 1
+    found = annual_plan(store, resolve_policy(host, settings.policy), year,
+                        DeadlineRules.from_settings(settings, host), today=today,
+                        region=settings.region_code, authority=settings.org_name,
+                        own_org=settings.org_code)
+    html = workdir / f"annual-plan-{year}.html"
+    write_document(plan_document(found), html=html, xlsx=html.with_suffix(".xlsx"))
+    story.keep(_("annual plan"), html)
+    story.keep(_("annual plan"), html.with_suffix(".xlsx"))
+    due = found.filing_due
+    when = (_(", to file by {due} ({clause})").format(due=due.due, clause=due.clause)
+            if due and due.due else "")
+    story.step(_("  annual plan {year}: {total} checks over {matters} matters{when}").format(
+        year=year, total=found.total, matters=len(found.matters), when=when))
+    return html
+
+
+def ensure_demo_joint_plan(store: Store, settings: Settings, host: PluginHost, workdir: Path,
+                           story: Story, matter: str) -> str:
+    """Import a joint plan (as a data manager would): the object library's matter, checked
+    with the partner department this year; returns its id."""
+    from ssj_bridge.intake import import_joint_plans
+    from ssj_bridge.policy.matters import effective_matters
+
+    year = beijing_today().year
+    plan_id = f"JP-{year}-01"
+    path = workdir / "demo-joint.csv"
+    partner = demo_partner(settings.region_code or "")
+    path.write_text("planId,name,leadOrg,partnerOrgs,matterCodes,period,share\n"
+                    f"{plan_id},{DEMO_KIND}联合检查,{settings.org_code},{partner},{matter},"
+                    f"{year},50%\n", encoding="utf-8")
+    active = resolve_policy(host, settings.policy)
+    codes = {m.code for m in effective_matters(store, active.policy)}
+    loaded = import_joint_plans(store, path, codes, "demo")
+    story.keep(_("joint plan"), path)
+    story.step(_("  joint plan: {rows} imported from {file} ({plan}, {matter} with {partner})")
+               .format(rows=loaded.rows, file=loaded.file_name, plan=plan_id, matter=matter,
+                       partner=partner))
+    return plan_id
+
+
 def deadlines_step(store: Store, settings: Settings, host: PluginHost,
                    story: Story) -> DeadlineReport:
     """Every publication of the demo's results, on time, late or due, into a document."""
@@ -400,6 +486,39 @@ def deadlines_step(store: Store, settings: Settings, host: PluginHost,
                               list_on_time=True)
     story.write(_("publication deadlines"), "deadlines.txt", render_text(report))
     return report
+
+
+def documents_step(store: Store, settings: Settings, host: PluginHost, workdir: Path,
+                   story: Story) -> list[Path]:
+    """The draw's announcement and record and the results publication list of the current
+    quarter, as HTML documents in the demo directory (PDF: the commands' `--pdf`)."""
+    from ssj_bridge.policy.matters import effective_matters, find_matter
+    from ssj_bridge.report import paper
+    from ssj_bridge.report.draw_documents import draw_sheet, write_announcement, write_record
+    from ssj_bridge.report.paper import Letterhead
+    from ssj_bridge.report.publication_list import publication_list, write_publications
+
+    quarter = Quarter.of(beijing_today())
+    written = []
+    try:
+        policy = resolve_policy(host, settings.policy).policy
+        matter = find_matter(effective_matters(store, policy), "M01")
+        sheet = draw_sheet(store, settings.region_code or "", quarter.label, "M01", matter.name)
+    except (ConfigurationError, InputRefused) as exc:
+        story.step(_("  draw documents: none ({reason})").format(reason=exc))
+    else:
+        written.append(story.keep(_("draw announcement"), write_announcement(sheet, Letterhead.of(
+            settings, paper._("双随机抽查抽取承诺公示"), quarter.label),
+            workdir / f"draw-announcement-{quarter.label}-M01.html")))
+        if sheet.revealed:
+            written.append(story.keep(_("draw record"), write_record(sheet, Letterhead.of(
+                settings, paper._("双随机抽查抽取记录"), quarter.label),
+                workdir / f"draw-record-{quarter.label}-M01.html")))
+    written.append(story.keep(_("publication list"), write_publications(
+        publication_list(store, quarter), Letterhead.of(
+            settings, paper._("双随机抽查结果公示名单"), quarter.label),
+        workdir / f"publications-{quarter.label}.html")))
+    return written
 
 
 def compliance_step(store: Store, settings: Settings, host: PluginHost, workdir: Path,
@@ -425,7 +544,8 @@ def compliance_step(store: Store, settings: Settings, host: PluginHost, workdir:
     quarter = Quarter.of(today)
     report = compliance_report(store, resolve_policy(host, settings.policy), quarter,
                                DeadlineRules.from_settings(settings, host), today=today,
-                               region=settings.region_code, authority=settings.org_name)
+                               region=settings.region_code, authority=settings.org_name,
+                               own_org=settings.org_code)
     path = write_html(report, workdir / f"compliance-{quarter.label}.html")
     counts = report.obligation_counts()
     story.step(_("6 compliance {period}: obligations met {met}, short {short}, open {open}; "

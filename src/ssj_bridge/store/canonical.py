@@ -34,6 +34,7 @@ class Writer:
     to_row: Callable[[Any], dict[str, Any]]
     after: Callable[[Connection, Sequence[Any]], None] | None = None
     derive: Callable[[Connection, Sequence[Row]], None] | None = None
+    derives: tuple[str, ...] = ()  # the tables `derive` and `after` write to
 
     @property
     def rows_suffice(self) -> bool:
@@ -63,12 +64,22 @@ def _derive_from_permits(conn: Connection, rows: Sequence[Row]) -> None:
 def register(registry: Registry) -> None:
     """Permits, and the subjects derived from them."""
     registry.add_writer(Permit, Writer(permits, ("permit_no",), permit_row,
-                                       derive=_derive_from_permits))
+                                       derive=_derive_from_permits,
+                                       derives=("subjects", "subject_changes")))
 
 
 def model_name(model: type[CanonicalModel]) -> str:
     """`module:QualifiedName`: how a type is named to the writer process."""
     return f"{model.__module__}:{model.__qualname__}"
+
+
+def written_tables(models: set[str]) -> set[str]:
+    """Every table records of these types (`model_name`s) are written to."""
+    tables = {"source_records"}
+    for name in models:
+        writer = writer_named(name)
+        tables |= {writer.table.name, *writer.derives}
+    return tables
 
 
 def writer_named(name: str) -> Writer:

@@ -7,11 +7,15 @@ they fetch: an evaluation is `USCC/year/published_on`, a risk class `USCC/publis
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import Connection
+
 from ssj_bridge.model import CreditRecord
-from ssj_bridge.store.canonical import Writer
+from ssj_bridge.store.canonical import Row, Writer
+from ssj_bridge.store.changes import mark_subjects
 from ssj_bridge.store.schema import credit_records
 
 if TYPE_CHECKING:
@@ -49,6 +53,12 @@ def _day(value: date | None) -> str:
     return value.isoformat() if value is not None else ""
 
 
+def _mark_holders(conn: Connection, rows: Sequence[Row]) -> None:
+    # A subject's credit standing decides its category and is part of its library record.
+    mark_subjects(conn, [row["uscc"] for row in rows])
+
+
 def register(registry: Registry) -> None:
     """Credit evaluations and risk classes, one row each."""
-    registry.add_writer(CreditRecord, Writer(credit_records, ("kind", "record_key"), credit_row))
+    registry.add_writer(CreditRecord, Writer(credit_records, ("kind", "record_key"), credit_row,
+                                             derive=_mark_holders, derives=("subject_changes",)))

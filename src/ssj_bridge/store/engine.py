@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import socket
 import time
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -23,6 +26,7 @@ from sqlalchemy import (
     delete,
     event,
     func,
+    inspect,
     select,
     text,
     tuple_,
@@ -36,9 +40,9 @@ from ssj_bridge.model import CanonicalModel, beijing_now, iso_beijing
 from ssj_bridge.platform.adapter import Batch, Rejected
 from ssj_bridge.redaction import redact_text
 from ssj_bridge.store import files
-from ssj_bridge.store.canonical import writer_named
+from ssj_bridge.store.canonical import writer_named, written_tables
 from ssj_bridge.store.counts import StoreCounts
-from ssj_bridge.store.prepared import PreparedBatch, prepare, rows_suffice
+from ssj_bridge.store.prepared import PreparedBatch, PreparedRecord, prepare, rows_suffice
 from ssj_bridge.store.schema import (
     cursors,
     quarantine,
@@ -65,6 +69,17 @@ SYNC_LOCK = "sync"
 # A stream announcing at least this many records is stored by a writer process of its own,
 # so the database's work runs beside the reading and validating instead of after it.
 WRITER_PROCESS_FROM = 20_000
+
+# A stream that stored at least this many records has its tables' statistics refreshed.
+ANALYZE_AFTER = 10_000
+
+_MIGRATIONS = resources.files("ssj_bridge.store") / "migrations"
+
+
+def _schema_tables() -> list[str]:
+    from ssj_bridge.store.schema import metadata
+
+    return list(metadata.tables)
 
 
 class Store:
@@ -112,39 +127,52 @@ class Store:
 
     def migrate(self) -> None:
         """Bring the schema to the newest migration (a no-op when it is already there)."""
+        if self.schema_current():
+            return
         from alembic import command
 
         config, heads = self._migrations()
         with self.engine.begin() as conn:
-            if self._current_heads(conn) == heads:
+            if self._alembic_heads(conn) == heads:
                 return
             config.attributes["connection"] = conn
             command.upgrade(config, "heads")
 
     def schema_current(self) -> bool:
-        """Whether the schema is at the newest migration (a command that only reads checks)."""
-        _config, heads = self._migrations()
-        with self.engine.connect() as conn:
-            return self._current_heads(conn) == heads
+        """Whether the schema is at the newest migration (a command that only reads checks).
+
+        Every run of every command asks, so this is answered without importing Alembic.
+        """
+        return self._current_heads() == _script_heads(_MIGRATIONS / "versions")
 
     @staticmethod
     def _migrations() -> tuple[Any, set[str]]:
-        # Imported here: Alembic takes a fifth of a second to import, and the store's writer
+        # Imported here: Alembic takes a fifth of a second to import (half a second on a busy
+        # machine, a quarter of a command that has nothing to do), and the store's writer
         # process never migrates.
         from alembic.config import Config
         from alembic.script import ScriptDirectory
 
-        script_location = str(resources.files("ssj_bridge.store") / "migrations")
         config = Config()
-        config.set_main_option("script_location", script_location)
+        config.set_main_option("script_location", str(_MIGRATIONS))
         # Features add their tables on branches of their own; "heads" applies every branch.
         return config, set(ScriptDirectory.from_config(config).get_heads())
 
     @staticmethod
-    def _current_heads(conn: Connection) -> set[str]:
+    def _alembic_heads(conn: Connection) -> set[str]:
         from alembic.runtime.migration import MigrationContext
 
         return set(MigrationContext.configure(conn).get_current_heads())
+
+    def _current_heads(self) -> set[str] | None:
+        """The revisions the database records itself at; None before its first migration.
+
+        A database that cannot be read (a file that is not one) raises, as Alembic would.
+        """
+        with self.engine.connect() as conn:
+            if not inspect(conn).has_table("alembic_version"):
+                return None
+            return set(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
 
     # -- the run lock -----------------------------------------------------------------------
 
@@ -206,8 +234,9 @@ class Store:
     def apply_batch(self, platform: str, stream: str, batch: Batch) -> StoreCounts:
         """Store a batch, its rejects and its cursor in one transaction.
 
-        Records whose content hash is unchanged are skipped (overlap dedupe); a record that
-        now validates leaves the quarantine.
+        Records whose content hash is unchanged are skipped (overlap dedupe), and so are
+        versions older than the one held (`_changed`); a record that now validates leaves the
+        quarantine.
         """
         with self.batch_writer(platform, stream, writer_process_from=None) as writer:
             writer.apply(batch)
@@ -233,8 +262,8 @@ class Store:
         """
         entity = batch.entity
         prepared = batch.records
-        known = self._known_hashes(conn, platform, entity, [r.key for r in prepared])
-        changed = [i for i, r in enumerate(prepared) if known.get(r.key) != r.content_hash]
+        known = self._known_versions(conn, platform, entity, [r.key for r in prepared])
+        changed = _changed(prepared, known)
         if changed:
             upsert(conn, source_records, [
                 {"platform": platform, "entity": entity, "key": r.key, "payload": r.payload,
@@ -274,11 +303,13 @@ class Store:
         ).first() is not None
 
     @staticmethod
-    def _known_hashes(conn: Connection, platform: str, entity: str,
-                      keys: Sequence[str]) -> dict[str, str]:
-        return dict(select_in(
-            conn, (source_records.c.key, source_records.c.content_hash), source_records.c.key,
-            keys, {source_records.c.platform: platform, source_records.c.entity: entity}))
+    def _known_versions(conn: Connection, platform: str, entity: str,
+                        keys: Sequence[str]) -> dict[str, tuple[str, str | None]]:
+        """key → (content hash, source time) of what the store holds."""
+        return {key: (digest, at) for key, digest, at in select_in(
+            conn, (source_records.c.key, source_records.c.content_hash,
+                   source_records.c.source_time), source_records.c.key,
+            keys, {source_records.c.platform: platform, source_records.c.entity: entity})}
 
     @staticmethod
     def _release(conn: Connection, platform: str, entity: str, keys: Sequence[str]) -> None:
@@ -370,6 +401,17 @@ class Store:
                 finished_at=iso_beijing(beijing_now()), exit_code=exit_code,
                 summary=redact_text(orjson.dumps(summary).decode())))
 
+    def analyze(self, tables: Iterable[str]) -> None:
+        """PostgreSQL: refresh the planner's statistics of `tables` (after a large stream: the
+        steps after it look subjects and records up by key, which a planner that still
+        counts the tables empty answers with a scan of the whole table each time)."""
+        if self.dialect != "postgresql":
+            return
+        known = sorted(set(tables) & set(_schema_tables()))
+        if known:
+            with self.engine.begin() as conn:
+                conn.exec_driver_sql("ANALYZE " + ", ".join(f'"{name}"' for name in known))
+
     def count(self, table_name: str) -> int:
         """Rows in one table (reports and tests)."""
         from ssj_bridge.store.schema import metadata
@@ -382,6 +424,41 @@ class Store:
         """Close every pooled connection."""
         self.engine.dispose()
 
+
+
+def _changed(prepared: Sequence[PreparedRecord],
+             known: Mapping[str, tuple[str, str | None]]) -> list[int]:
+    """Indices of the records to write: new content that is not older than what is held.
+
+    A platform may serve a record again after it changed (a lagging replica, a page read
+    twice): the same content changes nothing, and an older version (`source_time` before the
+    held one's) must not replace the newer. Within one batch the last of a key's newest wins.
+    """
+    newest: dict[str, int] = {}
+    for index, record in enumerate(prepared):
+        held = known.get(record.key)
+        if held is not None and (held[0] == record.content_hash
+                                 or _older(record.source_time, held[1])):
+            continue
+        earlier = newest.get(record.key)
+        if earlier is not None and _older(record.source_time, prepared[earlier].source_time):
+            continue
+        newest[record.key] = index
+    return sorted(newest.values())
+
+
+def _older(time: str | None, than: str | None) -> bool:
+    """Whether source time `time` is before `than` (unknown times are never older).
+
+    Times of one adapter come in one form: ISO 8601 compared as instants where both parse,
+    any other fixed form (e.g. yyyyMMddHHmmss) as text.
+    """
+    if time is None or than is None:
+        return False
+    try:
+        return datetime.fromisoformat(time) < datetime.fromisoformat(than)
+    except (ValueError, TypeError):  # not ISO, or one with an offset and one without
+        return time < than
 
 
 class BatchWriter:
@@ -423,6 +500,7 @@ class BatchWriter:
         self._first = True
         self._process: WriterProcess | None = None  # once one is starting or running
         self._handed_over = False
+        self._tables: set[str] = set()  # the tables this stream writes to
 
     def __enter__(self) -> BatchWriter:
         return self
@@ -444,6 +522,8 @@ class BatchWriter:
                     self.totals += process.close()  # commits what it applied
                 else:
                     process.stop()  # it was given nothing
+        if kind is None and self.totals.stored >= ANALYZE_AFTER:
+            self.store.analyze(self._tables)
 
     def apply(self, batch: Batch) -> StoreCounts | None:
         """Store a batch, its rejects and its cursor (None when a writer process stores it)."""
@@ -452,6 +532,8 @@ class BatchWriter:
             self._first = False
             self._maybe_start_process(batch)
         prepared, records = prepare(batch)
+        if prepared.records and not self._tables:
+            self._tables = written_tables({r.model for r in prepared.records})
         if self._process is not None and (self._handed_over or self._started()):
             if not self._handed_over:
                 self.commit()  # what this writer applied comes before what the process does
@@ -525,6 +607,11 @@ class BatchWriter:
         if not self._conn.in_transaction():
             self._conn.begin()
             self._opened = time.monotonic()
+            if self.store.dialect == "postgresql":
+                # A commit returns before the server's log reaches the disk. A run killed at
+                # any instant loses nothing a commit returned; a server that crashes loses its
+                # last commits whole, cursor included, and the next run reads them again.
+                self._conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
         return self._conn
 
     def _close(self) -> None:
@@ -546,6 +633,28 @@ class BatchWriter:
             log.warning("batches before a failed one were not stored again",
                         platform=self.platform, stream=self.stream, batches=len(pending),
                         error=str(exc))
+
+
+def _script_heads(versions: Traversable) -> set[str]:
+    """The head revisions of the migration scripts, read from their `revision` and
+    `down_revision` assignments (what Alembic reads of them, without importing them)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for script in versions.iterdir():
+        if not script.name.endswith(".py") or script.name.startswith("__"):
+            continue
+        found: dict[str, Any] = {}
+        for node in ast.parse(script.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(
+                    node.targets[0], ast.Name) and node.targets[0].id in ("revision",
+                                                                         "down_revision"):
+                found[node.targets[0].id] = ast.literal_eval(node.value)
+        if "revision" not in found:
+            continue
+        revisions.add(str(found["revision"]))
+        down = found.get("down_revision")
+        parents.update([down] if isinstance(down, str) else list(down or ()))
+    return revisions - parents
 
 
 # The backends the store runs on, and how their URLs start.

@@ -15,14 +15,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import orjson
 from sqlalchemy import (
-    ARRAY,
-    ColumnElement,
     Connection,
     String,
     and_,
-    any_,
     bindparam,
     case,
     func,
@@ -32,7 +28,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ssj_bridge.model import ManagementClass, PermitStatus
+from ssj_bridge.store.changes import mark_subjects
 from ssj_bridge.store.schema import permits, subjects
+from ssj_bridge.store.upsert import list_parameter, listed
 
 _HOLDER_COLUMNS = ("uscc", "name", "region_code", "industry_code", "management_class",
                    "key_discharge_unit", "active", "permit_count", "updated_at")
@@ -40,12 +38,14 @@ _HOLDER_COLUMNS = ("uscc", "name", "region_code", "industry_code", "management_c
 
 def derive_subjects(conn: Connection, usccs: Sequence[str], now: str) -> None:
     """Recompute the subjects of these holders from every permit they hold, in `conn`'s
-    transaction; `now` is their `updated_at`. Columns from elsewhere (credit, tags) are kept."""
+    transaction; `now` is their `updated_at`. Columns from elsewhere (credit, tags) are kept.
+    The holders are marked changed for classification and the library (store.changes)."""
     wanted = sorted(set(usccs))
     if not wanted:
         return
-    parameter: Any = wanted if conn.dialect.name == "postgresql" else orjson.dumps(wanted).decode()
-    conn.execute(_statement(conn.dialect.name), {"usccs": parameter, "now": now})
+    conn.execute(_statement(conn.dialect.name),
+                 {"usccs": list_parameter(conn.dialect.name, wanted), "now": now})
+    mark_subjects(conn, wanted)
 
 
 _STATEMENTS: dict[str, Any] = {}
@@ -56,14 +56,6 @@ def _statement(dialect: str) -> Any:
     if dialect not in _STATEMENTS:
         _STATEMENTS[dialect] = _build(dialect)
     return _STATEMENTS[dialect]
-
-
-def _holders_in(dialect: str) -> ColumnElement[bool]:
-    """`permits.uscc` is one of the `usccs` parameter (an array, or a JSON array on SQLite)."""
-    if dialect == "postgresql":
-        return permits.c.uscc == any_(bindparam("usccs", type_=ARRAY(String)))
-    listed = func.json_each(bindparam("usccs", type_=String)).table_valued("value")
-    return permits.c.uscc.in_(select(listed.c.value))
 
 
 def _build(dialect: str) -> Any:
@@ -83,7 +75,7 @@ def _build(dialect: str) -> Any:
         func.max(case((and_(valid, permits.c.key_discharge_unit), 1), else_=0))
         .over(partition_by=holder).label("key_unit"),
         func.count().over(partition_by=holder).label("permit_count"),
-    ).where(_holders_in(dialect)).subquery("facts")
+    ).where(listed(dialect, permits.c.uscc, "usccs")).subquery("facts")
     derived = select(
         facts.c.uscc,
         facts.c.org_name,

@@ -225,6 +225,9 @@ tasks = Table(
     Column("origin", String(16), nullable=False),  # local | platform
     Column("update_time", TIME),
     Column("completed_on", Date),
+    # migration 0014: a joint task's departments (`;`-joined org codes, lead first) and plan
+    Column("departments", Text),
+    Column("joint_plan", String(64)),
     Index("ix_tasks_period", "period", "region_code"),
 )
 
@@ -294,6 +297,9 @@ draws = Table(
     # JSON (migration 0013): the stratum the draw covers — {"region", "part", "directed",
     # "joint"}; NULL for a draw of the whole region and category
     Column("scope", Text),
+    # JSON (migration 0014): a joint draw's other departments, each with its matching inputs
+    # fixed at the commit and its groups and redraws once drawn; NULL for one department
+    Column("departments", Text),
     Index("ix_draws_label", "label"),
 )
 
@@ -451,4 +457,84 @@ period_corrections = Table(
     Column("detail", Text, nullable=False),
     Column("recorded_at", TIME, nullable=False),
     Index("ix_period_corrections_period", "period"),
+)
+
+# -- what the work after the streams is up to date with (migration 0031) ------------------------
+
+# A subject whose facts changed since classification and the library queue last looked at it;
+# `claimed` is the generation a run took to work on (ssj_bridge.store.changes).
+subject_changes = Table(
+    "subject_changes", metadata,
+    Column("uscc", String(18), primary_key=True),
+    Column("generation", Integer, nullable=False),
+    Column("claimed", Integer),
+)
+
+# Per step after the streams: the period, policy and day it is up to date with (JSON).
+derived_state = Table(
+    "derived_state", metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("updated_at", TIME, nullable=False),
+)
+
+# -- the year around the draws (migration 0014) ---------------------------------------------------
+
+# 跨部门联合抽查 plans as a data manager imported them (interface.md, `joint import`).
+joint_plans = Table(
+    "joint_plans", metadata,
+    Column("plan_id", String(64), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("lead_org", String(32), nullable=False),
+    Column("partner_orgs", Text, nullable=False),  # `;`-joined org codes
+    Column("matter_codes", Text, nullable=False),  # `;`-joined
+    Column("period", String(32), nullable=False),  # YYYY, YYYYQn or YYYY-MM..YYYY-MM
+    Column("share", String(16), nullable=False),  # a percentage, e.g. 15%
+    Column("import_id", Integer),
+    Column("updated_at", TIME, nullable=False),
+)
+
+# An annual plan filed with a higher level: when, to whom, by whom, and the plan as filed (JSON).
+plan_filings = Table(
+    "plan_filings", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("year", Integer, nullable=False),
+    Column("policy", String(32), nullable=False),
+    Column("region_code", String(6), nullable=False),
+    Column("filed_to", Text, nullable=False),
+    Column("filed_by", Text, nullable=False),
+    Column("filed_on", Date, nullable=False),
+    Column("filed_at", TIME, nullable=False),
+    Column("content", Text, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Index("ix_plan_filings_year", "year", "region_code"),
+)
+
+# A result kept out of publication, with the reason and who approved it.
+withholdings = Table(
+    "withholdings", metadata,
+    Column("task_id", String(64), primary_key=True),
+    Column("uscc", String(64), primary_key=True),
+    Column("result_id", String(64)),
+    Column("reason", Text, nullable=False),
+    Column("approved_by", Text, nullable=False),
+    Column("clause", Text, nullable=False),
+    Column("recorded_by", Text, nullable=False),
+    Column("recorded_at", TIME, nullable=False),
+)
+
+# A statutory document produced (ledger, statistics, annual report): for which period, when.
+statutory_documents = Table(
+    "statutory_documents", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(32), nullable=False),
+    Column("document", String(64), nullable=False),
+    Column("period", String(8), nullable=False),
+    Column("policy", String(32), nullable=False),
+    Column("region_code", String(6), nullable=False),
+    Column("produced_on", Date, nullable=False),
+    Column("produced_at", TIME, nullable=False),
+    Column("files", Text, nullable=False),  # JSON list of paths written
+    Column("content_hash", String(64), nullable=False),
+    Index("ix_statutory_documents_period", "kind", "period"),
 )

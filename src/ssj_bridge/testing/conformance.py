@@ -25,12 +25,17 @@ applied them and checks the retries carry the same idempotency key (`write_key` 
 request), runs the platform's clock an hour behind this machine's (a cursor must come from the
 data, never from the local clock), checks that a second run reads on from its cursor instead
 of from the start, and that every write entity of the adapter comes with a good and a bad
-sample.
+sample. From the target's declarations of the platform's paging (`PagingModel`) and error
+model (`ErrorModel`) it serves pages shorter than asked mid-listing, every record a second
+time and changed records' older versions after the newer, and an answer carrying a code the
+platform does not list.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+import re
+from collections import Counter
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -38,6 +43,7 @@ from typing import Any
 
 import orjson
 import pytest
+from sqlalchemy import select
 
 from ssj_bridge.errors import ExitCode
 from ssj_bridge.model import CanonicalModel, beijing_now, iso_beijing
@@ -48,16 +54,19 @@ from ssj_bridge.platform.adapter import (
     BatchSink,
     Fetched,
     Reconcilable,
+    Stream,
     Writes,
 )
 from ssj_bridge.plugins.registry import default_registry
 from ssj_bridge.settings import is_secret_name
 from ssj_bridge.simulation.server import SimRequest, SimResponse
+from ssj_bridge.store.schema import source_records
 from ssj_bridge.testing.controls import (
     PERMANENT,
     RATE_LIMIT,
     STALE_SIGNATURE,
     TRANSIENT,
+    UNDECLARED_CODE,
     SimulatorControls,
 )
 from ssj_bridge.testing.harness import Harness, Served, SyncRun, WriteSamples
@@ -102,6 +111,75 @@ def json_body_key(field: str) -> WriteKey:
 
 PayloadValidator = Callable[[bytes], list[str]]
 
+# How a listing ends, as a PagingModel declares it.
+SHORT_PAGE = "short_page"
+NEXT_MARKER = "next_marker"
+PAGE_ENDS = {
+    SHORT_PAGE: "a page is served as full as asked except the last: the first short page ends "
+                "the listing (offset paging, pageNo/pageSize)",
+    NEXT_MARKER: "only a page without a next-page marker ends the listing: any page may be "
+                "shorter than asked",
+}
+
+
+@dataclass(frozen=True)
+class PagingModel:
+    """How the platform's listings page, as its interface document says.
+
+    - `ends_with`: SHORT_PAGE or NEXT_MARKER (`PAGE_ENDS`); where a next-page marker ends a listing,
+      the suite has the simulator serve short pages mid-listing (`SimulatorControls.short_pages`);
+    - `page_size_setting`: the adapter's setting (in the target's `settings`) of how many
+      records a page asks for;
+    - `source`: where the document says so (named when a check does not apply).
+    """
+
+    ends_with: str
+    page_size_setting: str = "page_size"
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        if self.ends_with not in PAGE_ENDS:
+            raise ValueError(f"ends_with {self.ends_with!r} is not one of {', '.join(PAGE_ENDS)}")
+
+
+@dataclass(frozen=True)
+class ErrorModel:
+    """How the platform says a call failed, as its interface document lists it.
+
+    - `codes`: every code the document lists (success included), as text;
+    - `answer`: the platform's answer carrying `code` (status, body, headers), e.g. HTTP 200
+      with the envelope `{"code": code, ...}`: the suite serves it with a code `codes` does
+      not hold, which a client must not take as success nor retry as if transient.
+    """
+
+    codes: Collection[str]
+    answer: Callable[[str], SimResponse]
+
+    def undeclared(self) -> str:
+        """A code shaped like the declared ones that the declaration does not list."""
+        return undeclared_code(self.codes)
+
+
+def undeclared_code(codes: Collection[str]) -> str:
+    """A code shaped like `codes` but not one of them: digits for numeric codes (the leading
+    digit of the client errors, then nines: 40001 → 49999, 404 → 499), a prefix and nines for
+    "E101"-like codes, else a word."""
+    declared = {str(code) for code in codes}
+    shapes = [re.fullmatch(r"([A-Za-z_]*)([0-9]+)", code) for code in declared]
+    if declared and all(shapes):
+        found = [shape for shape in shapes if shape is not None]
+        width = max(len(shape.group(2)) for shape in found)
+        prefixes = sorted({shape.group(1) for shape in found})
+        for prefix in prefixes:
+            for lead in "4598":
+                candidate = prefix + lead + "9" * (width - 1)
+                if candidate not in declared:
+                    return candidate
+    word = "UNLISTED_CODE"
+    while word in declared:
+        word += "_X"
+    return word if not declared or any(c.isupper() for c in "".join(declared)) else word.lower()
+
 
 def _next_day(_stored: str | None) -> str:
     return iso_beijing(beijing_now() + timedelta(days=1))
@@ -129,7 +207,10 @@ class ConformanceTarget:
     - `write_key`: the idempotency key of a write request (None for other requests), e.g.
       `json_body_key("requestId")`; needed where `request_ids` applies;
     - `unsampled_writes`: write entity → why the target gives no good or bad sample of it
-      (each entity the adapter writes needs both, unless named here).
+      (each entity the adapter writes needs both, unless named here);
+    - `paging`: how the platform's listings page and end (PagingModel), needed where `reads`
+      applies; `errors`: the codes it answers with (ErrorModel). From them the suite makes
+      short pages, and answers carrying a code the platform does not declare.
     """
 
     spec: AdapterSpec
@@ -148,11 +229,20 @@ class ConformanceTarget:
     simulator: Callable[[Mapping[str, Any]], Any] | None = None
     org_code: str | None = None  # default: an authority of `region_code`
     org_name: str | None = "生态环境局"
+    paging: PagingModel | None = None
+    errors: ErrorModel | None = None
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.capabilities) - set(CAPABILITIES))
         if unknown:
             raise ValueError(f"unknown capabilities {unknown}; known: {', '.join(CAPABILITIES)}")
+
+    def declared_paging(self) -> PagingModel:
+        """The paging model, which every target that reads declares."""
+        if self.paging is None:
+            raise AssertionError(f"{self.spec.name}: 'reads' applies but the target declares "
+                                 "no `paging` (PagingModel): how its listings page and end")
+        return self.paging
 
     def applies(self, capability: str) -> bool:
         """Whether the check of `capability` runs (everything not declared False does)."""
@@ -457,6 +547,107 @@ class ConformanceSuite:
         self._assert_complete(run, expected)
         assert not run.twice(), f"records counted twice: {run.twice()[:5]}"
 
+    def test_short_pages_mid_listing_do_not_end_it(
+            self, conformance_target: ConformanceTarget, harness: Harness) -> None:
+        """Where only a missing next-page marker ends a listing, the platform serves pages
+        shorter than asked that are not the last: the client reads on to the end. A client
+        that takes a short page for the last stops early and loses the rest."""
+        conformance_target.require("reads")
+        paging = conformance_target.declared_paging()
+        if paging.ends_with == SHORT_PAGE:
+            pytest.skip(f"{conformance_target.spec.name}: {PAGE_ENDS[SHORT_PAGE]} "
+                        f"({paging.source or 'PagingModel'}): no short page comes mid-listing")
+        size = conformance_target.settings.get(paging.page_size_setting)
+        assert isinstance(size, int) and size >= 2, (
+            f"{conformance_target.spec.name}: settings[{paging.page_size_setting!r}] must be a "
+            "page size of 2 or more, so that a shorter page can be served")
+        served = harness.serve()
+        entities = self._entities(harness, served)
+        expected = self._expected(conformance_target, served, entities)
+        served.app.short_pages(max(1, size // 2))
+        run = harness.sync(served, harness.new_store())
+        assert run.exit == ExitCode.OK, f"exit {int(run.exit)}: {run.report.error}"
+        self._assert_complete(run, expected)
+
+    def test_stale_and_duplicate_records_leave_the_newest_stored(
+            self, conformance_target: ConformanceTarget, harness: Harness) -> None:
+        """After a record changed, a run reads every record a second time (its listing again
+        from the start, over the wire) and then the changed records as they were before (an
+        older version after the newer, as a lagging replica serves them): nothing is stored
+        twice, and the store keeps the newer version. The adapter must give each record's
+        version (`Fetched.source_time`, e.g. its updateTime) for the store to tell."""
+        conformance_target.require("reads")
+        served, first = self._clean_run(conformance_target, harness)
+        versions = conformance_target.applies("live_updates")
+        changed: dict[tuple[str, str], str] = {}
+        if versions:
+            for entity in sorted(first.entities()):
+                key = served.app.change_first(entity)
+                if key is not None:
+                    changed[(entity, key)] = _stored_hash(first, entity, key)
+            assert changed, "nothing could be changed after the first run"
+        old = [read.fetched for read in first.reads
+               if read.fetched is not None and (read.entity, read.key) in changed]
+
+        def again_then_stale(stream: Stream) -> Iterator[Batch]:
+            for batch in stream.read(None):
+                batch.cursor = None  # a cursor read again from the start must not go back
+                yield batch
+            stale = [f for f in old if _entity_of(first, f.key, stream.entity)]
+            if stale:
+                yield Batch(stream.entity, records=stale)
+
+        second = harness.sync(served, first.store, after_stream=again_then_stale)
+        assert second.exit == ExitCode.OK, f"exit {int(second.exit)}: {second.report.error}"
+        keys = {(r.entity, r.key) for r in first.reads if r.fetched is not None}
+        again = Counter((r.entity, r.key) for r in second.reads if r.fetched is not None)
+        assert all(again[key] >= 2 for key in changed), "the changed records were not read again"
+        assert sum(again[key] for key in keys) >= len(keys), "the listing was not read again"
+        for (entity, key), before in changed.items():
+            now = _stored_hash(second, entity, key)
+            assert now != before, (
+                f"{entity} {key}: an older version read after the newer replaced it in the "
+                "store; does the adapter give each record its version (Fetched.source_time)?")
+        assert second.report.stored == len(changed), (
+            f"{second.report.stored} records stored by a run in which {len(changed)} changed: "
+            "records served again (or older versions) were stored as new; is a content hash "
+            "unstable, or a version missing?")
+
+    def test_an_undeclared_error_code_fails_the_run_clearly(
+            self, conformance_target: ConformanceTarget, harness: Harness) -> None:
+        """The first platform call is answered with a code the platform's error model does not
+        list: the run fails (or sets the write aside) naming the code; it is neither taken as
+        success nor retried as if the platform were busy."""
+        errors = conformance_target.errors
+        if errors is None:
+            raise AssertionError(f"{conformance_target.spec.name}: the target declares no "
+                                 "`errors` (ErrorModel): the codes the platform answers with")
+        code = errors.undeclared()
+        served = harness.serve()
+        store = harness.new_store()
+        harness.enqueue(store, self._samples(conformance_target, served).good)
+        served.app.forced.force(UNDECLARED_CODE, 1)
+
+        def undeclared(request: SimRequest,
+                       app: Callable[[SimRequest], SimResponse]) -> SimResponse | None:
+            before = served.app.forced.served[UNDECLARED_CODE]
+            answer = app(request)
+            return errors.answer(code) if served.app.forced.served[UNDECLARED_CODE] > before \
+                else answer
+
+        served.intercept = undeclared
+        run = harness.sync(served, store)
+        served.intercept = None
+        assert served.app.forced.served[UNDECLARED_CODE] == 1, "the undeclared code was not served"
+        assert run.exit != ExitCode.OK, (
+            f"a call answered with the undeclared code {code!r} ended the run with exit 0: "
+            "the code was taken as success, or retried as if transient")
+        said = [run.report.error or "", *(str(q["reason"]) for q in run.store.quarantined(
+            harness.role))]
+        assert any(code in text for text in said), (
+            f"the run failed (exit {int(run.exit)}) without naming the code {code!r}: "
+            f"{run.report.error}")
+
     def test_second_sync_fetches_nothing_new(
             self, conformance_target: ConformanceTarget, harness: Harness) -> None:
         """Two runs in a row on an unchanged platform: the second stores and sends nothing."""
@@ -710,6 +901,20 @@ class ConformanceSuite:
         assert served.app.applied_writes() == applied, (
             f"the repeated writes were applied again: {served.app.applied_writes() - applied} "
             "more changes")
+
+
+def _stored_hash(run: SyncRun, entity: str, key: str) -> str:
+    """The content hash the store holds of `key`, or "" when none."""
+    with run.store.engine.connect() as conn:
+        found = conn.execute(select(source_records.c.content_hash).where(
+            source_records.c.platform == run.role, source_records.c.entity == entity,
+            source_records.c.key == key)).scalar()
+    return str(found or "")
+
+
+def _entity_of(run: SyncRun, key: str, entity: str) -> bool:
+    """Whether the run read `key` as a record of `entity`."""
+    return any(r.key == key and r.entity == entity for r in run.reads)
 
 
 def _canonical_schema(record: CanonicalModel, schemas: Mapping[str, Any]) -> Any:

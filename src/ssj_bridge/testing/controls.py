@@ -21,7 +21,11 @@ TRANSIENT = "transient"  # e.g. 503, a busy code: retried with backoff
 PERMANENT = "permanent"  # e.g. a bad-parameter code: never retried
 RATE_LIMIT = "rate_limit"  # 429 (or the platform's own code) with Retry-After
 STALE_SIGNATURE = "stale_signature"  # the platform's "timestamp expired": sign again, retry
-FAULT_KINDS = (TRANSIENT, PERMANENT, RATE_LIMIT, STALE_SIGNATURE)
+# A code the platform's interface document does not list. The simulator answers it as it
+# likes; the conformance check replaces that answer with the target's own, carrying the code
+# (ErrorModel.answer), so a simulator needs nothing to support it.
+UNDECLARED_CODE = "undeclared_code"
+FAULT_KINDS = (TRANSIENT, PERMANENT, RATE_LIMIT, STALE_SIGNATURE, UNDECLARED_CODE)
 
 
 @dataclass(frozen=True)
@@ -107,6 +111,13 @@ class SimulatorControls(Protocol):
         others (its update time is now) and shifts every record after it, as a platform user
         would while a client pages. Returns its key (None when the listing is empty).
         """
+        ...
+
+    def short_pages(self, size: int | None) -> None:
+        """Serve at most `size` records a page from now on, whatever a client asks (None: as
+        asked), the listing going on after the last record served: pages shorter than asked
+        that are not the last. Only platforms that end a listing by a missing next-page marker
+        (PagingModel NEXT_MARKER) need it."""
         ...
 
     def revoke_credentials(self) -> None:

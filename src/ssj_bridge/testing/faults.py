@@ -25,9 +25,18 @@ BUSY = 50001
 RATE_LIMITED = 42901
 
 
-def envelope(code: int, msg: str, data: Any = None) -> bytes:
+def envelope(code: int | str, msg: str, data: Any = None) -> bytes:
     """An answer in the platforms' envelope."""
     return orjson.dumps({"code": code, "msg": msg, "data": data})
+
+
+# Every code of the envelope platforms (permit.md; province.md adds its own to them).
+ENVELOPE_CODES = ("0", "40001", "40101", "40301", "40401", "42901", "50001")
+
+
+def envelope_answer(code: str) -> SimResponse:
+    """An envelope platform's answer carrying `code`: HTTP 200 (an ErrorModel's `answer`)."""
+    return SimResponse(200, envelope(int(code) if code.isdigit() else code, "?"))
 
 
 def random_fault(rng: random.Random, lock: AbstractContextManager[Any], *, error_rate: float,

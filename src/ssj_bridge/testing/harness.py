@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,15 @@ from sqlalchemy import select, update
 
 from ssj_bridge.errors import ExitCode
 from ssj_bridge.outbox.queue import ACCEPTED, PENDING, enqueue
-from ssj_bridge.platform.adapter import Adapter, AdapterContext, AdapterSpec, Batch, Fetched, Rejected
+from ssj_bridge.platform.adapter import (
+    Adapter,
+    AdapterContext,
+    AdapterSpec,
+    Batch,
+    Fetched,
+    Rejected,
+    Stream,
+)
 from ssj_bridge.plugins.host import PluginHost, load_plugins
 from ssj_bridge.reconcile.run import ReconReport, reconcile
 from ssj_bridge.settings import PlatformSettings, Settings
@@ -30,6 +38,8 @@ from ssj_bridge.sync import PlatformReport, run_sync
 from ssj_bridge.testing.controls import SimulatorControls
 
 AfterBatch = Callable[[str, Batch], None]
+# Batches a check has a stream yield after its own, given the stream (e.g. records again).
+AfterStream = Callable[[Stream], Iterable[Batch]]
 
 
 @dataclass(frozen=True)
@@ -195,8 +205,10 @@ class Harness:
         return Settings(**values)
 
     def sync(self, served: Served, store: Store, *, after_batch: AfterBatch | None = None,
+             after_stream: AfterStream | None = None,
              credentials: Mapping[str, str] | None = None, **overrides: Any) -> SyncRun:
-        """One sync of the adapter's role; `after_batch(stream, batch)` runs once each is stored."""
+        """One sync of the adapter's role; `after_batch(stream, batch)` runs once each is
+        stored; each stream yields the batches of `after_stream(stream)` after its own."""
         reads: list[Read] = []
 
         def progress(_platform: str, stream: str, batch: Batch) -> None:
@@ -210,7 +222,14 @@ class Harness:
                 after_batch(stream, batch)
 
         settings = self.run_settings(served, store, credentials=credentials, **overrides)
-        report = run_sync(settings, store, self.host, only=[self.role], progress=progress)
+        host = self.host
+        if after_stream is not None:
+            host.adapters[self.spec.name] = replace(self.spec, factory=_extended(
+                self.spec.factory, after_stream))
+        try:
+            report = run_sync(settings, store, host, only=[self.role], progress=progress)
+        finally:
+            host.adapters[self.spec.name] = self.spec
         return SyncRun(report.platforms[self.role], reads, store, self.role)
 
     def reconcile(self, served: Served, store: Store) -> ReconReport:
@@ -261,3 +280,45 @@ class Harness:
             store.dispose()
         self._running.clear()
         self._stores.clear()
+
+
+def _extended(factory: Callable[[AdapterContext], Adapter], after: AfterStream
+              ) -> Callable[[AdapterContext], Adapter]:
+    """The adapter factory whose streams yield `after(stream)` once their own batches end."""
+    def build(context: AdapterContext) -> Adapter:
+        return _ExtendedAdapter(factory(context), after)
+    return build
+
+
+class _ExtendedAdapter:
+    """An adapter whose streams go on with a check's batches; everything else is the adapter's."""
+
+    def __init__(self, adapter: Adapter, after: AfterStream) -> None:
+        self._adapter = adapter
+        self._after = after
+
+    def streams(self) -> list[Stream]:
+        """The adapter's streams, each extended."""
+        return [_ExtendedStream(stream, self._after) for stream in self._adapter.streams()]
+
+    def close(self) -> None:
+        """Close the adapter."""
+        self._adapter.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._adapter, name)
+
+
+class _ExtendedStream:
+    """A stream that yields a check's batches after its own."""
+
+    def __init__(self, stream: Stream, after: AfterStream) -> None:
+        self.stream = stream
+        self.name = stream.name
+        self.entity = stream.entity
+        self._after = after
+
+    def read(self, cursor: str | None) -> Iterator[Batch]:
+        """The stream's batches from `cursor`, then the check's."""
+        yield from self.stream.read(cursor)
+        yield from self._after(self.stream)
