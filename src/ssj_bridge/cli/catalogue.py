@@ -12,6 +12,7 @@ A message is complete when its Chinese is written and not marked fuzzy.
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -85,6 +86,30 @@ def _key(message: Message) -> tuple[str, str | None]:
     return (text[0] if isinstance(text, tuple) else text), context
 
 
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_LETTER = re.compile(r"[A-Za-z]")
+_PLACEHOLDER = re.compile(r"\{[^{}]*\}|%\([^)]*\)s|%s|%d")
+
+
+def written_in_chinese(text: str) -> bool:
+    """True for a message whose id is already Chinese (the filed documents' words): mostly
+    Chinese outside its placeholders (a code or a command name may stand in it)."""
+    bare = _PLACEHOLDER.sub("", text)
+    first = next((char for char in bare if char.isalpha()), "")
+    return bool(_CJK.match(first)) and 4 * len(_CJK.findall(bare)) > len(_LETTER.findall(bare))
+
+
+def _strings(string: str | tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    return (string,) if isinstance(string, str) else tuple(string)
+
+
+def _as_written(text: str | tuple[str, ...]) -> str | tuple[str, ...]:
+    """A new message's first Chinese: its own id when that is Chinese already, else none."""
+    if isinstance(text, tuple):
+        return tuple(text[0] if written_in_chinese(text[0]) else "" for _form in text)
+    return text if written_in_chinese(text) else ""
+
+
 def update(path: Path = CATALOGUES["zh"]) -> tuple[int, int]:
     """Bring the catalogue at `path` in step with the code: (added, removed)."""
     with path.open("rb") as handle:
@@ -102,7 +127,8 @@ def update(path: Path = CATALOGUES["zh"]) -> tuple[int, int]:
         kept = old.get(msgid, context=context)
         if kept is None:
             added += 1
-        string = kept.string if kept is not None else ("", "") if isinstance(text, tuple) else ""
+        string = (kept.string if kept is not None and all(_strings(kept.string))
+                  else _as_written(text))
         flags = kept.flags if kept is not None else ()
         new.add(text, string, context=context, flags=flags)
     removed = sum(1 for m in old if m.id and (_first(m.id), m.context) not in wanted)
