@@ -256,6 +256,14 @@ def _objects(path: Path, region: str, lang: str, subjects: list[dict[str, Any]])
     return path
 
 
+def _joint(path: Path, region: str, org: str) -> Path:
+    """A joint plan with the market regulator: the routine matter, a fifth of it jointly."""
+    header = "planId,name,leadOrg,partnerOrgs,matterCodes,period,share"
+    path.write_text(f"{header}\nJP-2026-01,排污单位联合检查,{org},11{region}MB2000000S,M01,2026,"
+                    "20%\n", encoding="utf-8")
+    return path
+
+
 def walk(lang: str, root: Path) -> Session:
     """Every command, in the order of a quarter's work, in `lang`."""
     host = load_plugins()
@@ -270,11 +278,13 @@ def walk(lang: str, root: Path) -> Session:
                     "SSJ_ORG_CODE": deployment.org_code, "SSJ_ORG_NAME": deployment.org_name})
         s = Session(lang, root, env)
         s.run("plugins")
+        s.run("status")
         s.run("migrate")
         roster = _roster(root / "roster.csv", deployment.region, deployment.org_code, lang)
         s.run("inspectors", "import", str(roster), "--by", "数据管理员")
         s.run("sync", ok=(0, 3))
         s.run("sync", "--json", ok=(0, 3))
+        s.run("check", ok=(0,))
         subjects = [orjson.loads(line) for line in s.run("export", "subjects").stdout.splitlines()]
         uscc = next(item["uscc"] for item in subjects if item["category"])
         tags = root / "tags.csv"
@@ -286,12 +296,19 @@ def walk(lang: str, root: Path) -> Session:
         s.run("matters", "import", str(_matters(root / "matters.csv", lang)), "--by", "数据管理员")
         s.run("objects", "import", str(_objects(root / "objects.csv", deployment.region, lang,
                                                  subjects)))
+        s.run("joint", "import", str(_joint(root / "joint.csv", deployment.region,
+                                             deployment.org_code)))
         period = "2026Q4"
+        s.run("plan", "--year", "2027", "--html", str(root / "annual-plan.html"), "--xlsx",
+              str(root / "annual-plan.xlsx"))
+        s.run("plan", "file", "--year", "2027", "--to", "威海市人民政府", "--by", "王芳")
         s.run("plan", "--period", period)
         s.run("plan", "--period", period, "--json")
         s.run("plan", "--period", period, "--matter", "M02")
         s.run("explain", uscc)
         s.run("draw", "commit", "--period", period, "--matter", "M01")
+        s.run("draw", "announce", "--period", period, "--matter", "M01", "--html",
+              str(root / "announcement.html"))
         s.run("draw", "run", "--period", period, "--matter", "M01", "--witness", "见证人 张三")
         # The object library's matter, drawn per district; an object without a USCC stays local.
         s.run("draw", "commit", "--period", period, "--matter", "M02")
@@ -300,6 +317,8 @@ def walk(lang: str, root: Path) -> Session:
         drawn = next(t for t in tasks if t["drawProof"] and t["drawProof"].get("algorithm")
                      == "ssj-draw-v1")
         s.run("draw", "verify", drawn["taskId"], ok=(0,))
+        s.run("draw", "record", "--period", period, "--matter", "M01", "--html",
+              str(root / "record.html"))
         first = drawn["assignments"][0]
         s.run("draw", "redraw", drawn["taskId"], "--uscc", first["uscc"], "--inspector",
               first["inspectorIds"][0], ok=(0, 65))
@@ -308,15 +327,24 @@ def walk(lang: str, root: Path) -> Session:
         if results:
             s.run("results", "correct", results[0]["resultId"], "--approved-by", "李娜",
                   "--reason", "笔误", "findings=复核无误", ok=(0, 2))
+            s.run("results", "withhold", results[-1]["resultId"], "--reason", "涉及国家秘密",
+                  "--approved-by", "李娜")
         s.run("publications", "retry")
         s.run("reconcile", ok=(0, 3))
         s.run("reconcile", "--json", ok=(0, 3))
         s.run("report", "deadlines")
         s.run("report", "compliance", "--period", period, "--html", str(root / "report.html"))
         s.run("report", "breaks")
+        s.run("report", "publications", "--period", period, "--html",
+              str(root / "publications.html"))
+        s.run("report", "ledger", "--period", period, "--html", str(root / "ledger.html"),
+              "--xlsx", str(root / "ledger.xlsx"))
+        s.run("report", "statistics", "--period", period, "--xlsx", str(root / "statistics.xlsx"))
+        s.run("report", "annual", "--period", "2026", "--html", str(root / "annual.html"))
+        s.run("status")
         s.run("report", "breaks", "--format", "xlsx", "--out", str(root / "breaks.xlsx"))
         for what in ("subjects", "inspectors", "tasks", "results", "draws", "quarantine",
-                     "matters", "objects"):
+                     "matters", "objects", "joint"):
             s.run("export", what, "--format", "csv")
             s.run("export", what, "--format", "xlsx", "--out", str(root / f"{what}.xlsx"))
         s.run("adapters", "new", "hb", "--dir", str(root / "new"), "--region", "130100")

@@ -99,8 +99,8 @@ def written_in_chinese(text: str) -> bool:
     return bool(_CJK.match(first)) and 4 * len(_CJK.findall(bare)) > len(_LETTER.findall(bare))
 
 
-def _strings(string: str | tuple[str, ...] | list[str]) -> tuple[str, ...]:
-    return (string,) if isinstance(string, str) else tuple(string)
+def _strings(string: str | tuple[str, ...] | list[str] | None) -> tuple[str, ...]:
+    return (string,) if isinstance(string, str) else tuple(string or ("",))
 
 
 def _as_written(text: str | tuple[str, ...]) -> str | tuple[str, ...]:

@@ -6,6 +6,7 @@ import click
 import orjson
 
 from ssj_bridge.cli.context import Context, pass_context
+from ssj_bridge.i18n import _
 
 
 @click.command()
@@ -27,8 +28,8 @@ def status(ctx: Context, as_json: bool, limit: int) -> None:
     if missing is not None and not missing.exists():
         # Nothing has run yet; opening the store would create an empty file.
         found = Status.empty(beijing_today())
-        click.echo(f"no store at {missing} yet: the first `ssj-bridge sync` creates it",
-                   err=as_json)
+        click.echo(_("no store at {path} yet: the first `ssj-bridge sync` creates it").format(
+            path=missing), err=as_json)
     else:
         rules = DeadlineRules.from_settings(settings, load_plugins() if settings.policy else None)
         store = ctx.store(migrate=False)

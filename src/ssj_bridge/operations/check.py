@@ -24,6 +24,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
 from ssj_bridge.errors import ConfigurationError, ExitCode, SsjError
+from ssj_bridge.i18n import N_, _, pgettext
 from ssj_bridge.log import redact_text
 from ssj_bridge.platform.adapter import AdapterContext, Reconcilable
 from ssj_bridge.plugins.host import PluginHost
@@ -90,8 +91,9 @@ def run_checks(settings: Settings, host: PluginHost, *, timeout: float = PROBE_T
         try:
             store = Store(settings.database_url, lock_dir=settings.lock_dir)
         except (ArgumentError, ValueError) as exc:
-            findings.append(Finding("store", FAILED, f"SSJ_DATABASE_URL is not a database URL: "
-                                    f"{redact_text(str(exc))}", int(ExitCode.CONFIGURATION)))
+            findings.append(Finding("store", FAILED, _("SSJ_DATABASE_URL is not a database URL: "
+                                                       "{reason}").format(
+                reason=redact_text(str(exc))), int(ExitCode.CONFIGURATION)))
     try:
         readable = None
         if store is not None:
@@ -120,9 +122,10 @@ def check_printing(settings: Settings) -> Finding:
     except ConfigurationError as exc:
         if settings.chromium:  # named but missing: a setting to fix
             return failed("documents", exc)
-        return Finding("documents", WARNING, "no Chromium on PATH: documents are written as "
-                       "HTML only (`--pdf` needs it; SSJ_CHROMIUM names another)")
-    return Finding("documents", OK, f"PDFs printed by {found}")
+        return Finding("documents", WARNING, _("no Chromium on PATH: documents are written as "
+                                               "HTML only (`--pdf` needs it; SSJ_CHROMIUM names "
+                                               "another)"))
+    return Finding("documents", OK, _("PDFs printed by {chromium}").format(chromium=found))
 
 
 def check_alerts(settings: Settings) -> Finding:
@@ -134,24 +137,26 @@ def check_alerts(settings: Settings) -> Finding:
     except ConfigurationError as exc:
         return failed("alerts", exc)
     if not shown:
-        return Finding("alerts", WARNING, "SSJ_ALERTS__URL is not set: nobody is told when a "
-                       "sync fails")
-    return Finding("alerts", OK, f"on {settings.alerts.on} runs to: {', '.join(shown)}")
+        return Finding("alerts", WARNING, _("SSJ_ALERTS__URL is not set: nobody is told when a "
+                                            "sync fails"))
+    return Finding("alerts", OK, _("on {on} runs to: {urls}").format(
+        on=settings.alerts.on, urls=", ".join(shown)))
 
 
 def check_settings(settings: Settings, host: PluginHost) -> Iterator[Finding]:
     """What every run needs set: the region, the authority, the policy, a platform."""
     for failure in host.failures:
         yield Finding(f"plugin {failure.name}", WARNING,
-                      f"failed to load ({failure.group}): {failure.error}")
+                      _("failed to load ({group}): {error}").format(group=failure.group,
+                                                                    error=failure.error))
     missing = [env_name((name,)) for name in ("region_code", "org_code", "org_name")
                if not getattr(settings, name)]
     if missing:
-        yield Finding("settings", FAILED, f"not set: {', '.join(missing)}",
+        yield Finding("settings", FAILED, _("not set: {names}").format(names=", ".join(missing)),
                       int(ExitCode.CONFIGURATION))
     else:
-        yield Finding("settings", OK, f"region {settings.region_code}, authority "
-                      f"{settings.org_name} ({settings.org_code})")
+        yield Finding("settings", OK, _("region {region}, authority {name} ({code})").format(
+            region=settings.region_code, name=settings.org_name, code=settings.org_code))
     try:
         active = resolve_policy(host, settings.policy)
     except ConfigurationError as exc:
@@ -160,12 +165,14 @@ def check_settings(settings: Settings, host: PluginHost) -> Iterator[Finding]:
         yield Finding("policy", OK, f"{active.name} ({active.policy.locality})")
     configured = [role for role in PLATFORM_ROLES if settings.platform(role).base_url]
     if not configured:
-        yield Finding("platforms", FAILED, "no platform is configured: set SSJ_PERMIT__BASE_URL "
-                      "(and the other platforms' base URLs)", int(ExitCode.CONFIGURATION))
+        yield Finding("platforms", FAILED, _("no platform is configured: set "
+                                             "SSJ_PERMIT__BASE_URL (and the other platforms' "
+                                             "base URLs)"), int(ExitCode.CONFIGURATION))
     else:
         absent = [r for r in PLATFORM_ROLES if r not in configured]
-        yield Finding("platforms", OK, f"configured: {', '.join(configured)}"
-                      + (f"; not configured: {', '.join(absent)}" if absent else ""))
+        yield Finding("platforms", OK, _("configured: {roles}").format(roles=", ".join(configured))
+                      + (_("; not configured: {roles}").format(roles=", ".join(absent))
+                         if absent else ""))
 
 
 def check_store(store: Store, url: str) -> Finding:
@@ -186,19 +193,22 @@ def check_store(store: Store, url: str) -> Finding:
     except OperationalError as exc:
         reason = redact_text(str(exc.orig) if exc.orig is not None else str(exc))
         if "readonly" in reason or "read-only" in reason or "permission denied" in reason:
-            return Finding("store", FAILED, f"cannot be written: {reason} (SSJ_DATABASE_URL)",
-                           int(ExitCode.CONFIGURATION))
-        return Finding("store", FAILED, f"unreachable: {reason}", int(ExitCode.UNAVAILABLE))
+            return Finding("store", FAILED, _("cannot be written: {reason} (SSJ_DATABASE_URL)")
+                           .format(reason=reason), int(ExitCode.CONFIGURATION))
+        return Finding("store", FAILED, _("unreachable: {reason}").format(reason=reason),
+                       int(ExitCode.UNAVAILABLE))
     except SQLAlchemyError as exc:
-        return Finding("store", FAILED, f"cannot be written: {redact_text(str(exc))} "
-                       "(SSJ_DATABASE_URL)", int(ExitCode.CONFIGURATION))
+        return Finding("store", FAILED, _("cannot be written: {reason} (SSJ_DATABASE_URL)")
+                       .format(reason=redact_text(str(exc))), int(ExitCode.CONFIGURATION))
     where = redact_text(make_url(url).render_as_string(hide_password=True))
     if not has_tables:
-        return Finding("store", WARNING, f"{where} is empty: the first sync creates the tables")
+        return Finding("store", WARNING, _("{where} is empty: the first sync creates the "
+                                           "tables").format(where=where))
     if not current:
-        return Finding("store", WARNING, f"{where} has an older schema: the next sync "
-                       "migrates it (read-only commands refuse it until then)")
-    return Finding("store", OK, f"{where}: schema current, writable")
+        return Finding("store", WARNING, _("{where} has an older schema: the next sync migrates "
+                                           "it (read-only commands refuse it until then)")
+                       .format(where=where))
+    return Finding("store", OK, _("{where}: schema current, writable").format(where=where))
 
 
 def missing_sqlite_file(url: str) -> Finding | None:
@@ -212,10 +222,11 @@ def missing_sqlite_file(url: str) -> Finding | None:
         return None
     folder = database.parent
     if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
-        return Finding("store", FAILED, f"{database} does not exist and its folder "
-                       f"{folder} cannot be written (SSJ_DATABASE_URL)",
-                       int(ExitCode.CONFIGURATION))
-    return Finding("store", WARNING, f"{database} does not exist yet: the first sync creates it")
+        return Finding("store", FAILED, _("{database} does not exist and its folder {folder} "
+                                          "cannot be written (SSJ_DATABASE_URL)").format(
+            database=database, folder=folder), int(ExitCode.CONFIGURATION))
+    return Finding("store", WARNING, _("{database} does not exist yet: the first sync creates "
+                                       "it").format(database=database))
 
 
 def sqlite_file(url: str) -> Path | None:
@@ -250,7 +261,8 @@ def check_platform(settings: Settings, host: PluginHost, role: str, store: Store
     except Exception as exc:
         return failed(name, exc)
     took = time.monotonic() - started
-    return Finding(name, OK, f"{spec.name} at {section.base_url}: {what} ({took:.1f} s)")
+    return Finding(name, OK, _("{adapter} at {url}: {what} ({took} s)").format(
+        adapter=spec.name, url=section.base_url, what=what, took=f"{took:.1f}"))
 
 
 def probe(adapter: Any, cursor_of: Callable[[str], str | None]) -> str:
@@ -260,13 +272,15 @@ def probe(adapter: Any, cursor_of: Callable[[str], str | None]) -> str:
         stream = streams[0]
         batch = next(iter(stream.read(cursor_of(stream.name))), None)
         got = 0 if batch is None else len(batch.records) + len(batch.rejects)
-        return f"answered, credentials accepted ({stream.name}: {got} records on the first page)"
+        return _("answered, credentials accepted ({stream}: {count} records on the first "
+                 "page)").format(stream=stream.name, count=got)
     listings = list(adapter.listings()) if isinstance(adapter, Reconcilable) else []
     if listings:
         page = next(islice(listings[0].read(), 1), None)
         got = 0 if page is None else len(page)
-        return f"answered, credentials accepted ({listings[0].entity}: {got} records listed)"
-    return "nothing to read without sending: its credentials are checked by the first sync"
+        return _("answered, credentials accepted ({entity}: {count} records listed)").format(
+            entity=listings[0].entity, count=got)
+    return _("nothing to read without sending: its credentials are checked by the first sync")
 
 
 def _allowed(store: Store | None) -> frozenset[str]:
@@ -290,9 +304,40 @@ def _cursor(store: Store | None, role: str, stream: str) -> str | None:
 
 def check_lines(report: CheckReport) -> list[str]:
     """One line per check for a terminal, then the verdict."""
-    mark = {OK: "ok  ", WARNING: "warn", FAILED: "FAIL"}
-    lines = [f"{mark[f.status]}  {f.name:<18} {f.detail}"
-             + (f"  (exit {f.exit})" if f.status == FAILED else "") for f in report.findings]
-    verdict = ("ready: a sync can run" if report.exit == ExitCode.OK
-               else f"not ready: a sync would exit {int(report.exit)}")
+    from rich.cells import cell_len
+
+    mark = {OK: pgettext("check", "ok"), WARNING: pgettext("check", "warn"),
+            FAILED: pgettext("check", "FAIL")}
+    marks = max(cell_len(m) for m in mark.values())
+    names = [_finding_name(f.name) for f in report.findings]
+    width = max([18, *(cell_len(n) for n in names)])
+    lines = [f"{_pad(mark[f.status], marks)}  {_pad(name, width)} {f.detail}"
+             + (_("  (exit {code})").format(code=f.exit) if f.status == FAILED else "")
+             for f, name in zip(report.findings, names, strict=True)]
+    verdict = (_("ready: a sync can run") if report.exit == ExitCode.OK
+               else _("not ready: a sync would exit {code}").format(code=int(report.exit)))
     return [*lines, verdict]
+
+
+# The checks' names as a person reads them (the JSON keeps the names above).
+_NAMES = {"settings": N_("settings"), "policy": N_("policy"), "platforms": N_("platforms"),
+          "store": N_("store"), "alerts": N_("alerts"), "documents": N_("documents")}
+
+
+def _finding_name(name: str) -> str:
+    from ssj_bridge.model import words
+
+    if name in _NAMES:
+        return pgettext("check", _NAMES[name])
+    kind, _sep, which = name.partition(" ")
+    if kind == "platform":
+        return words.role(which)
+    if kind == "plugin":
+        return _("plugin {name}").format(name=which)
+    return name
+
+
+def _pad(text: str, width: int) -> str:
+    from rich.cells import cell_len
+
+    return text + " " * max(0, width - cell_len(text))

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, func, select
 
 from ssj_bridge.errors import ExitCode
 from ssj_bridge.features.deadlines import DeadlineItem, DeadlineRules, deadline_report
+from ssj_bridge.i18n import _, pgettext
 from ssj_bridge.outbox.queue import PENDING
 from ssj_bridge.store import Store
 from ssj_bridge.store.schema import breaks, outbox, quarantine, runs
@@ -169,30 +170,48 @@ def _alive(pid: int) -> bool:
 
 
 def status_lines(status: Status) -> list[str]:
-    """The status for a terminal: the last runs, then what is open."""
-    lines = [f"status as of {status.today.isoformat()}"]
+    """The status for a terminal, in the language in force: the last runs, then what is open."""
+    from rich.cells import cell_len
+
+    from ssj_bridge.model import words
+    from ssj_bridge.reconcile.words import kind
+
+    def pad(text: str, width: int, right: bool = False) -> str:
+        space = " " * max(0, width - cell_len(text))
+        return space + text if right else text + space
+
+    states = {"finished": pgettext("run", "finished"), "running": pgettext("run", "running"),
+              "interrupted": pgettext("run", "interrupted")}
+    lines = [_("status as of {today}").format(today=status.today.isoformat())]
     if not status.runs:
-        lines.append("no run recorded yet (the first `ssj-bridge sync` records one)")
+        lines.append(_("no run recorded yet (the first `ssj-bridge sync` records one)"))
     else:
-        lines.append(f"{'run':>5}  {'command':<10} {'started':<25} {'took':>8}  {'exit':>4}  state")
+        lines.append(f"{pad(pgettext('status', 'run'), 5, True)}  "
+                     f"{pad(pgettext('status', 'command'), 10)} "
+                     f"{pad(pgettext('status', 'started'), 25)} "
+                     f"{pad(pgettext('status', 'took'), 8, True)}  "
+                     f"{pad(pgettext('status', 'exit'), 4, True)}  {pgettext('status', 'state')}")
         for run in status.runs:
             took = "" if run.duration_s is None else f"{run.duration_s:.1f} s"
             code = "" if run.exit is None else str(run.exit)
             lines.append(f"{run.id:>5}  {run.command:<10} {run.started_at:<25} {took:>8}  "
-                         f"{code:>4}  {run.state}")
-            lines += [f"{'':>7}{platform}: {error}" for platform, error in run.errors.items()]
-    lines.append(f"last successful sync: {status.last_success_at or 'never'}")
-    lines.append(f"writes waiting to be sent: {status.pending_writes}")
-    held = ", ".join(f"{p} {n}" for p, n in status.quarantine_by_platform.items())
-    lines.append(f"records set aside (quarantine): {status.quarantined}"
+                         f"{code:>4}  {states.get(run.state, run.state)}")
+            lines += [f"{'':>7}{words.role(platform)}: {error}"
+                      for platform, error in run.errors.items()]
+    lines.append(_("last successful sync: {when}").format(
+        when=status.last_success_at or pgettext("sync", "never")))
+    lines.append(_("writes waiting to be sent: {count}").format(count=status.pending_writes))
+    held = ", ".join(f"{words.role(p)} {n}" for p, n in status.quarantine_by_platform.items())
+    lines.append(_("records set aside (quarantine): {count}").format(count=status.quarantined)
                  + (f" ({held})" if held else ""))
-    kinds = ", ".join(f"{k} {n}" for k, n in status.breaks_by_kind.items())
-    lines.append(f"reconciliation breaks open: {status.open_breaks}"
+    kinds = ", ".join(f"{kind(k)} {n}" for k, n in status.breaks_by_kind.items())
+    lines.append(_("reconciliation breaks open: {count}").format(count=status.open_breaks)
                  + (f" ({kinds})" if kinds else ""))
-    lines.append(f"publications overdue: {status.overdue_total}")
-    lines += [f"  {i.task_id}  {i.uscc}  {i.name or '?'}  due {i.due}  "
-              f"{i.working_days} working days late" for i in status.overdue]
+    lines.append(_("publications overdue: {count}").format(count=status.overdue_total))
+    lines += ["  " + _("{task}  {uscc}  {name}  due {due}  {days} working days late").format(
+        task=i.task_id, uscc=i.uscc, name=i.name or "?", due=i.due, days=i.working_days)
+        for i in status.overdue]
     if status.overdue_total > len(status.overdue):
-        lines.append(f"  … and {status.overdue_total - len(status.overdue)} more "
-                     "(`ssj-bridge report deadlines`)")
+        lines.append("  " + _("… and {count} more (`ssj-bridge report deadlines`)").format(
+            count=status.overdue_total - len(status.overdue)))
     return lines
