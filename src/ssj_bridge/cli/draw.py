@@ -137,7 +137,7 @@ def _witness_text(witness: str | None, unwitnessed: bool = False) -> str:
     terminal = sys.stdin.isatty()
     if unwitnessed:
         if witness:
-            raise click.UsageError("--unwitnessed and --witness exclude each other")
+            raise click.UsageError(_("--unwitnessed and --witness exclude each other"))
         return ""
     if witness is None:
         if not terminal:

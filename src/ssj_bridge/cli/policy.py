@@ -34,13 +34,13 @@ def plan(click_ctx: click.Context, period: str | None, year: int | None, matter:
     ctx = click_ctx.find_object(Context)
     assert ctx is not None
     if (period is None) == (year is None):
-        raise click.UsageError("give --period YYYYQn (the quarter's plan) or --year YYYY (the "
-                               "annual plan)")
+        raise click.UsageError(_("give --period YYYYQn (the quarter's plan) or --year YYYY "
+                                 "(the annual plan)"))
     if year is not None:
         _annual_plan(ctx, year, as_json, html_path, xlsx_path)
         return
     if html_path or xlsx_path:
-        raise click.UsageError("--html and --xlsx go with --year")
+        raise click.UsageError(_("--html and --xlsx go with --year"))
     assert period is not None
     _quarter_plan(ctx, period, matter, as_json)
 
@@ -103,10 +103,10 @@ def _annual_plan(ctx: Context, year: int, as_json: bool, html_path: Path | None,
         for line in plan_lines(found):
             click.echo(line)
     for path in written.paths if written else ():
-        click.echo(f"annual plan: {path}", err=as_json)
+        click.echo(_("annual plan: {path}").format(path=path), err=as_json)
     warning = filing_warning(found)
     if warning:
-        click.echo(f"warning: {warning}", err=True)
+        click.echo(_("warning: {text}").format(text=warning), err=True)
 
 
 def filing_warning(found: Any, within_days: int = 15) -> str:
@@ -118,12 +118,14 @@ def filing_warning(found: Any, within_days: int = 15) -> str:
         return ""
     left = (due.due - beijing_today()).days
     if left < 0:
-        return (f"{found.title}: not filed, its filing date {due.due} ({due.clause}) passed "
-                f"{-left} days ago" + (f"; file it with {due.to}" if due.to else "") +
-                " and record it with `plan file`")
+        return (_("{title}: not filed, its filing date {due} ({clause}) passed {days} days ago")
+                .format(title=found.title, due=due.due, clause=due.clause, days=-left)
+                + (_("; file it with {to}").format(to=due.to) if due.to else "")
+                + _(" and record it with `plan file`"))
     if left <= within_days:
-        return (f"{found.title}: not filed, due {due.due} ({due.clause}) in {left} days"
-                + (f" to {due.to}" if due.to else ""))
+        return (_("{title}: not filed, due {due} ({clause}) in {days} days").format(
+            title=found.title, due=due.due, clause=due.clause, days=left)
+            + (_(" to {to}").format(to=due.to) if due.to else ""))
     return ""
 
 
@@ -146,7 +148,7 @@ def plan_file(ctx: Context, year: int, filed_to: str, filed_by: str,
     try:
         day = date.fromisoformat(filed_on) if filed_on else beijing_today()
     except ValueError:
-        raise click.BadParameter(f"{filed_on!r} is not a date YYYY-MM-DD",
+        raise click.BadParameter(_("{day!r} is not a date YYYY-MM-DD").format(day=filed_on),
                                  param_hint="--on") from None
     found, settings = _annual(ctx, year)
     result = file_plan(ctx.store(), found, to=filed_to, by=filed_by, filed_on=day,

@@ -59,7 +59,8 @@ def report_deadlines(ctx: Context, within: int, list_on_time: bool, as_json: boo
         click.echo(line)
     if statutory:
         click.echo("")
-        click.echo(f"statutory dates — policy {settings.policy} (* provisional)")
+        click.echo(_("statutory dates — policy {policy} (* provisional)").format(
+            policy=settings.policy))
         for item in statutory:
             click.echo(f"  {item.line()}")
 

@@ -108,10 +108,10 @@ def _check_draw(draw: DrawRecord, result: Verification) -> None:
     if draw.label != expected_label:
         diff(f"label is {draw.label!r}, the draw's region, period, matter and category give "
              f"{expected_label!r}")
-    result.saw(_(COMPARED["label"]), draw.label)
-    result.saw(_(COMPARED["algorithm"]), draw.algorithm)
+    result.saw(_compared("label"), draw.label)
+    result.saw(_compared("algorithm"), draw.algorithm)
     if draw.directed:
-        result.saw(_(COMPARED["directed"]), f"{draw.directed} (in the label the picks are drawn "
+        result.saw(_compared("directed"), f"{draw.directed} (in the label the picks are drawn "
                                          f"with; task drawMode 定向)")
     if normalise_candidates(draw.candidates) != draw.candidates:
         diff("candidates are not upper case, sorted and unique as committed")
@@ -119,17 +119,17 @@ def _check_draw(draw: DrawRecord, result: Verification) -> None:
     if candidates_hash(draw.candidates) != draw.candidates_hash:
         diff(f"candidates hash to {candidates_hash(draw.candidates)}, the commit recorded "
              f"candidatesHash {draw.candidates_hash}")
-    result.saw(_(COMPARED["candidates"]),
+    result.saw(_compared("candidates"),
                f"{len(draw.candidates)} candidates, SHA-256 {draw.candidates_hash}")
     if draw.matching.inspector_candidates_hash != draw.inspector_candidates_hash:
         diff(f"inspector candidates hash to {draw.matching.inspector_candidates_hash}, the "
              f"commit recorded {draw.inspector_candidates_hash}")
-    result.saw(_(COMPARED["inspectors"]), f"{len(draw.inspector_candidates)} inspector candidates, "
+    result.saw(_compared("inspectors"), f"{len(draw.inspector_candidates)} inspector candidates, "
                                        f"SHA-256 {draw.inspector_candidates_hash}")
     if not 1 <= draw.k <= len(draw.candidates):
         diff(f"k={draw.k} is out of range for {len(draw.candidates)} candidates")
         return
-    result.saw(_(COMPARED["k"]), f"{draw.k} of {len(draw.candidates)}")
+    result.saw(_compared("k"), f"{draw.k} of {len(draw.candidates)}")
     secret = _secret_bytes(draw.secret)
     if secret is None:
         diff("secret is not 32 bytes of hex")
@@ -138,7 +138,7 @@ def _check_draw(draw: DrawRecord, result: Verification) -> None:
         diff(f"SHA-256 of the secret is {commitment(secret)}, the commitment recorded before "
              f"the draw is {draw.commitment}")
     else:
-        result.saw(_(COMPARED["commitment"]), f"{draw.commitment} = SHA-256 of the revealed secret")
+        result.saw(_compared("commitment"), f"{draw.commitment} = SHA-256 of the revealed secret")
     if not draw.revealed:
         diff("the draw was never run (no revealedAt)")
         return
@@ -146,13 +146,13 @@ def _check_draw(draw: DrawRecord, result: Verification) -> None:
     if draw.witnessed is not (witness != ""):
         diff(f"witnessed is {draw.witnessed} but the witness text is "
              f"{'empty' if witness == '' else 'not empty'}")
-    result.saw(_(COMPARED["witness"]), f"{witness!r}" + ("" if witness else " (unwitnessed)"))
-    result.saw(_(COMPARED["seed"]), seed(secret, witness).hex())
+    result.saw(_compared("witness"), f"{witness!r}" + ("" if witness else " (unwitnessed)"))
+    result.saw(_compared("seed"), seed(secret, witness).hex())
     selected = draw_subjects(secret, witness, draw.label, draw.candidates, draw.k)
     result.selected = selected
     if selected != draw.selected:
         diff(f"selection re-derived {selected}, stored {draw.selected}")
-    result.saw(_(COMPARED["picks"]), ", ".join(selected))
+    result.saw(_compared("picks"), ", ".join(selected))
     try:
         base = match_inspectors(matching_stream(seed(secret, witness), draw.label,
                                                 draw.inspector_candidates_hash),
@@ -167,10 +167,10 @@ def _check_draw(draw: DrawRecord, result: Verification) -> None:
     stored = [g.as_json() for g in draw.groups or []]
     if [g.as_json() for g in groups] != stored:
         diff(f"groups re-derived {_groups_text(groups)}, stored {_groups_text(draw.groups or [])}")
-    result.saw(_(COMPARED["groups"]), _groups_text(groups))
+    result.saw(_compared("groups"), _groups_text(groups))
     for redraw in draw.redraws:
         approval = (f", approved by {redraw.approved_by}" if redraw.approved_by else "")
-        result.saw(_(COMPARED["redraw"]), f"{redraw.seq}: {redraw.uscc} {redraw.replaced} → "
+        result.saw(_compared("redraw"), f"{redraw.seq}: {redraw.uscc} {redraw.replaced} → "
                                        f"{redraw.replacement} ({redraw.reason}{approval})")
     for group in groups:
         result.differences.extend(group_problems(group, draw.matching,
@@ -181,7 +181,7 @@ def _check_draw(draw: DrawRecord, result: Verification) -> None:
         result.differences.extend(problems)
         result.departments = derived
         for department in derived:
-            result.saw(_(COMPARED["department"]).format(org=department.org_code),
+            result.saw(_compared("department").format(org=department.org_code),
                        f"{len(department.matching.inspectors)} candidates, SHA-256 "
                        f"{department.inspector_candidates_hash}; groups "
                        f"{_groups_text(list(department.groups or ()))}")
@@ -201,7 +201,7 @@ def _check_task(draw: DrawRecord, task: Task, result: Verification) -> None:
     for name, value in expected.items():
         if shown.get(name) != value:
             diff(f"task drawProof.{name} is {shown.get(name)!r}, the draw recorded {value!r}")
-    result.saw(_(COMPARED["proof"]), ", ".join(expected))
+    result.saw(_compared("proof"), ", ".join(expected))
     held = {a.uscc: a for a in task.assignments}
     members = joint_inspectors(result.groups, result.departments)
     wanted: dict[str, Group | None] = {g.uscc: g for g in result.groups}
@@ -262,3 +262,8 @@ def _secret_bytes(text: str) -> bytes | None:
 
 def _groups_text(groups: list[Group]) -> str:
     return "; ".join(f"{g.uscc}: {','.join(g.inspector_ids)}" for g in groups)
+
+
+def _compared(key: str) -> str:
+    """`COMPARED[key]` in the language in force."""
+    return _(COMPARED[key])

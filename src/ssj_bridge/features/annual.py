@@ -35,6 +35,7 @@ from sqlalchemy import select
 
 from ssj_bridge.errors import InputRefused
 from ssj_bridge.features.deadlines import DeadlineRules, describe_deadline
+from ssj_bridge.i18n import N_, _, pgettext
 from ssj_bridge.intake.joint import JointPlan, share_text, stored_joint_plans
 from ssj_bridge.model import beijing_now, iso_beijing
 from ssj_bridge.model.calendar import WorkingCalendar
@@ -57,12 +58,12 @@ from ssj_bridge.store.schema import plan_filings
 # Words the plan prints (one place, to translate).
 TEXT = {
     "title": "{year}年度“双随机、一公开”抽查工作计划",
-    "basis_future": "populations, roster and library as of {day} ({period}), the year not begun",
-    "basis_started": "populations, roster and library of {period}",
-    "earliest": "at the earliest",
-    "not_filed": "not filed yet",
-    "filed": "filed {day} to {to} by {by}",
-    "no_filing_date": "the policy's text sets no filing date",
+    "basis_future": N_("populations, roster and library as of {day} ({period}), the year not begun"),
+    "basis_started": N_("populations, roster and library of {period}"),
+    "earliest": N_("at the earliest"),
+    "not_filed": N_("not filed yet"),
+    "filed": N_("filed {day} to {to} by {by}"),
+    "no_filing_date": N_("the policy's text sets no filing date"),
 }
 
 
@@ -276,8 +277,18 @@ class AnnualPlan:
         """Where the filing stands, in words."""
         if self.filings:
             first = self.filings[0]
-            return TEXT["filed"].format(day=first.filed_on, to=first.filed_to, by=first.filed_by)
-        return TEXT["not_filed"] if self.filing_due else TEXT["no_filing_date"]
+            return _said("filed").format(day=first.filed_on, to=first.filed_to,
+                                           by=first.filed_by)
+        return _said("not_filed") if self.filing_due else _said("no_filing_date")
+
+    def basis_words(self) -> str:
+        """`basis_text` in the language in force (the plan keeps it as made)."""
+        for key in ("basis_started", "basis_future"):
+            template = TEXT[key]
+            values = {"period": self.basis, "day": self.made_on.isoformat()}
+            if self.basis_text == template.format(**values):
+                return _(template).format(**values)
+        return self.basis_text
 
     def as_json(self, *, with_filings: bool = True) -> dict[str, Any]:
         """The plan as `plan --year --json` prints it (what `plan file` keeps, without the
@@ -456,13 +467,15 @@ class FilingResult:
 
     def text(self, year: int) -> str:
         """In words."""
-        head = (f"annual plan {year} filed {self.filing.filed_on} to {self.filing.filed_to} by "
-                f"{self.filing.filed_by} (plan SHA-256 {self.filing.content_hash[:16]}…)")
+        head = _("annual plan {year} filed {day} to {to} by {by} (plan SHA-256 {digest}…)").format(
+            year=year, day=self.filing.filed_on, to=self.filing.filed_to, by=self.filing.filed_by,
+            digest=self.filing.content_hash[:16])
         if self.due is None:
-            return head + "; " + TEXT["no_filing_date"]
+            return head + "; " + _said("no_filing_date")
         if self.late_days > 0:
-            return head + f"; {self.late_days} days after its due date {self.due}"
-        return head + f"; on time (due {self.due})"
+            return head + _("; {days} days after its due date {due}").format(
+                days=self.late_days, due=self.due)
+        return head + _("; on time (due {due})").format(due=self.due)
 
 
 def file_plan(store: Store, plan: AnnualPlan, *, to: str, by: str, filed_on: date,
@@ -515,26 +528,34 @@ def _pad(text: str, width: int) -> str:
 def plan_lines(plan: AnnualPlan) -> list[str]:
     """The plan for a terminal: each matter's quarters, the deadlines, the filing."""
     head = "  ".join(q[-2:] for q in plan.quarters)
-    lines = [f"{plan.title} — policy {plan.policy} ({plan.locality})"
-             + (f", region {plan.region}" if plan.region else ""),
-             f"basis: {plan.basis_text}; {plan.inspectors} certified inspectors",
-             f"{_pad('matter', 34)} {head}  year"]
+    lines = [_("{title} — policy {policy} ({locality})").format(
+                 title=plan.title, policy=plan.policy, locality=plan.locality)
+             + (_(", region {region}").format(region=plan.region) if plan.region else ""),
+             _("basis: {basis}; {count} certified inspectors").format(
+                 basis=plan.basis_words(), count=plan.inspectors),
+             f"{_pad(pgettext('annual', 'matter'), 34)} {head}  {pgettext('annual', 'year')}"]
     for matter in plan.matters:
         counts = "  ".join(f"{matter.expected(q):>2}" for q in plan.quarters)
         lines.append(f"{_pad(matter.code + ' ' + matter.name, 34)} {counts}  {matter.total:>4}")
     counts = "  ".join(f"{plan.expected(q):>2}" for q in plan.quarters)
-    lines.append(f"{_pad('all matters (家次)', 34)} {counts}  {plan.total:>4}")
+    lines.append(f"{_pad(_('all matters (家次)'), 34)} {counts}  {plan.total:>4}")
     if plan.dates:
-        lines.append("dates:")
+        lines.append(_("dates:"))
         for item in plan.dates:
             when = item.due.isoformat() if item.due else "—"
-            mark = f" ({TEXT['earliest']})" if item.earliest else ""
+            mark = f" ({_said('earliest')})" if item.earliest else ""
             lines.append(f"  {when}{mark}  {item.title} {item.period} ({item.clause})"
                          + (f" → {item.to}" if item.to else ""))
     for joint in plan.joint:
-        lines.append(f"joint {joint.plan.plan_id} {joint.plan.name}: {joint.required_joint} of "
-                     f"{joint.expected_checks} expected checks jointly "
-                     f"({share_text(joint.plan.share)}), by {joint.deadline}")
-    lines.append(f"filing: {plan.filing_text()}")
+        lines.append(_("joint {plan} {name}: {required} of {expected} expected checks jointly "
+                       "({share}), by {deadline}").format(
+            plan=joint.plan.plan_id, name=joint.plan.name, required=joint.required_joint,
+            expected=joint.expected_checks, share=share_text(joint.plan.share),
+            deadline=joint.deadline))
+    lines.append(_("filing: {text}").format(text=plan.filing_text()))
     return lines
 
+
+def _said(key: str) -> str:
+    """`TEXT[key]` in the language in force."""
+    return _(TEXT[key])

@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, inspect, select
 
+from ssj_bridge.i18n import N_, _
 from ssj_bridge.model import TaskStatus
 from ssj_bridge.model.calendar import DueDate, WorkingCalendar
 from ssj_bridge.model.periods import Per, Quarter
@@ -40,13 +41,13 @@ DONE, LATE, OVERDUE, DUE_SOON, OPEN, WAITING, SHORT = (
 
 # What this module says (one place, to translate).
 TEXT = {
-    "filed": "filed {day} to {to} by {by}",
-    "drawn": "drawn {day}",
-    "produced": "produced {day}",
-    "joint": "{n} joint plan(s): {states}",
-    "waiting": "due {rule}: the quarter's tasks are not all complete",
-    "progress": "{done} of {total} checks of the quarter done ({rate}), target {share}",
-    "nothing": "nothing recorded yet",
+    "filed": N_("filed {day} to {to} by {by}"),
+    "drawn": N_("drawn {day}"),
+    "produced": N_("produced {day}"),
+    "joint": N_("{n} joint plan(s): {states}"),
+    "waiting": N_("due {rule}: the quarter's tasks are not all complete"),
+    "progress": N_("{done} of {total} checks of the quarter done ({rate}), target {share}"),
+    "nothing": N_("nothing recorded yet"),
 }
 
 
@@ -79,9 +80,15 @@ class CalendarItem:
 
     def line(self) -> str:
         """One line for a terminal."""
+        from rich.cells import cell_len
+
+        from ssj_bridge.model import words
+
         due = self.due.due.isoformat() + ("*" if self.due.provisional else "") if self.due else "—"
         to = f" → {self.declared.to}" if self.declared.to else ""
-        return (f"{self.period:<7} {due:<11} {self.status:<9} {self.declared.title}{to} "
+        state = words.status(self.status)
+        state += " " * max(0, 9 - cell_len(state))
+        return (f"{self.period:<7} {due:<11} {state} {self.declared.title}{to} "
                 f"({self.declared.clause}): {self.detail}")
 
 
@@ -121,15 +128,15 @@ def statutory_calendar(store: Store, policy: Policy | None, calendar: WorkingCal
                     states = joint_states[year]
                     if states and all(s == MET for s in states):
                         done_on = _last_joint_task_done(conn, year)
-                    detail = (TEXT["joint"].format(n=len(states), states=", ".join(states))
-                              if states else TEXT["nothing"])
+                    detail = (_said("joint").format(n=len(states), states=", ".join(states))
+                              if states else _said("nothing"))
                 else:
                     done_on, detail = _evidence(conn, item, period, region, routine)
                 status = _status(due, done_on, today, until)
                 if status == WAITING:
-                    detail = TEXT["waiting"].format(rule=item.due.describe())
+                    detail = _said("waiting").format(rule=item.due.describe())
                 found.append(CalendarItem(item, period, due, status, done_on,
-                                          detail or TEXT["nothing"]))
+                                          detail or _said("nothing")))
     return sorted(found, key=lambda i: (i.due.due if i.due else date.max, i.period,
                                         i.declared.key))
 
@@ -154,7 +161,7 @@ def _evidence(conn: Connection, item: StatutoryDate, period: str, region: str | 
         row = conn.execute(stmt.order_by(plan_filings.c.filed_on, plan_filings.c.id)).first()
         if row is None:
             return None, ""
-        return row.filed_on, TEXT["filed"].format(day=row.filed_on, to=row.filed_to,
+        return row.filed_on, _said("filed").format(day=row.filed_on, to=row.filed_to,
                                                   by=row.filed_by)
     if item.duty in (Duty.NEXT_QUARTER_DRAW, Duty.MATTER_DRAW):
         matter = item.matter or routine
@@ -170,7 +177,7 @@ def _evidence(conn: Connection, item: StatutoryDate, period: str, region: str | 
         if moment is None:
             return None, ""
         day = date.fromisoformat(str(moment)[:10])
-        return day, TEXT["drawn"].format(day=day)
+        return day, _said("drawn").format(day=day)
     stmt = select(func.min(statutory_documents.c.produced_on)).where(
         statutory_documents.c.document == item.key, statutory_documents.c.period == period)
     if region:
@@ -178,7 +185,7 @@ def _evidence(conn: Connection, item: StatutoryDate, period: str, region: str | 
     produced: date | None = conn.execute(stmt).scalar()
     if produced is None:
         return None, ""
-    return produced, TEXT["produced"].format(day=produced)
+    return produced, _said("produced").format(day=produced)
 
 
 def quarter_tasks_done(conn: Connection, quarter: Quarter, drawn_by: str | None = None
@@ -218,7 +225,7 @@ def _progress(conn: Connection, item: StatutoryDate, period: str, due: DueDate |
     rate = done / total if total else None
     met = total > 0 and done >= item.share * total  # exact: 3 of 10 is 30 %
     status = "met" if met else (SHORT if due.due < today else OPEN)
-    detail = TEXT["progress"].format(done=done, total=total,
+    detail = _said("progress").format(done=done, total=total,
                                      rate=f"{rate:.0%}" if rate is not None else "–",
                                      share=f"{float(item.share):.0%}")
     return CalendarItem(item, period, due, status, None, detail)
@@ -293,3 +300,8 @@ def log_warnings(store: Store, policy: Policy | None, calendar: WorkingCalendar,
     for sentence in said:
         log.warning("statutory date", what=sentence)
     return len(said)
+
+
+def _said(key: str) -> str:
+    """`TEXT[key]` in the language in force."""
+    return _(TEXT[key])

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 
 from ssj_bridge.errors import InputRefused
+from ssj_bridge.i18n import N_, _
 from ssj_bridge.model import PublicationStatus, beijing_now, iso_beijing
 from ssj_bridge.outbox.queue import PENDING
 from ssj_bridge.store import SYNC_LOCK, Store
@@ -28,14 +29,15 @@ WITHHELD_ITEM = "withheld"  # the outbox status of an item taken back
 
 # What this module says (one place, to translate).
 TEXT = {
-    "no_reason": "--reason is required: why the result is kept out of publication "
-                 "(e.g. 涉及国家秘密、国家安全、公共安全)",
-    "no_approver": "--approved-by is required: who decided to keep the result out of publication",
-    "unknown": "result {key!r} is not in the store (a resultId, or TASK_ID/USCC for a result "
-               "without one; see `ssj-bridge export results`)",
-    "published": "result {key} was published on {day}: the public record is the publicity "
-                 "system's; withdraw it there",
-    "already": "result {key} is already withheld (since {at}, approved by {by})",
+    "no_reason": N_("--reason is required: why the result is kept out of publication (e.g. "
+                    "涉及国家秘密、国家安全、公共安全)"),
+    "no_approver": N_("--approved-by is required: who decided to keep the result out of "
+                      "publication"),
+    "unknown": N_("result {key!r} is not in the store (a resultId, or TASK_ID/USCC for a result "
+                  "without one; see `ssj-bridge export results`)"),
+    "published": N_("result {key} was published on {day}: the public record is the publicity "
+                    "system's; withdraw it there"),
+    "already": N_("result {key} is already withheld (since {at}, approved by {by})"),
 }
 
 
@@ -67,24 +69,24 @@ def withhold_result(store: Store, key: str, *, reason: str, approved_by: str, re
     result, or one already published or withheld."""
     reason, approved_by = reason.strip(), approved_by.strip()
     if not reason:
-        raise InputRefused(TEXT["no_reason"])
+        raise InputRefused(_said("no_reason"))
     if not approved_by:
-        raise InputRefused(TEXT["no_approver"])
+        raise InputRefused(_said("no_approver"))
     now = iso_beijing(beijing_now())
     with store.lock(SYNC_LOCK), store.engine.begin() as conn:
         row = _result(conn, key)
         if row is None:
-            raise InputRefused(TEXT["unknown"].format(key=key))
+            raise InputRefused(_said("unknown").format(key=key))
         held = conn.execute(select(withholdings).where(
             withholdings.c.task_id == row.task_id, withholdings.c.uscc == row.uscc)).first()
         if held is not None:
-            raise InputRefused(TEXT["already"].format(key=key, at=held.recorded_at,
+            raise InputRefused(_said("already").format(key=key, at=held.recorded_at,
                                                       by=held.approved_by))
         published = conn.execute(select(publications.c.status, publications.c.published_on)
                                  .where(publications.c.task_id == row.task_id,
                                         publications.c.uscc == row.uscc)).first()
         if published is not None and published.status == PublicationStatus.PUBLISHED.value:
-            raise InputRefused(TEXT["published"].format(key=key, day=published.published_on))
+            raise InputRefused(_said("published").format(key=key, day=published.published_on))
         found = Withholding(row.task_id, row.uscc, row.result_id, reason, approved_by, clause,
                             recorded_by, now)
         conn.execute(withholdings.insert().values(
@@ -136,3 +138,8 @@ def withheld_results(conn: Connection) -> dict[tuple[str, str], Withholding]:
                                              r.approved_by, r.clause, r.recorded_by,
                                              r.recorded_at)
             for r in conn.execute(select(withholdings))}
+
+
+def _said(key: str) -> str:
+    """`TEXT[key]` in the language in force."""
+    return _(TEXT[key])

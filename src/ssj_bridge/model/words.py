@@ -54,7 +54,10 @@ def per(code: str) -> str:
 def status(code: str) -> str:
     """An obligation's status: open → 进行中, met → 已达标, short → 未达标."""
     words = {"open": pgettext("status", "open"), "met": pgettext("status", "met"),
-             "short": pgettext("status", "short")}
+             "short": pgettext("status", "short"), "done": pgettext("status", "done"),
+             "late": pgettext("status", "late"), "overdue": pgettext("status", "overdue"),
+             "due-soon": pgettext("status", "due soon"),
+             "waiting": pgettext("status", "waiting")}
     return words.get(code, code)
 
 

@@ -328,7 +328,7 @@ def _finding_name(name: str) -> str:
     from ssj_bridge.model import words
 
     if name in _NAMES:
-        return pgettext("check", _NAMES[name])
+        return _(_NAMES[name])
     kind, _sep, which = name.partition(" ")
     if kind == "platform":
         return words.role(which)

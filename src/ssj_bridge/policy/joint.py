@@ -57,15 +57,21 @@ class JointFigures:
 
     def line(self) -> str:
         """One line for a terminal."""
+        from ssj_bridge.i18n import _
+        from ssj_bridge.model import words
+
         plan = self.plan
-        return (f"joint {plan.plan_id} {plan.name} ({plan.lead_org} with "
-                f"{', '.join(plan.partner_orgs)}; {', '.join(plan.matter_codes)}; "
-                f"{plan.period.text}): {self.joint_checks} of {self.checks} checks joint, "
-                f"target {share_text(plan.share)} = {self.required}; joint tasks "
-                f"{self.joint_tasks_complete}/{self.joint_tasks} complete; by "
-                f"{self.deadline.isoformat()}"
+        return (_("joint {plan} {name} ({lead} with {partners}; {matters}; {period}): "
+                  "{joint} of {checks} checks joint, target {share} = {required}; joint tasks "
+                  "{complete}/{tasks} complete; by {deadline}").format(
+            plan=plan.plan_id, name=plan.name, lead=plan.lead_org,
+            partners=", ".join(plan.partner_orgs), matters=", ".join(plan.matter_codes),
+            period=plan.period.text, joint=self.joint_checks, checks=self.checks,
+            share=share_text(plan.share), required=self.required,
+            complete=self.joint_tasks_complete, tasks=self.joint_tasks,
+            deadline=self.deadline.isoformat())
                 + (f" ({self.deadline_clause})" if self.deadline_clause else "")
-                + f" — {self.status}")
+                + f" — {words.status(self.status)}")
 
 
 def plan_deadline(plan: JointPlan, policy: Policy | None,

@@ -317,9 +317,15 @@ class ProgressFigures:
 
     def line(self) -> str:
         """One line for a terminal."""
+        from ssj_bridge.i18n import _
+        from ssj_bridge.model import words
+
         rate = f"{self.done / self.checks:.0%}" if self.checks else "–"
-        return (f"progress by {self.by}: {self.done} of {self.checks} checks done ({rate}), "
-                f"target {float(self.share):.0%} ({self.clause}) — {self.status}")
+        return _("progress by {by}: {done} of {checks} checks done ({rate}), target {share} "
+                 "({clause}) — {status}").format(
+            by=self.by, done=self.done, checks=self.checks, rate=rate,
+            share=f"{float(self.share):.0%}", clause=self.clause,
+            status=words.status(self.status))
 
 
 def progress_figures(conn: Connection, policy: Policy, quarter: Quarter, today: date,
