@@ -36,7 +36,7 @@ NEEDED = {"SSJ_REGION_CODE", "SSJ_ORG_CODE", "SSJ_ORG_NAME", "SSJ_POLICY",
 def bare_environment(**extra: str) -> dict[str, str]:
     """The process environment without any of the caller's SSJ_ settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SSJ_")}
-    env.update(extra)
+    env.update({"SSJ_LANGUAGE": "en", **extra})  # the suite reads English
     return env
 
 
@@ -75,8 +75,8 @@ def test_simulate_prints_every_setting_and_the_first_sync_works_with_them_alone(
     checked = run_cli(["check"], env, tmp_path)
     assert checked.returncode == ExitCode.OK, checked.stdout + checked.stderr
     lines = checked.stdout.splitlines()
-    for name in ("settings", "policy", "platform permit", "platform credit",
-                 "platform province", "platform publicity"):
+    for name in ("settings", "policy", "permit platform", "credit system",
+                 "provincial platform", "publicity system"):
         assert any(line.startswith("ok") and f" {name} " in line for line in lines), lines
     # PDFs need Chromium; a machine without it still passes (HTML documents only).
     assert any(line.split()[1:2] == ["documents"] for line in lines), lines
@@ -125,7 +125,7 @@ def test_check_names_each_problem_with_the_exit_code_a_run_would_have(
     assert time.monotonic() - started < 30  # a probe is bounded, a sync's deadline is not used
     assert done.returncode == ExitCode.UNAVAILABLE, done.stdout
     failing = [line for line in done.stdout.splitlines() if line.startswith("FAIL")]
-    assert len(failing) == 1 and "platform credit" in failing[0] and "(exit 75)" in failing[0]
+    assert len(failing) == 1 and "credit system" in failing[0] and "(exit 75)" in failing[0]
     assert done.stdout.splitlines()[-1] == "not ready: a sync would exit 75"
 
 
@@ -193,6 +193,6 @@ def test_status_lists_runs_and_what_is_open(tmp_path: Path) -> None:
     assert late == sorted(late, reverse=True)
     assert {i.period for i in status.overdue} == {Q2.label, "2025Q1"}
     text = "\n".join(status_lines(status))
-    assert "interrupted" in text and "permit: permit: timed out" in text
+    assert "interrupted" in text and "permit platform: permit: timed out" in text
     assert "publications overdue: 2" in text
 

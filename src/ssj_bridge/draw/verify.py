@@ -111,8 +111,8 @@ def _check_draw(draw: DrawRecord, result: Verification) -> None:
     result.saw(_compared("label"), draw.label)
     result.saw(_compared("algorithm"), draw.algorithm)
     if draw.directed:
-        result.saw(_compared("directed"), f"{draw.directed} (in the label the picks are drawn "
-                                         f"with; task drawMode 定向)")
+        result.saw(_compared("directed"), _("{scope} (in the label the picks are drawn with; "
+                                            "task drawMode 定向)").format(scope=draw.directed))
     if normalise_candidates(draw.candidates) != draw.candidates:
         diff("candidates are not upper case, sorted and unique as committed")
         return
@@ -120,16 +120,17 @@ def _check_draw(draw: DrawRecord, result: Verification) -> None:
         diff(f"candidates hash to {candidates_hash(draw.candidates)}, the commit recorded "
              f"candidatesHash {draw.candidates_hash}")
     result.saw(_compared("candidates"),
-               f"{len(draw.candidates)} candidates, SHA-256 {draw.candidates_hash}")
+               _("{count} candidates, SHA-256 {digest}").format(count=len(draw.candidates),
+                                                                 digest=draw.candidates_hash))
     if draw.matching.inspector_candidates_hash != draw.inspector_candidates_hash:
         diff(f"inspector candidates hash to {draw.matching.inspector_candidates_hash}, the "
              f"commit recorded {draw.inspector_candidates_hash}")
-    result.saw(_compared("inspectors"), f"{len(draw.inspector_candidates)} inspector candidates, "
-                                       f"SHA-256 {draw.inspector_candidates_hash}")
+    result.saw(_compared("inspectors"), _("{count} inspector candidates, SHA-256 {digest}").format(
+        count=len(draw.inspector_candidates), digest=draw.inspector_candidates_hash))
     if not 1 <= draw.k <= len(draw.candidates):
         diff(f"k={draw.k} is out of range for {len(draw.candidates)} candidates")
         return
-    result.saw(_compared("k"), f"{draw.k} of {len(draw.candidates)}")
+    result.saw(_compared("k"), _("{k} of {count}").format(k=draw.k, count=len(draw.candidates)))
     secret = _secret_bytes(draw.secret)
     if secret is None:
         diff("secret is not 32 bytes of hex")
@@ -138,7 +139,8 @@ def _check_draw(draw: DrawRecord, result: Verification) -> None:
         diff(f"SHA-256 of the secret is {commitment(secret)}, the commitment recorded before "
              f"the draw is {draw.commitment}")
     else:
-        result.saw(_compared("commitment"), f"{draw.commitment} = SHA-256 of the revealed secret")
+        result.saw(_compared("commitment"), _("{commitment} = SHA-256 of the revealed secret")
+                   .format(commitment=draw.commitment))
     if not draw.revealed:
         diff("the draw was never run (no revealedAt)")
         return
@@ -146,7 +148,7 @@ def _check_draw(draw: DrawRecord, result: Verification) -> None:
     if draw.witnessed is not (witness != ""):
         diff(f"witnessed is {draw.witnessed} but the witness text is "
              f"{'empty' if witness == '' else 'not empty'}")
-    result.saw(_compared("witness"), f"{witness!r}" + ("" if witness else " (unwitnessed)"))
+    result.saw(_compared("witness"), f"{witness!r}" + ("" if witness else _(" (unwitnessed)")))
     result.saw(_compared("seed"), seed(secret, witness).hex())
     selected = draw_subjects(secret, witness, draw.label, draw.candidates, draw.k)
     result.selected = selected
@@ -169,7 +171,8 @@ def _check_draw(draw: DrawRecord, result: Verification) -> None:
         diff(f"groups re-derived {_groups_text(groups)}, stored {_groups_text(draw.groups or [])}")
     result.saw(_compared("groups"), _groups_text(groups))
     for redraw in draw.redraws:
-        approval = (f", approved by {redraw.approved_by}" if redraw.approved_by else "")
+        approval = (_(", approved by {who}").format(who=redraw.approved_by)
+                    if redraw.approved_by else "")
         result.saw(_compared("redraw"), f"{redraw.seq}: {redraw.uscc} {redraw.replaced} → "
                                        f"{redraw.replacement} ({redraw.reason}{approval})")
     for group in groups:
@@ -182,9 +185,10 @@ def _check_draw(draw: DrawRecord, result: Verification) -> None:
         result.departments = derived
         for department in derived:
             result.saw(_compared("department").format(org=department.org_code),
-                       f"{len(department.matching.inspectors)} candidates, SHA-256 "
-                       f"{department.inspector_candidates_hash}; groups "
-                       f"{_groups_text(list(department.groups or ()))}")
+                       _("{count} candidates, SHA-256 {digest}; groups {groups}").format(
+                           count=len(department.matching.inspectors),
+                           digest=department.inspector_candidates_hash,
+                           groups=_groups_text(list(department.groups or ()))))
 
 
 def _check_task(draw: DrawRecord, task: Task, result: Verification) -> None:

@@ -134,7 +134,7 @@ def statutory_calendar(store: Store, policy: Policy | None, calendar: WorkingCal
                     done_on, detail = _evidence(conn, item, period, region, routine)
                 status = _status(due, done_on, today, until)
                 if status == WAITING:
-                    detail = _said("waiting").format(rule=item.due.describe())
+                    detail = _said("waiting").format(rule=rule_words(item.due))
                 found.append(CalendarItem(item, period, due, status, done_on,
                                           detail or _said("nothing")))
     return sorted(found, key=lambda i: (i.due.due if i.due else date.max, i.period,
@@ -305,3 +305,34 @@ def log_warnings(store: Store, policy: Policy | None, calendar: WorkingCalendar,
 def _said(key: str) -> str:
     """`TEXT[key]` in the language in force."""
     return _(TEXT[key])
+
+
+def rule_words(rule: Any) -> str:
+    """A due-date rule in the language in force (`describe()` keeps the words the annual plan
+    files, so they do not change with the reader's language)."""
+    from ssj_bridge.policy.statutory import (
+        AfterQuarterTasks,
+        BeforeQuarterEnds,
+        MonthAfterQuarterTasks,
+        MonthOfQuarter,
+        OnDay,
+    )
+
+    if isinstance(rule, MonthAfterQuarterTasks):
+        return _("by day {day} of the month after the quarter's tasks are complete").format(
+            day=rule.day)
+    if isinstance(rule, AfterQuarterTasks):
+        return (_("{days} working days after the quarter's tasks are complete") if rule.working
+                else _("{days} calendar days after the quarter's tasks are complete")).format(
+            days=rule.days)
+    if isinstance(rule, BeforeQuarterEnds):
+        return _("{days} working days before the quarter before it ends").format(
+            days=rule.working_days)
+    if isinstance(rule, MonthOfQuarter):
+        return _("by the end of the quarter's month {month}").format(month=rule.month)
+    if isinstance(rule, OnDay) and rule.years_after in (-1, 0, 1):
+        day = f"{rule.day}日" if rule.day else "底"
+        return {0: _("by {month}月{day} of the year"), 1: _("by {month}月{day} of the year after"),
+                -1: _("by {month}月{day} of the year before")}[rule.years_after].format(
+            month=rule.month, day=day)
+    return str(rule.describe())

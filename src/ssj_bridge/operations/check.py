@@ -170,9 +170,12 @@ def check_settings(settings: Settings, host: PluginHost) -> Iterator[Finding]:
                                              "base URLs)"), int(ExitCode.CONFIGURATION))
     else:
         absent = [r for r in PLATFORM_ROLES if r not in configured]
-        yield Finding("platforms", OK, _("configured: {roles}").format(roles=", ".join(configured))
-                      + (_("; not configured: {roles}").format(roles=", ".join(absent))
-                         if absent else ""))
+        from ssj_bridge.model import words
+
+        yield Finding("platforms", OK, _("configured: {roles}").format(
+            roles=words.listing(words.role(r) for r in configured))
+                      + (_("; not configured: {roles}").format(
+                          roles=words.listing(words.role(r) for r in absent)) if absent else ""))
 
 
 def check_store(store: Store, url: str) -> Finding:

@@ -186,11 +186,11 @@ def status_lines(status: Status) -> list[str]:
     if not status.runs:
         lines.append(_("no run recorded yet (the first `ssj-bridge sync` records one)"))
     else:
-        lines.append(f"{pad(pgettext('status', 'run'), 5, True)}  "
-                     f"{pad(pgettext('status', 'command'), 10)} "
-                     f"{pad(pgettext('status', 'started'), 25)} "
-                     f"{pad(pgettext('status', 'took'), 8, True)}  "
-                     f"{pad(pgettext('status', 'exit'), 4, True)}  {pgettext('status', 'state')}")
+        heads = (pgettext("status", "run"), pgettext("status", "command"),
+                 pgettext("status", "started"), pgettext("status", "took"),
+                 pgettext("status", "exit"), pgettext("status", "state"))
+        lines.append(f"{pad(heads[0], 5, True)}  {pad(heads[1], 10)} {pad(heads[2], 25)} "
+                     f"{pad(heads[3], 8, True)}  {pad(heads[4], 4, True)}  {heads[5]}")
         for run in status.runs:
             took = "" if run.duration_s is None else f"{run.duration_s:.1f} s"
             code = "" if run.exit is None else str(run.exit)
