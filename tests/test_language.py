@@ -424,7 +424,10 @@ def test_exports_and_imports_read_chinese_headers(sessions: dict[str, Session]) 
     assert objects is not None
     assert [c.value for c in objects[1]][:3] == ["对象类型", "对象编号", "名称"]
     assert any(isinstance(c.value, datetime) for row in objects.iter_rows(min_row=2) for c in row)
-    for what in ("matters", "objects"):
+    for what in ("matters", "objects", "joint"):
         again = zh.root / f"{what}-again.xlsx"
         assert zh.run("export", what, "--format", "xlsx", "--out", str(again)).returncode == 0
         zh.run(what, "import", str(again))
+    joint = load_workbook(zh.root / "joint.xlsx").active
+    assert joint is not None
+    assert [c.value for c in joint[1]][:4] == ["计划编号", "计划名称", "牵头部门", "配合部门"]

@@ -56,6 +56,8 @@ LABELS: dict[str, str] = {
     "differences": "差异内容", "runsOpen": "持续次数", "resolvedAt": "解决时间",
     "repairedAt": "修复发送时间", "field": "字段", "store": "本地库的值",
     "platformValue": "平台的值",
+    # joint cross-department plans
+    "planId": "计划编号", "leadOrg": "牵头部门", "partnerOrgs": "配合部门",
 }
 
 
@@ -64,6 +66,8 @@ TABLE_LABELS: dict[str, dict[str, str]] = {
     "inspectors": {"name": "姓名"},
     "matters": {"name": "事项名称", "period": "抽查周期", "category": "抽查类别"},
     "objects": {"kind": "对象类型"},
+    "joint": {"name": "计划名称", "matterCodes": "抽查事项代码", "period": "实施期间",
+              "share": "联合抽查比例"},
 }
 
 

@@ -12,6 +12,7 @@ import orjson
 from sqlalchemy import select
 
 from ssj_bridge.i18n import N_, _
+from ssj_bridge.intake.joint import JOINT_COLUMNS
 from ssj_bridge.intake.objects import OBJECT_COLUMNS
 from ssj_bridge.model import CreditTier, words
 from ssj_bridge.model.matters import MATTER_COLUMNS
@@ -89,7 +90,7 @@ def _matter_row(item: dict[str, Any]) -> dict[str, Any]:
 
 SHEETS = {"subjects": N_("subjects"), "inspectors": N_("inspectors"), "tasks": N_("tasks"),
           "results": N_("results"), "draws": N_("draws"), "quarantine": N_("quarantine"),
-          "matters": N_("matters"), "objects": N_("objects")}
+          "matters": N_("matters"), "objects": N_("objects"), "joint": N_("joint plans")}
 # How each export becomes the rows of a spreadsheet (ssj_bridge.report.sheets).
 SHAPES: dict[str, Shape] = {
     "subjects": Shape(("uscc", "name", "regionCode", "industryCode", "category", "categories",
@@ -112,6 +113,7 @@ SHAPES: dict[str, Shape] = {
     # In the import files' columns and codes, so an export goes back in as it is.
     "matters": Shape(MATTER_COLUMNS, table="matters", prepare=_matter_row),
     "objects": Shape(OBJECT_COLUMNS, table="objects"),
+    "joint": Shape(JOINT_COLUMNS, table="joint"),
 }
 
 
