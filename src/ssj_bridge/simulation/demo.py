@@ -511,7 +511,7 @@ def documents_step(store: Store, settings: Settings, host: PluginHost, workdir: 
             settings, paper._("双随机抽查抽取承诺公示"), quarter.label),
             workdir / f"draw-announcement-{quarter.label}-M01.html")))
         if sheet.revealed:
-            written.append(story.keep(_("draw record"), write_record(sheet, Letterhead.of(
+            written.append(story.keep(_("draw record to sign"), write_record(sheet, Letterhead.of(
                 settings, paper._("双随机抽查抽取记录"), quarter.label),
                 workdir / f"draw-record-{quarter.label}-M01.html")))
     written.append(story.keep(_("publication list"), write_publications(
