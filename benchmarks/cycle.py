@@ -185,11 +185,15 @@ def measure_size(backend: str, permits: int, repeat: int, workdir: Path, *,
 
 
 def roster_file(workdir: Path, people: int) -> Path:
-    """A roster of `people` certified inspectors of the city's districts."""
+    """A roster of `people` certified inspectors of the city and of each district the
+    simulators place subjects in (a district's matter draws its own staff)."""
+    from ssj_bridge.simulation.synthetic import counties_of
+
     path = workdir / "roster.csv"
     expertise = ["大气;水", "固废;危废", "水;海洋", "大气;噪声"]
+    places = [REGION, *counties_of(REGION)]
     lines = ["inspectorId,name,certNo,orgCode,regionCode,expertise,auxiliary,active,conflicts"]
-    lines += [f"WH-{n:04d},检查员{n},37100120190{n:05d},{ORG},37100{1 + n % 3},"
+    lines += [f"WH-{n:04d},检查员{n},37100120190{n:05d},{ORG},{places[n % len(places)]},"
               f"{expertise[n % 4]},false,true," for n in range(1, people + 1)]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
