@@ -41,7 +41,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from permit_sync import database  # a fresh SQLite file or PostgreSQL database
+from permit_sync import database, printed_settings  # the permit benchmark's set-up
 
 REGION = "371000"
 ORG = "11371000MB0000000E"
@@ -71,13 +71,7 @@ def simulators(roles: str, subjects: int) -> Iterator[dict[str, str]]:
         [str(BIN / "ssj-bridge"), "simulate", "--only", roles, "--region", REGION,
          "--subjects", str(subjects), "--rate-limit", "0"],
         stdout=subprocess.PIPE, text=True)
-    environment: dict[str, str] = {}
-    assert process.stdout is not None
-    for line in process.stdout:
-        name, _, value = line.strip().partition("=")
-        environment[name] = value
-        if name == "SSJ_REGION_CODE":
-            break
+    environment = printed_settings(process)
     if "SSJ_REGION_CODE" not in environment:
         process.kill()
         raise SystemExit(f"the simulators did not start (exit {process.wait()})")

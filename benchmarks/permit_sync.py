@@ -71,13 +71,7 @@ def simulator(permits: int) -> Iterator[Simulator]:
                "--subjects", str(permits), "--rate-limit", "0",
                "--set", "permit.multi_site_every=0"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-    environment: dict[str, str] = {}
-    assert process.stdout is not None
-    for line in process.stdout:
-        name, _, value = line.strip().partition("=")
-        environment[name] = value
-        if name == "SSJ_REGION_CODE":
-            break
+    environment = printed_settings(process)
     if "SSJ_PERMIT__BASE_URL" not in environment:
         process.kill()
         raise SystemExit(f"the simulator did not start (exit {process.wait()})")
@@ -89,6 +83,19 @@ def simulator(permits: int) -> Iterator[Simulator]:
 
 
 # -- measurements, each in a child process ---------------------------------------------------------
+
+def printed_settings(process: subprocess.Popen[str]) -> dict[str, str]:
+    """The settings `ssj-bridge simulate` prints, one NAME=VALUE a line, up to SSJ_REGION_CODE
+    (printed once every simulator listens); empty when it ends before that."""
+    environment: dict[str, str] = {}
+    assert process.stdout is not None
+    for line in process.stdout:
+        name, _, value = line.strip().partition("=")
+        environment[name] = value
+        if name == "SSJ_REGION_CODE":
+            break
+    return environment
+
 
 def peak_rss_mb() -> float:
     """This process's peak resident memory (VmHWM), in MB."""
